@@ -1,0 +1,85 @@
+"""mongocat: a typed asyncio library for MongoDB, on Motor or PyMongo's async API.
+
+Example:
+    >>> from mongocat import Catalogue
+    >>> async with Catalogue.connect("mongodb://localhost/shop") as cat:  # doctest: +SKIP
+    ...     await cat.collection("products").insert_one({"sku": "W-1", "price": 9.99})
+"""
+
+from ._catalogue import Catalogue
+from ._collection import Collection
+from ._cursor import Cursor
+from ._errors import (
+    BulkWriteFailed,
+    CatalogueClosed,
+    ConfigurationError,
+    DocumentNotFound,
+    DuplicateKeyError,
+    ExecutionTimeout,
+    InvalidDocument,
+    InvalidQuery,
+    MongocatError,
+    NetworkError,
+    OperationFailed,
+    ServerFeatureUnavailable,
+    ServerUnavailable,
+    UnacknowledgedWrite,
+)
+from ._results import (
+    BulkOperationError,
+    BulkWriteSummary,
+    DeleteResult,
+    InsertManyResult,
+    InsertOneResult,
+    UpdateResult,
+)
+from ._types import (
+    CollationLike,
+    DocT,
+    DriverName,
+    FilterLike,
+    HintLike,
+    ProjectionLike,
+    ReturnDocument,
+    SessionLike,
+    SortLike,
+    UpdateLike,
+)
+from ._version import __version__
+
+__all__ = [
+    "BulkOperationError",
+    "BulkWriteFailed",
+    "BulkWriteSummary",
+    "Catalogue",
+    "CatalogueClosed",
+    "CollationLike",
+    "Collection",
+    "ConfigurationError",
+    "Cursor",
+    "DeleteResult",
+    "DocT",
+    "DocumentNotFound",
+    "DriverName",
+    "DuplicateKeyError",
+    "ExecutionTimeout",
+    "FilterLike",
+    "HintLike",
+    "InsertManyResult",
+    "InsertOneResult",
+    "InvalidDocument",
+    "InvalidQuery",
+    "MongocatError",
+    "NetworkError",
+    "OperationFailed",
+    "ProjectionLike",
+    "ReturnDocument",
+    "ServerFeatureUnavailable",
+    "ServerUnavailable",
+    "SessionLike",
+    "SortLike",
+    "UnacknowledgedWrite",
+    "UpdateLike",
+    "UpdateResult",
+    "__version__",
+]

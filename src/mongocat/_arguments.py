@@ -1,0 +1,127 @@
+"""Check and normalise what callers pass as filters, updates, sorts and projections.
+
+Each function returns what the driver expects, or raises :class:`InvalidQuery`
+naming the offending value and the fix, before anything is sent. Fast paths keep the
+common case (a plain ``dict``) to one type check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ._errors import InvalidQuery
+from ._types import FilterLike, ProjectionLike, SortLike, UpdateLike
+
+__all__ = [
+    "as_filter",
+    "as_projection",
+    "as_replacement",
+    "as_sort",
+    "as_update",
+    "as_write_filter",
+]
+
+
+def as_filter(filter: FilterLike | None) -> Mapping[str, Any]:
+    """Return the filter document to send (``{}`` for None)."""
+    if filter is None:
+        return {}
+    if type(filter) is dict or isinstance(filter, Mapping):
+        return filter
+    raise InvalidQuery(
+        f"a filter must be a mapping such as {{'sku': 'W-1'}}, not {type(filter).__name__} "
+        f"{filter!r}; pass None to match every document"
+    )
+
+
+def as_write_filter(filter: FilterLike) -> Mapping[str, Any]:
+    """Return the filter of a write; None is refused so that "all" is always ``{}``."""
+    if filter is None:
+        raise InvalidQuery(
+            "the filter of a write is None; pass {} to match every document on purpose"
+        )
+    return as_filter(filter)
+
+
+def as_update(update: UpdateLike) -> UpdateLike:
+    """Return an update document of ``$`` operators, or an update pipeline."""
+    if isinstance(update, Mapping):
+        if not update:
+            raise InvalidQuery(
+                "the update document is empty; say what to change, e.g. {'$set': {'price': 7.99}}"
+            )
+        for key in update:
+            if not (isinstance(key, str) and key.startswith("$")):
+                raise InvalidQuery(
+                    f"update field {key!r} is not an update operator; write "
+                    f"{{'$set': {{{key!r}: ...}}}}, or use replace_one() to replace the "
+                    "whole document"
+                )
+        return update
+    if isinstance(update, Sequence) and not isinstance(update, str | bytes):  # type: ignore[unreachable]
+        if not update or not all(isinstance(stage, Mapping) for stage in update):
+            raise InvalidQuery(
+                f"an update pipeline must be a non-empty list of stage documents, got {update!r}"
+            )
+        return update
+    raise InvalidQuery(
+        f"an update must be a document of update operators or a pipeline, not "
+        f"{type(update).__name__} {update!r}"
+    )
+
+
+def as_replacement(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Return a replacement document: a mapping with no ``$`` operator at the top."""
+    if not isinstance(document, Mapping):
+        raise InvalidQuery(
+            f"a replacement must be a document, not {type(document).__name__} {document!r}"
+        )
+    for key in document:
+        if isinstance(key, str) and key.startswith("$"):
+            raise InvalidQuery(
+                f"replacement field {key!r} is an update operator; use update_one() to "
+                "apply operators, or replace_one() with a plain document"
+            )
+    return document
+
+
+def _direction(field: str, direction: Any) -> Any:
+    """Check one sort direction: 1, -1, or a ``{"$meta": ...}`` document."""
+    if direction in (1, -1) and not isinstance(direction, bool):
+        return direction
+    if isinstance(direction, Mapping) and "$meta" in direction:
+        return direction
+    raise InvalidQuery(
+        f"sort direction for {field!r} must be 1 (ascending) or -1 (descending), not {direction!r}"
+    )
+
+
+def as_sort(sort: SortLike | None) -> list[tuple[str, Any]] | None:
+    """Return the sort as ``(field, direction)`` pairs, in the order given."""
+    if sort is None:
+        return None
+    if isinstance(sort, str):
+        return [(sort, 1)]
+    pairs = sort.items() if isinstance(sort, Mapping) else sort
+    result: list[tuple[str, Any]] = []
+    for pair in pairs:
+        if not (isinstance(pair, tuple | list) and len(pair) == 2 and isinstance(pair[0], str)):
+            raise InvalidQuery(
+                f"a sort is a field name, (field, direction) pairs or a document such as "
+                f"{{'price': -1}}; got {sort!r}"
+            )
+        result.append((pair[0], _direction(pair[0], pair[1])))
+    return result
+
+
+def as_projection(projection: ProjectionLike | None) -> ProjectionLike | None:
+    """Return the projection, refusing a bare string (it would read as characters)."""
+    if projection is None or isinstance(projection, Mapping):
+        return projection
+    if isinstance(projection, str | bytes):
+        raise InvalidQuery(
+            f"a projection is a document or a list of field names; write [{projection!r}] "
+            f"instead of {projection!r}"
+        )
+    return projection

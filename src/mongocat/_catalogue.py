@@ -1,0 +1,318 @@
+"""The Catalogue: the entry point that owns a client and a database."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from types import TracebackType
+from typing import Any, Self, TypeVar, cast, overload
+
+from ._collection import Collection
+from ._driver import (
+    DRIVER_ERRORS,
+    close_client,
+    create_client,
+    detect_driver,
+    redact_uri,
+    start_session,
+    translate_error,
+    uri_secrets,
+)
+from ._errors import CatalogueClosed, ConfigurationError
+from ._types import DocT, DriverName, SessionLike
+
+__all__ = ["Catalogue"]
+
+_T = TypeVar("_T")
+
+
+class _State(enum.Enum):
+    """Where a Catalogue is in its life."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Catalogue:
+    """The entry point: one client, one database, and the collections in it.
+
+    Create one with :meth:`connect` (mongocat creates and owns the client) or wrap
+    a client you already have (Motor's ``AsyncIOMotorClient`` or PyMongo's
+    ``AsyncMongoClient``; the driver is detected). Use it as an async context
+    manager, or call :meth:`close` when done.
+
+    Args:
+        client: A Motor or PyMongo async client.
+        database: The database to use; defaults to the one in the client's URI.
+        close_client: Close ``client`` when the Catalogue closes. False by default:
+            whoever created a client closes it.
+
+    Raises:
+        ConfigurationError: ``client`` is not an async client of either driver, or no
+            database was given and the URI names none.
+
+    Example:
+        >>> async with Catalogue.connect("mongodb://localhost/shop") as cat:  # doctest: +SKIP
+        ...     products = cat.collection("products", Product)
+        ...     print(await products.find_one({"sku": "W-1"}))
+    """
+
+    __slots__ = (
+        "_client",
+        "_database",
+        "_display_uri",
+        "_driver",
+        "_owns_client",
+        "_secrets",
+        "_state",
+    )
+
+    def __init__(
+        self,
+        client: Any,
+        database: str | None = None,
+        *,
+        close_client: bool = False,
+        _display_uri: str | None = None,
+        _secrets: tuple[str, ...] = (),
+    ) -> None:
+        self._driver: DriverName = detect_driver(client)
+        self._client = client
+        self._owns_client = close_client
+        self._secrets = _secrets
+        self._display_uri = _display_uri
+        self._state = _State.OPEN
+        self._database = self._select_database(database)
+
+    def _select_database(self, name: str | None) -> Any:
+        """Return the named database, or the URI's default database."""
+        if name is not None:
+            if not isinstance(name, str) or not name:
+                raise ConfigurationError(f"database must be a non-empty string, not {name!r}")
+            try:
+                return self._client.get_database(name)
+            except DRIVER_ERRORS as exc:
+                raise translate_error(exc, self._secrets) from exc
+        try:
+            return self._client.get_default_database()
+        except DRIVER_ERRORS as exc:
+            shown = f" {self._display_uri!r}" if self._display_uri else ""
+            raise ConfigurationError(
+                f"no database given and the URI{shown} names none; pass database='name' "
+                "or put it in the URI path (mongodb://host/name)",
+                driver_error=exc,
+            ) from exc
+
+    @classmethod
+    def connect(
+        cls,
+        uri: str,
+        database: str | None = None,
+        *,
+        driver: DriverName = "motor",
+        **client_options: Any,
+    ) -> Catalogue:
+        """Create a client for ``uri`` and a Catalogue that owns it.
+
+        No I/O happens here: the client connects on first use (call :meth:`ping` to
+        check the server at startup).
+
+        Args:
+            uri: A MongoDB connection string (``mongodb://`` or ``mongodb+srv://``).
+            database: The database to use; defaults to the one in the URI's path.
+            driver: ``"motor"`` or ``"pymongo"`` (PyMongo's native async API, the
+                successor of Motor, which is deprecated upstream).
+            **client_options: Passed to the driver's client, e.g.
+                ``serverSelectionTimeoutMS=5000`` or ``tz_aware=True``.
+
+        Returns:
+            A Catalogue that closes its client when it closes.
+
+        Raises:
+            ConfigurationError: Unknown driver, an invalid URI or option, or no database.
+
+        Example:
+            >>> cat = Catalogue.connect("mongodb://localhost", "shop", driver="pymongo")
+        """
+        client = create_client(uri, driver, client_options)
+        secrets = uri_secrets(uri)
+        password = client_options.get("password")
+        if isinstance(password, str) and password:
+            secrets = (*secrets, password)
+        try:
+            return cls(
+                client,
+                database,
+                close_client=True,
+                _display_uri=redact_uri(uri),
+                _secrets=secrets,
+            )
+        except BaseException:
+            if driver == "motor":
+                client.close()
+            # A PyMongo client that never connected holds no sockets, and closing
+            # it needs a running loop, which connect() does not require.
+            raise
+
+    def __repr__(self) -> str:
+        where = f" uri={self._display_uri!r}" if self._display_uri else ""
+        return (
+            f"<Catalogue driver={self._driver!r} database={self.name!r}{where} "
+            f"state={self._state.value}>"
+        )
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def _ensure_open(self) -> None:
+        """Raise CatalogueClosed once close() has run."""
+        if self._state is not _State.OPEN:
+            raise CatalogueClosed(
+                f"this Catalogue (database {self.name!r}) is closed; create a new one with "
+                "Catalogue.connect(...), or keep it open for as long as it is used"
+            )
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has run."""
+        return self._state is _State.CLOSED
+
+    async def close(self) -> None:
+        """Close the Catalogue, and its client if the Catalogue owns it.
+
+        Closing twice is harmless. Using the Catalogue or its collections afterwards
+        raises :class:`~mongocat.CatalogueClosed`.
+        """
+        if self._state is _State.CLOSED:
+            return
+        self._state = _State.CLOSED
+        if self._owns_client:
+            await close_client(self._client, self._driver)
+
+    async def __aenter__(self) -> Self:
+        self._ensure_open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- what it holds -------------------------------------------------------------
+
+    @property
+    def driver(self) -> DriverName:
+        """Which driver the client is: ``"motor"`` or ``"pymongo"``."""
+        return self._driver
+
+    @property
+    def client(self) -> Any:
+        """The driver's own client."""
+        return self._client
+
+    @property
+    def database(self) -> Any:
+        """The driver's own database object, for what mongocat does not wrap."""
+        return self._database
+
+    @property
+    def name(self) -> str:
+        """The database's name."""
+        return cast(str, self._database.name)
+
+    @overload
+    def collection(self, name: str) -> Collection[dict[str, Any]]: ...
+
+    @overload
+    def collection(self, name: str, document_type: type[DocT]) -> Collection[DocT]: ...
+
+    def collection(self, name: str, document_type: type[Any] = dict) -> Collection[Any]:
+        """Return the collection ``name``, whose documents are ``document_type``.
+
+        Args:
+            name: The collection's name.
+            document_type: A ``TypedDict`` (or ``dict``) describing the documents;
+                it types the results and costs nothing at run time.
+
+        Returns:
+            A typed :class:`Collection`.
+
+        Raises:
+            ConfigurationError: ``name`` is not a valid collection name.
+
+        Example:
+            >>> products = cat.collection("products", Product)  # doctest: +SKIP
+        """
+        self._ensure_open()
+        if not isinstance(name, str) or not name or "$" in name or "\x00" in name:
+            raise ConfigurationError(
+                f"invalid collection name {name!r}: use a non-empty string without '$' or NUL"
+            )
+        return Collection(self, self._database.get_collection(name), document_type)
+
+    # -- database commands ---------------------------------------------------------
+
+    async def _run(self, call: Awaitable[_T]) -> _T:
+        """Await a driver call, translating its errors."""
+        try:
+            return await call
+        except DRIVER_ERRORS as exc:
+            raise translate_error(exc, self._secrets) from exc
+
+    async def ping(self) -> None:
+        """Check that the server answers.
+
+        Raises:
+            ServerUnavailable: No server answered within ``serverSelectionTimeoutMS``.
+        """
+        self._ensure_open()
+        await self._run(self._database.command("ping"))
+
+    async def command(self, command: str | dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Run a database command and return the server's reply.
+
+        Args:
+            command: The command's name (``"dbStats"``) or its whole document.
+            **kwargs: More fields of the command document.
+
+        Returns:
+            The server's reply document.
+        """
+        self._ensure_open()
+        return cast("dict[str, Any]", await self._run(self._database.command(command, **kwargs)))
+
+    async def list_collection_names(self) -> list[str]:
+        """Return the names of the database's collections, sorted."""
+        self._ensure_open()
+        return sorted(await self._run(self._database.list_collection_names()))
+
+    async def drop_collection(self, name: str) -> None:
+        """Drop the collection ``name`` and its indexes; a missing one is not an error."""
+        self._ensure_open()
+        await self._run(self._database.drop_collection(name))
+
+    @asynccontextmanager
+    async def session(self, **options: Any) -> AsyncIterator[SessionLike]:
+        """Start a client session and end it when the block exits.
+
+        Pass the session as ``session=`` to operations, e.g. for causal consistency.
+
+        Args:
+            **options: The driver's session options (``causal_consistency=True``, ...).
+
+        Yields:
+            The driver's session.
+
+        Example:
+            >>> async with cat.session(causal_consistency=True) as s:  # doctest: +SKIP
+            ...     await products.insert_one(doc, session=s)
+        """
+        self._ensure_open()
+        session = await self._run(start_session(self._client, self._driver, options))
+        try:
+            yield session
+        finally:
+            await session.end_session()

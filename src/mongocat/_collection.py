@@ -1,0 +1,711 @@
+"""The typed collection: CRUD over one MongoDB collection."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+from ._arguments import (
+    as_filter,
+    as_projection,
+    as_replacement,
+    as_sort,
+    as_update,
+    as_write_filter,
+)
+from ._cursor import Cursor
+from ._driver import DRIVER_ERRORS, translate_error
+from ._errors import DocumentNotFound, InvalidQuery
+from ._results import DeleteResult, InsertManyResult, InsertOneResult, UpdateResult
+from ._types import (
+    CollationLike,
+    DocT,
+    FilterLike,
+    HintLike,
+    ProjectionLike,
+    ReturnDocument,
+    SessionLike,
+    SortLike,
+    UpdateLike,
+)
+
+if TYPE_CHECKING:
+    from ._catalogue import Catalogue
+
+__all__ = ["Collection"]
+
+_T = TypeVar("_T")
+
+
+def _options(**options: Any) -> dict[str, Any]:
+    """Keep the options the caller set, so the driver's own defaults apply to the rest."""
+    return {name: value for name, value in options.items() if value is not None}
+
+
+def _update_result(raw: Any) -> UpdateResult:
+    """Copy a driver UpdateResult (counts stay unknown for a w=0 write)."""
+    if not raw.acknowledged:
+        return UpdateResult(None, None, None, acknowledged=False)
+    return UpdateResult(raw.matched_count, raw.modified_count, raw.upserted_id)
+
+
+class Collection(Generic[DocT]):
+    """One MongoDB collection whose documents are ``DocT``.
+
+    Get one from :meth:`Catalogue.collection`. Documents pass through as the driver
+    decodes them, with no per-document conversion. Every method accepts
+    ``session=`` (a driver session) and raises :class:`~mongocat.MongocatError`
+    subclasses, never the driver's exceptions.
+
+    Example:
+        >>> products = cat.collection("products", Product)  # doctest: +SKIP
+        >>> await products.insert_one({"sku": "W-1", "name": "Widget", "price": 9.99})
+    """
+
+    __slots__ = ("_catalogue", "_collection", "document_type")
+
+    def __init__(self, catalogue: Catalogue, driver_collection: Any, document_type: type[DocT]):
+        self._catalogue = catalogue
+        self._collection = driver_collection
+        #: The type the documents are declared as (a TypedDict or ``dict``).
+        self.document_type = document_type
+
+    def __repr__(self) -> str:
+        return f"<Collection {self.full_name!r} of {self.document_type.__name__}>"
+
+    @property
+    def name(self) -> str:
+        """The collection's name."""
+        return cast(str, self._collection.name)
+
+    @property
+    def full_name(self) -> str:
+        """The namespace, ``"database.collection"``."""
+        return cast(str, self._collection.full_name)
+
+    @property
+    def driver_collection(self) -> Any:
+        """The driver's own collection object, for what mongocat does not wrap."""
+        return self._collection
+
+    def _live(self) -> Any:
+        """Return the driver collection, or raise if the Catalogue is closed."""
+        self._catalogue._ensure_open()
+        return self._collection
+
+    async def _run(self, call: Awaitable[_T]) -> _T:
+        """Await a driver call, translating its errors."""
+        try:
+            return await call
+        except DRIVER_ERRORS as exc:
+            raise translate_error(exc, self._catalogue._secrets) from exc
+
+    # -- inserts -------------------------------------------------------------------
+
+    async def insert_one(
+        self,
+        document: DocT,
+        *,
+        bypass_document_validation: bool = False,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> InsertOneResult:
+        """Insert one document; like the drivers, add an ``_id`` to it if it has none.
+
+        Args:
+            document: The document to insert.
+            bypass_document_validation: Skip the collection's schema validation.
+            comment: A comment attached to the command in the server's logs.
+            session: A driver session to run in.
+
+        Returns:
+            The inserted ``_id``.
+
+        Raises:
+            DuplicateKeyError: A unique index already holds one of its keys.
+        """
+        raw = await self._run(
+            self._live().insert_one(
+                document,
+                bypass_document_validation=bypass_document_validation,
+                comment=comment,
+                session=session,
+            )
+        )
+        return InsertOneResult(raw.inserted_id, raw.acknowledged)
+
+    async def insert_many(
+        self,
+        documents: Iterable[DocT],
+        *,
+        ordered: bool = True,
+        bypass_document_validation: bool = False,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> InsertManyResult:
+        """Insert documents, adding an ``_id`` to each that has none.
+
+        An empty iterable inserts nothing and sends nothing.
+
+        Args:
+            documents: The documents to insert.
+            ordered: Stop at the first failure (True), or try every document.
+            bypass_document_validation: Skip the collection's schema validation.
+            comment: A comment attached to the command in the server's logs.
+            session: A driver session to run in.
+
+        Returns:
+            The inserted ``_id`` of each document, in order.
+
+        Raises:
+            BulkWriteFailed: Some documents failed; ``.result.errors`` gives the index
+                of each failed document in ``documents``.
+        """
+        batch = documents if isinstance(documents, list) else list(documents)
+        if not batch:
+            self._catalogue._ensure_open()
+            return InsertManyResult([])
+        raw = await self._run(
+            self._live().insert_many(
+                batch,
+                ordered=ordered,
+                bypass_document_validation=bypass_document_validation,
+                comment=comment,
+                session=session,
+            )
+        )
+        return InsertManyResult(raw.inserted_ids, raw.acknowledged)
+
+    # -- reads ---------------------------------------------------------------------
+
+    def find(
+        self,
+        filter: FilterLike | None = None,
+        *,
+        projection: ProjectionLike | None = None,
+        sort: SortLike | None = None,
+        skip: int | None = None,
+        limit: int | None = None,
+        batch_size: int | None = None,
+        max_time_ms: int | None = None,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> Cursor[DocT]:
+        """Return a cursor over the documents that match ``filter``.
+
+        Nothing is sent until the cursor is iterated or awaited.
+
+        Args:
+            filter: The query; None matches every document.
+            projection: The fields to return (a document, or field names to include).
+            sort: The order: a field name, ``(field, direction)`` pairs or a document.
+            skip: How many matching documents to skip.
+            limit: The most documents to return.
+            batch_size: How many documents each round trip fetches.
+            max_time_ms: Stop the query on the server after this many milliseconds.
+            hint: The index to use, by name or key pattern.
+            collation: Language-aware string comparison rules.
+            comment: A comment attached to the command in the server's logs.
+            session: A driver session to run in.
+
+        Returns:
+            An async-iterable, awaitable cursor of ``DocT``.
+
+        Example:
+            >>> cheap = await products.find({"price": {"$lt": 10}}, sort="price")  # doctest: +SKIP
+        """
+        options = _options(
+            projection=as_projection(projection),
+            sort=as_sort(sort),
+            skip=skip,
+            limit=limit,
+            batch_size=batch_size,
+            max_time_ms=max_time_ms,
+            hint=hint,
+            collation=collation,
+            comment=comment,
+            session=session,
+        )
+        return Cursor(self._live().find(as_filter(filter), **options), self._catalogue._secrets)
+
+    async def find_one(
+        self,
+        filter: FilterLike | None = None,
+        *,
+        projection: ProjectionLike | None = None,
+        sort: SortLike | None = None,
+        skip: int | None = None,
+        max_time_ms: int | None = None,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> DocT | None:
+        """Return the first document that matches ``filter``, or None.
+
+        Args:
+            filter: The query; None matches every document.
+            projection: The fields to return.
+            sort: Which document is first when several match.
+            skip: How many matching documents to skip.
+            max_time_ms: Stop the query on the server after this many milliseconds.
+            hint: The index to use, by name or key pattern.
+            collation: Language-aware string comparison rules.
+            comment: A comment attached to the command in the server's logs.
+            session: A driver session to run in.
+
+        Returns:
+            The document, or None when nothing matches.
+        """
+        options = _options(
+            projection=as_projection(projection),
+            sort=as_sort(sort),
+            skip=skip,
+            max_time_ms=max_time_ms,
+            hint=hint,
+            collation=collation,
+            comment=comment,
+            session=session,
+        )
+        return cast(
+            "DocT | None", await self._run(self._live().find_one(as_filter(filter), **options))
+        )
+
+    async def find_one_or_raise(
+        self,
+        filter: FilterLike | None = None,
+        *,
+        projection: ProjectionLike | None = None,
+        sort: SortLike | None = None,
+        session: SessionLike = None,
+    ) -> DocT:
+        """Return the first document that matches ``filter``; it must exist.
+
+        Args:
+            filter: The query.
+            projection: The fields to return.
+            sort: Which document is first when several match.
+            session: A driver session to run in.
+
+        Returns:
+            The document.
+
+        Raises:
+            DocumentNotFound: Nothing matches ``filter``.
+        """
+        document = await self.find_one(filter, projection=projection, sort=sort, session=session)
+        if document is None:
+            raise DocumentNotFound(self.full_name, as_filter(filter))
+        return document
+
+    async def count(
+        self,
+        filter: FilterLike | None = None,
+        *,
+        skip: int | None = None,
+        limit: int | None = None,
+        max_time_ms: int | None = None,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> int:
+        """Count the documents that match ``filter`` exactly (``count_documents``).
+
+        Args:
+            filter: The query; None counts every document.
+            skip: How many matching documents to skip before counting.
+            limit: The most documents to count.
+            max_time_ms: Stop the count on the server after this many milliseconds.
+            hint: The index to use, by name or key pattern.
+            collation: Language-aware string comparison rules.
+            comment: A comment attached to the command in the server's logs.
+            session: A driver session to run in.
+
+        Returns:
+            The number of matching documents.
+        """
+        options = _options(
+            skip=skip,
+            limit=limit,
+            maxTimeMS=max_time_ms,
+            hint=hint,
+            collation=collation,
+            comment=comment,
+            session=session,
+        )
+        return cast(
+            int, await self._run(self._live().count_documents(as_filter(filter), **options))
+        )
+
+    async def estimated_count(self, *, max_time_ms: int | None = None, comment: Any = None) -> int:
+        """Return the collection's document count from its metadata: fast, not exact.
+
+        Args:
+            max_time_ms: Stop on the server after this many milliseconds.
+            comment: A comment attached to the command in the server's logs.
+
+        Returns:
+            The approximate number of documents.
+        """
+        options = _options(maxTimeMS=max_time_ms, comment=comment)
+        return cast(int, await self._run(self._live().estimated_document_count(**options)))
+
+    async def distinct(
+        self,
+        key: str,
+        filter: FilterLike | None = None,
+        *,
+        max_time_ms: int | None = None,
+        collation: CollationLike | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> list[Any]:
+        """Return the distinct values of ``key`` among the documents matching ``filter``.
+
+        Args:
+            key: The field (a dotted path is fine).
+            filter: The query; None looks at every document.
+            max_time_ms: Stop on the server after this many milliseconds.
+            collation: Language-aware string comparison rules.
+            comment: A comment attached to the command in the server's logs.
+            session: A driver session to run in.
+
+        Returns:
+            The distinct values, in no particular order.
+        """
+        options = _options(
+            maxTimeMS=max_time_ms, collation=collation, comment=comment, session=session
+        )
+        return cast(
+            "list[Any]", await self._run(self._live().distinct(key, as_filter(filter), **options))
+        )
+
+    # -- updates -------------------------------------------------------------------
+
+    async def update_one(
+        self,
+        filter: FilterLike,
+        update: UpdateLike,
+        *,
+        upsert: bool = False,
+        array_filters: Sequence[Mapping[str, Any]] | None = None,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> UpdateResult:
+        """Update the first document that matches ``filter``.
+
+        Args:
+            filter: Which document to update.
+            update: Update operators (``{"$set": {...}}``) or an update pipeline.
+            upsert: Insert a document when nothing matches.
+            array_filters: Conditions for the ``$[identifier]`` array positions.
+            hint: The index to use, by name or key pattern.
+            collation: Language-aware string comparison rules.
+            comment: A comment attached to the command in the server's logs.
+            session: A driver session to run in.
+
+        Returns:
+            matched_count, modified_count and upserted_id.
+
+        Raises:
+            InvalidQuery: ``update`` is not operators or a pipeline.
+            DuplicateKeyError: The update or upsert would duplicate a unique key.
+        """
+        options = _options(
+            array_filters=array_filters,
+            hint=hint,
+            collation=collation,
+            comment=comment,
+            session=session,
+        )
+        raw = await self._run(
+            self._live().update_one(
+                as_write_filter(filter), as_update(update), upsert=upsert, **options
+            )
+        )
+        return _update_result(raw)
+
+    async def update_many(
+        self,
+        filter: FilterLike,
+        update: UpdateLike,
+        *,
+        upsert: bool = False,
+        array_filters: Sequence[Mapping[str, Any]] | None = None,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> UpdateResult:
+        """Update every document that matches ``filter``.
+
+        Args:
+            filter: Which documents to update.
+            update: Update operators (``{"$set": {...}}``) or an update pipeline.
+            upsert: Insert a document when nothing matches.
+            array_filters: Conditions for the ``$[identifier]`` array positions.
+            hint: The index to use, by name or key pattern.
+            collation: Language-aware string comparison rules.
+            comment: A comment attached to the command in the server's logs.
+            session: A driver session to run in.
+
+        Returns:
+            matched_count, modified_count and upserted_id.
+        """
+        options = _options(
+            array_filters=array_filters,
+            hint=hint,
+            collation=collation,
+            comment=comment,
+            session=session,
+        )
+        raw = await self._run(
+            self._live().update_many(
+                as_write_filter(filter), as_update(update), upsert=upsert, **options
+            )
+        )
+        return _update_result(raw)
+
+    async def replace_one(
+        self,
+        filter: FilterLike,
+        replacement: DocT,
+        *,
+        upsert: bool = False,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> UpdateResult:
+        """Replace the first document that matches ``filter`` (its ``_id`` stays).
+
+        Args:
+            filter: Which document to replace.
+            replacement: The new document, without update operators.
+            upsert: Insert ``replacement`` when nothing matches.
+            hint: The index to use, by name or key pattern.
+            collation: Language-aware string comparison rules.
+            comment: A comment attached to the command in the server's logs.
+            session: A driver session to run in.
+
+        Returns:
+            matched_count, modified_count and upserted_id.
+        """
+        options = _options(hint=hint, collation=collation, comment=comment, session=session)
+        raw = await self._run(
+            self._live().replace_one(
+                as_write_filter(filter), as_replacement(replacement), upsert=upsert, **options
+            )
+        )
+        return _update_result(raw)
+
+    # -- find-and-modify -----------------------------------------------------------
+
+    async def find_one_and_update(
+        self,
+        filter: FilterLike,
+        update: UpdateLike,
+        *,
+        return_document: ReturnDocument = "before",
+        projection: ProjectionLike | None = None,
+        sort: SortLike | None = None,
+        upsert: bool = False,
+        array_filters: Sequence[Mapping[str, Any]] | None = None,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> DocT | None:
+        """Update one document atomically and return it as it was before or after.
+
+        Args:
+            filter: Which document to update.
+            update: Update operators or an update pipeline.
+            return_document: ``"before"`` or ``"after"`` the update.
+            projection: The fields to return.
+            sort: Which document to update when several match.
+            upsert: Insert a document when nothing matches.
+            array_filters: Conditions for the ``$[identifier]`` array positions.
+            hint: The index to use, by name or key pattern.
+            collation: Language-aware string comparison rules.
+            comment: A comment attached to the command in the server's logs.
+            session: A driver session to run in.
+
+        Returns:
+            The document, or None when nothing matched (and, with ``"before"``, when
+            it was upserted).
+        """
+        options = _options(
+            projection=as_projection(projection),
+            sort=as_sort(sort),
+            array_filters=array_filters,
+            hint=hint,
+            collation=collation,
+            comment=comment,
+            session=session,
+        )
+        document = await self._run(
+            self._live().find_one_and_update(
+                as_write_filter(filter),
+                as_update(update),
+                upsert=upsert,
+                return_document=_return_after(return_document),
+                **options,
+            )
+        )
+        return cast("DocT | None", document)
+
+    async def find_one_and_replace(
+        self,
+        filter: FilterLike,
+        replacement: DocT,
+        *,
+        return_document: ReturnDocument = "before",
+        projection: ProjectionLike | None = None,
+        sort: SortLike | None = None,
+        upsert: bool = False,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> DocT | None:
+        """Replace one document atomically and return it as it was before or after.
+
+        Args:
+            filter: Which document to replace.
+            replacement: The new document, without update operators.
+            return_document: ``"before"`` or ``"after"`` the replacement.
+            projection: The fields to return.
+            sort: Which document to replace when several match.
+            upsert: Insert ``replacement`` when nothing matches.
+            hint: The index to use, by name or key pattern.
+            collation: Language-aware string comparison rules.
+            comment: A comment attached to the command in the server's logs.
+            session: A driver session to run in.
+
+        Returns:
+            The document, or None when nothing matched.
+        """
+        options = _options(
+            projection=as_projection(projection),
+            sort=as_sort(sort),
+            hint=hint,
+            collation=collation,
+            comment=comment,
+            session=session,
+        )
+        document = await self._run(
+            self._live().find_one_and_replace(
+                as_write_filter(filter),
+                as_replacement(replacement),
+                upsert=upsert,
+                return_document=_return_after(return_document),
+                **options,
+            )
+        )
+        return cast("DocT | None", document)
+
+    async def find_one_and_delete(
+        self,
+        filter: FilterLike,
+        *,
+        projection: ProjectionLike | None = None,
+        sort: SortLike | None = None,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> DocT | None:
+        """Delete one document atomically and return it.
+
+        Args:
+            filter: Which document to delete.
+            projection: The fields to return.
+            sort: Which document to delete when several match.
+            hint: The index to use, by name or key pattern.
+            collation: Language-aware string comparison rules.
+            comment: A comment attached to the command in the server's logs.
+            session: A driver session to run in.
+
+        Returns:
+            The deleted document, or None when nothing matched.
+        """
+        options = _options(
+            projection=as_projection(projection),
+            sort=as_sort(sort),
+            hint=hint,
+            collation=collation,
+            comment=comment,
+            session=session,
+        )
+        document = await self._run(
+            self._live().find_one_and_delete(as_write_filter(filter), **options)
+        )
+        return cast("DocT | None", document)
+
+    # -- deletes -------------------------------------------------------------------
+
+    async def delete_one(
+        self,
+        filter: FilterLike,
+        *,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> DeleteResult:
+        """Delete the first document that matches ``filter``.
+
+        Args:
+            filter: Which document to delete.
+            hint: The index to use, by name or key pattern.
+            collation: Language-aware string comparison rules.
+            comment: A comment attached to the command in the server's logs.
+            session: A driver session to run in.
+
+        Returns:
+            deleted_count (0 or 1).
+        """
+        options = _options(hint=hint, collation=collation, comment=comment, session=session)
+        raw = await self._run(self._live().delete_one(as_write_filter(filter), **options))
+        return DeleteResult(raw.deleted_count if raw.acknowledged else None, raw.acknowledged)
+
+    async def delete_many(
+        self,
+        filter: FilterLike,
+        *,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> DeleteResult:
+        """Delete every document that matches ``filter`` (``{}`` deletes them all).
+
+        Args:
+            filter: Which documents to delete; required, so that deleting everything
+                is always written out as ``{}``.
+            hint: The index to use, by name or key pattern.
+            collation: Language-aware string comparison rules.
+            comment: A comment attached to the command in the server's logs.
+            session: A driver session to run in.
+
+        Returns:
+            deleted_count.
+        """
+        options = _options(hint=hint, collation=collation, comment=comment, session=session)
+        raw = await self._run(self._live().delete_many(as_write_filter(filter), **options))
+        return DeleteResult(raw.deleted_count if raw.acknowledged else None, raw.acknowledged)
+
+
+def _return_after(return_document: ReturnDocument) -> bool:
+    """Map ``"before"``/``"after"`` to the drivers' ReturnDocument (a bool)."""
+    if return_document == "after":
+        return True
+    if return_document == "before":
+        return False
+    raise InvalidQuery(f"return_document must be 'before' or 'after', not {return_document!r}")

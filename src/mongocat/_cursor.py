@@ -1,0 +1,78 @@
+"""The typed cursor returned by ``Collection.find``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Generator, Iterable
+from types import TracebackType
+from typing import Any, Generic, Self, cast
+
+from ._driver import DRIVER_ERRORS, translate_error
+from ._types import DocT
+
+__all__ = ["Cursor"]
+
+
+class Cursor(Generic[DocT]):
+    """The documents a query matches, fetched in batches as they are consumed.
+
+    A cursor is async-iterable, awaitable (``await cursor`` is ``await
+    cursor.to_list()``) and an async context manager that closes it on exit.
+
+    Example:
+        >>> async for product in products.find({"price": {"$lt": 10}}):  # doctest: +SKIP
+        ...     print(product["name"])
+    """
+
+    __slots__ = ("_cursor", "_secrets")
+
+    def __init__(self, driver_cursor: Any, secrets: Iterable[str] = ()) -> None:
+        self._cursor = driver_cursor
+        self._secrets = tuple(secrets)
+
+    @property
+    def driver_cursor(self) -> Any:
+        """The driver's own cursor (Motor's or PyMongo's), for what mongocat does not wrap."""
+        return self._cursor
+
+    def __aiter__(self) -> AsyncIterator[DocT]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[DocT]:
+        """Yield the documents, translating driver errors."""
+        try:
+            async for document in self._cursor:
+                yield document
+        except DRIVER_ERRORS as exc:
+            raise translate_error(exc, self._secrets) from exc
+
+    async def to_list(self, length: int | None = None) -> list[DocT]:
+        """Return the remaining documents as a list.
+
+        Args:
+            length: Return at most this many documents; None returns all of them.
+
+        Returns:
+            The documents, in the cursor's order.
+        """
+        try:
+            return cast("list[DocT]", await self._cursor.to_list(length))
+        except DRIVER_ERRORS as exc:
+            raise translate_error(exc, self._secrets) from exc
+
+    def __await__(self) -> Generator[Any, None, list[DocT]]:
+        return self.to_list().__await__()
+
+    async def close(self) -> None:
+        """Close the cursor and free its server-side resources."""
+        await self._cursor.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -1,0 +1,54 @@
+"""Type aliases shared by the public API.
+
+The ``*Like`` aliases name what an operation accepts. Today they are plain mappings
+and sequences (what the drivers take); the builders widen them without breaking
+callers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypeAlias, TypeVar
+
+__all__ = [
+    "CollationLike",
+    "DocT",
+    "DriverName",
+    "FilterLike",
+    "HintLike",
+    "ProjectionLike",
+    "ReturnDocument",
+    "SessionLike",
+    "SortLike",
+    "UpdateLike",
+]
+
+#: The document type a collection reads and writes: a ``TypedDict`` or ``dict``.
+DocT = TypeVar("DocT", bound=Mapping[str, Any])
+
+#: Which async driver a :class:`~mongocat.Catalogue` runs on.
+DriverName: TypeAlias = Literal["motor", "pymongo"]
+
+#: A query filter: a raw filter document.
+FilterLike: TypeAlias = Mapping[str, Any]
+
+#: An update: a document of update operators, or an aggregation pipeline.
+UpdateLike: TypeAlias = Mapping[str, Any] | Sequence[Mapping[str, Any]]
+
+#: A projection: a document, or the names of the fields to include.
+ProjectionLike: TypeAlias = Mapping[str, Any] | Sequence[str]
+
+#: A sort: a field name (ascending), ``(field, direction)`` pairs, or a document.
+SortLike: TypeAlias = str | Sequence[tuple[str, int]] | Mapping[str, int]
+
+#: An index hint: an index name, ``(field, direction)`` pairs, or a key document.
+HintLike: TypeAlias = str | Sequence[tuple[str, Any]] | Mapping[str, Any]
+
+#: A collation document (``{"locale": "en", "strength": 2}``).
+CollationLike: TypeAlias = Mapping[str, Any]
+
+#: A driver session (Motor's or PyMongo's); passed through untouched.
+SessionLike: TypeAlias = Any
+
+#: Which version of the document ``find_one_and_*`` returns.
+ReturnDocument: TypeAlias = Literal["before", "after"]

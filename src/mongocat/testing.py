@@ -1,0 +1,160 @@
+"""A pytest plugin: a MongoDB server for the test session and a fresh database per test.
+
+Enable it in ``conftest.py`` with ``pytest_plugins = ["mongocat.testing"]`` (or
+``-p mongocat.testing``). It needs ``pip install 'mongocat[testing]'``.
+
+Which server:
+    When ``MONGOCAT_TEST_URI`` is set, tests use that server with the driver's
+    defaults. Otherwise the plugin starts an :class:`~mongocat.embedded.EmbeddedServer`
+    once per test session (only if a test asks for it) and always stops it, also
+    when tests fail or the run is interrupted.
+
+Fixtures:
+    ``mongocat_server_uri``: the connection string (session scope).
+    ``mongocat_server_features``: what the server supports, probed once.
+    ``mongocat_driver``: ``"motor"`` and ``"pymongo"``; a test that uses it runs once
+    per driver.
+    ``catalogue``: a :class:`~mongocat.Catalogue` on ``mongocat_driver`` with a
+    fresh, uniquely named database, dropped after the test.
+
+Markers:
+    ``@pytest.mark.server_feature("text_index")`` skips the test, with the reason,
+    when the server lacks the feature. The server is probed, never identified by name.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+
+import pymongo
+import pymongo.errors
+import pytest
+import pytest_asyncio
+
+from ._catalogue import Catalogue
+from ._driver import DRIVER_NAMES
+from ._types import DriverName
+from .embedded import EmbeddedServer
+
+__all__ = [
+    "ServerFeatures",
+    "catalogue",
+    "mongocat_driver",
+    "mongocat_server_features",
+    "mongocat_server_uri",
+]
+
+#: The environment variable that points the tests at a real server.
+TEST_URI_VARIABLE = "MONGOCAT_TEST_URI"
+
+
+@dataclass(frozen=True)
+class ServerFeatures:
+    """What the test server supports, found by trying each feature once.
+
+    Attributes:
+        unsupported: Each missing feature's name, with the server's answer.
+    """
+
+    unsupported: dict[str, str] = field(default_factory=dict)
+
+    def missing(self, feature: str) -> str | None:
+        """Return why ``feature`` is unavailable, or None if the server has it."""
+        if feature not in _PROBES:
+            known = ", ".join(sorted(_PROBES))
+            raise ValueError(f"unknown server feature {feature!r}; known: {known}")
+        return self.unsupported.get(feature)
+
+
+def _probe_text_index(db: pymongo.database.Database[dict[str, object]]) -> None:
+    """Create and use a text index."""
+    db.probe.create_index([("body", "text")])
+    db.probe.find_one({"$text": {"$search": "probe"}})
+
+
+_PROBES = {"text_index": _probe_text_index}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the plugin's marker."""
+    config.addinivalue_line(
+        "markers",
+        "server_feature(name): needs a server feature (text_index); skipped, with the "
+        "server's answer as the reason, on a server that lacks it",
+    )
+
+
+@pytest.fixture(scope="session")
+def mongocat_server_uri() -> Iterator[str]:
+    """The test server's connection string: ``MONGOCAT_TEST_URI``, or an embedded one."""
+    uri = os.environ.get(TEST_URI_VARIABLE)
+    if uri:
+        yield uri
+        return
+    with EmbeddedServer() as server:
+        yield server.uri
+
+
+@pytest.fixture(scope="session")
+def mongocat_server_features(mongocat_server_uri: str) -> ServerFeatures:
+    """Probe the test server once for the features tests can require."""
+    unsupported: dict[str, str] = {}
+    client: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(mongocat_server_uri)
+    db_name = f"mongocat_probe_{uuid.uuid4().hex[:12]}"
+    try:
+        for name, probe in _PROBES.items():
+            try:
+                probe(client[db_name])
+            except pymongo.errors.OperationFailure as exc:
+                unsupported[name] = str(exc.details.get("errmsg", exc) if exc.details else exc)
+        client.drop_database(db_name)
+    finally:
+        client.close()
+    return ServerFeatures(unsupported)
+
+
+@pytest.fixture(autouse=True)
+def _mongocat_server_feature_marker(request: pytest.FixtureRequest) -> None:
+    """Skip a test marked ``server_feature`` when the server lacks the feature."""
+    markers = list(request.node.iter_markers("server_feature"))
+    if not markers:
+        return
+    features: ServerFeatures = request.getfixturevalue("mongocat_server_features")
+    for marker in markers:
+        for feature in marker.args:
+            reason = features.missing(feature)
+            if reason is not None:
+                pytest.skip(f"the test server lacks {feature}: {reason}")
+
+
+@pytest.fixture(params=DRIVER_NAMES)
+def mongocat_driver(request: pytest.FixtureRequest) -> DriverName:
+    """Each driver in turn: a test that uses this runs once per driver."""
+    driver: DriverName = request.param
+    return driver
+
+
+@pytest.fixture
+def mongocat_database_name() -> str:
+    """A database name no other test uses."""
+    return f"mongocat_test_{uuid.uuid4().hex[:16]}"
+
+
+@pytest_asyncio.fixture
+async def catalogue(
+    mongocat_server_uri: str, mongocat_driver: DriverName, mongocat_database_name: str
+) -> AsyncIterator[Catalogue]:
+    """A Catalogue on a fresh database, on each driver; the database is dropped after."""
+    cat = Catalogue.connect(mongocat_server_uri, mongocat_database_name, driver=mongocat_driver)
+    try:
+        yield cat
+    finally:
+        if cat.closed:  # the test closed it: use a new client to clean up
+            cat = Catalogue.connect(
+                mongocat_server_uri, mongocat_database_name, driver=mongocat_driver
+            )
+        await cat.client.drop_database(mongocat_database_name)
+        await cat.close()

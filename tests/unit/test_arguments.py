@@ -1,0 +1,117 @@
+"""Argument checks: what is sent for each accepted form, and the error for the rest."""
+
+from collections import OrderedDict
+from typing import Any
+
+import pytest
+
+from mongocat import InvalidQuery
+from mongocat._arguments import (
+    as_filter,
+    as_projection,
+    as_replacement,
+    as_sort,
+    as_update,
+    as_write_filter,
+)
+
+
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [
+        pytest.param(None, {}, id="none-matches-all"),
+        pytest.param({"sku": "W-1"}, {"sku": "W-1"}, id="dict"),
+        pytest.param(OrderedDict(a=1), {"a": 1}, id="mapping"),
+        pytest.param({"name": {"$ne": None}}, {"name": {"$ne": None}}, id="raw-operators"),
+    ],
+)
+def test_filter_forms(given: Any, sent: dict[str, Any]) -> None:
+    assert as_filter(given) == sent
+
+
+@pytest.mark.parametrize("bad", ["sku", 3, ["a"]], ids=["str", "int", "list"])
+def test_filter_must_be_a_mapping(bad: Any) -> None:
+    with pytest.raises(InvalidQuery, match="a filter must be a mapping"):
+        as_filter(bad)
+
+
+def test_write_filter_refuses_none_so_all_is_explicit() -> None:
+    with pytest.raises(InvalidQuery, match=r"pass \{\} to match every document"):
+        as_write_filter(None)  # type: ignore[arg-type]
+    assert as_write_filter({}) == {}
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        pytest.param({"$set": {"price": 7.99}}, id="set"),
+        pytest.param({"$set": {"a": 1}, "$inc": {"n": 1}}, id="two-operators"),
+        pytest.param([{"$set": {"total": {"$add": ["$a", "$b"]}}}], id="pipeline"),
+    ],
+)
+def test_update_forms_pass_through(update: Any) -> None:
+    assert as_update(update) == update
+
+
+@pytest.mark.parametrize(
+    ("update", "message"),
+    [
+        pytest.param(
+            {"price": 7.99}, r"update field 'price' is not an update operator", id="plain"
+        ),
+        pytest.param({}, "the update document is empty", id="empty"),
+        pytest.param([], "non-empty list of stage documents", id="empty-pipeline"),
+        pytest.param(["$set"], "non-empty list of stage documents", id="pipeline-of-str"),
+        pytest.param("$set", "not str", id="str"),
+    ],
+)
+def test_update_errors_name_the_fix(update: Any, message: str) -> None:
+    with pytest.raises(InvalidQuery, match=message):
+        as_update(update)
+
+
+def test_replacement_refuses_operators() -> None:
+    assert as_replacement({"name": "x"}) == {"name": "x"}
+    with pytest.raises(InvalidQuery, match=r"replacement field '\$set' is an update operator"):
+        as_replacement({"$set": {"a": 1}})
+    with pytest.raises(InvalidQuery, match="a replacement must be a document"):
+        as_replacement(["a"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("sort", "sent"),
+    [
+        pytest.param(None, None, id="none"),
+        pytest.param("price", [("price", 1)], id="field-name"),
+        pytest.param([("price", -1), ("name", 1)], [("price", -1), ("name", 1)], id="pairs"),
+        pytest.param({"price": -1, "name": 1}, [("price", -1), ("name", 1)], id="document"),
+        pytest.param(
+            {"score": {"$meta": "textScore"}}, [("score", {"$meta": "textScore"})], id="meta"
+        ),
+    ],
+)
+def test_sort_forms(sort: Any, sent: Any) -> None:
+    assert as_sort(sort) == sent
+
+
+@pytest.mark.parametrize(
+    ("sort", "message"),
+    [
+        pytest.param({"price": 2}, "must be 1 .ascending. or -1", id="direction-2"),
+        pytest.param({"price": True}, "must be 1 .ascending. or -1", id="direction-bool"),
+        pytest.param({"price": "desc"}, "must be 1 .ascending. or -1", id="direction-str"),
+        pytest.param([("price",)], "a sort is a field name", id="short-pair"),
+        pytest.param(["price"], "a sort is a field name", id="list-of-names"),
+    ],
+)
+def test_sort_errors(sort: Any, message: str) -> None:
+    with pytest.raises(InvalidQuery, match=message):
+        as_sort(sort)
+
+
+def test_projection_forms_and_bare_string() -> None:
+    assert as_projection(None) is None
+    assert as_projection({"name": 1, "_id": 0}) == {"name": 1, "_id": 0}
+    assert as_projection(["name", "price"]) == ["name", "price"]
+    with pytest.raises(InvalidQuery, match=r"write \['name'\] instead of 'name'"):
+        as_projection("name")

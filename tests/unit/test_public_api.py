@@ -1,0 +1,69 @@
+"""The public surface changes only on purpose: this list is the contract."""
+
+import mongocat
+
+EXPORTED = {
+    "BulkOperationError",
+    "BulkWriteFailed",
+    "BulkWriteSummary",
+    "Catalogue",
+    "CatalogueClosed",
+    "CollationLike",
+    "Collection",
+    "ConfigurationError",
+    "Cursor",
+    "DeleteResult",
+    "DocT",
+    "DocumentNotFound",
+    "DriverName",
+    "DuplicateKeyError",
+    "ExecutionTimeout",
+    "FilterLike",
+    "HintLike",
+    "InsertManyResult",
+    "InsertOneResult",
+    "InvalidDocument",
+    "InvalidQuery",
+    "MongocatError",
+    "NetworkError",
+    "OperationFailed",
+    "ProjectionLike",
+    "ReturnDocument",
+    "ServerFeatureUnavailable",
+    "ServerUnavailable",
+    "SessionLike",
+    "SortLike",
+    "UnacknowledgedWrite",
+    "UpdateLike",
+    "UpdateResult",
+    "__version__",
+}
+
+
+def test_exported_names_are_exactly_the_contract() -> None:
+    assert set(mongocat.__all__) == EXPORTED
+
+
+def test_every_exported_name_exists() -> None:
+    missing = [name for name in mongocat.__all__ if not hasattr(mongocat, name)]
+    assert missing == []
+
+
+def test_every_error_derives_from_mongocat_error() -> None:
+    errors = [
+        getattr(mongocat, name)
+        for name in mongocat.__all__
+        if isinstance(getattr(mongocat, name), type)
+        and issubclass(getattr(mongocat, name), Exception)
+    ]
+    assert len(errors) == 14
+    assert all(issubclass(error, mongocat.MongocatError) for error in errors)
+
+
+def test_importing_mongocat_does_not_import_motor() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, mongocat; print('motor' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
