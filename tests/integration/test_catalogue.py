@@ -118,7 +118,7 @@ async def test_wrapped_client_closed_when_asked(
 
 
 def test_wrapping_something_else_is_a_clear_error() -> None:
-    with pytest.raises(ConfigurationError, match="pass a motor.motor_asyncio.AsyncIOMotorClient"):
+    with pytest.raises(ConfigurationError, match=r"motor\.motor_asyncio\.AsyncIOMotorClient"):
         Catalogue(object(), "db")
 
 

@@ -38,7 +38,7 @@ def test_unknown_driver_lists_both() -> None:
 def test_detect_driver_refuses_a_sync_client() -> None:
     client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(connect=False)
     try:
-        with pytest.raises(mongocat.ConfigurationError, match="pymongo.AsyncMongoClient"):
+        with pytest.raises(mongocat.ConfigurationError, match=r"pymongo\.AsyncMongoClient"):
             detect_driver(client)
     finally:
         client.close()

@@ -1,0 +1,53 @@
+"""Static type checks, run by mypy --strict (not by pytest): the types users see."""
+
+from typing import Any, TypedDict, assert_type
+
+from mongocat import (
+    Catalogue,
+    Collection,
+    Cursor,
+    DeleteResult,
+    InsertManyResult,
+    InsertOneResult,
+    UpdateResult,
+)
+
+
+class Product(TypedDict):
+    sku: str
+    name: str
+    price: float
+
+
+async def check(cat: Catalogue) -> None:
+    products = cat.collection("products", Product)
+    assert_type(products, Collection[Product])
+    assert_type(cat.collection("events"), Collection[dict[str, Any]])
+
+    assert_type(await products.find_one({"sku": "W-1"}), Product | None)
+    assert_type(await products.find_one_or_raise({"sku": "W-1"}), Product)
+    assert_type(products.find({"price": {"$lt": 10}}), Cursor[Product])
+    assert_type(await products.find(), list[Product])
+    assert_type(await products.find().to_list(), list[Product])
+    async for product in products.find():
+        assert_type(product, Product)
+        assert_type(product["price"], float)
+
+    assert_type(
+        await products.insert_one({"sku": "W-1", "name": "Widget", "price": 9.99}),
+        InsertOneResult,
+    )
+    assert_type(await products.insert_many([]), InsertManyResult)
+    assert_type(await products.update_one({}, {"$set": {"price": 1.0}}), UpdateResult)
+    assert_type(await products.delete_many({}), DeleteResult)
+    assert_type(await products.count(), int)
+    assert_type(
+        await products.find_one_and_update({}, {"$inc": {"price": 1}}, return_document="after"),
+        Product | None,
+    )
+    assert_type((await products.update_many({}, {"$set": {"a": 1}})).matched_count, int)
+
+    # A document of the wrong shape is a type error.
+    await products.insert_one({"sku": "W-1"})  # type: ignore[typeddict-item]
+    # Results of a wrong shape are caught too.
+    await products.find(sort="price", limit="10")  # type: ignore[arg-type]
