@@ -6,6 +6,8 @@ Example:
     ...     await cat.collection("products").insert_one({"sku": "W-1", "price": 9.99})
 """
 
+from typing import TypeVar
+
 from ._catalogue import Catalogue
 from ._collection import Collection
 from ._cursor import Cursor
@@ -83,3 +85,11 @@ __all__ = [
     "UpdateResult",
     "__version__",
 ]
+
+# Public classes report ``mongocat`` as their module, so that reprs, tracebacks and
+# the API reference show the import path users write.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type | TypeVar):
+        _obj.__module__ = __name__
+del _name, _obj

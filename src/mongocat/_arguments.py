@@ -5,8 +5,6 @@ naming the offending value and the fix, before anything is sent. Fast paths keep
 common case (a plain ``dict``) to one type check.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import Any
 

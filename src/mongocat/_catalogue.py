@@ -1,7 +1,5 @@
 """The Catalogue: the entry point that owns a client and a database."""
 
-from __future__ import annotations
-
 import enum
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
@@ -112,7 +110,7 @@ class Catalogue:
         *,
         driver: DriverName = "motor",
         **client_options: Any,
-    ) -> Catalogue:
+    ) -> "Catalogue":
         """Create a client for ``uri`` and a Catalogue that owns it.
 
         No I/O happens here: the client connects on first use (call :meth:`ping` to
@@ -205,7 +203,7 @@ class Catalogue:
 
     @property
     def driver(self) -> DriverName:
-        """Which driver the client is: ``"motor"`` or ``"pymongo"``."""
+        """The client's driver, ``"motor"`` or ``"pymongo"``."""
         return self._driver
 
     @property

@@ -1,7 +1,5 @@
 """The typed collection: CRUD over one MongoDB collection."""
 
-from __future__ import annotations
-
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
@@ -64,7 +62,7 @@ class Collection(Generic[DocT]):
 
     __slots__ = ("_catalogue", "_collection", "document_type")
 
-    def __init__(self, catalogue: Catalogue, driver_collection: Any, document_type: type[DocT]):
+    def __init__(self, catalogue: "Catalogue", driver_collection: Any, document_type: type[DocT]):
         self._catalogue = catalogue
         self._collection = driver_collection
         #: The type the documents are declared as (a TypedDict or ``dict``).

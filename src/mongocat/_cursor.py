@@ -1,7 +1,5 @@
 """The typed cursor returned by ``Collection.find``."""
 
-from __future__ import annotations
-
 from collections.abc import AsyncIterator, Generator, Iterable
 from types import TracebackType
 from typing import Any, Generic, Self, cast

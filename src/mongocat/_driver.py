@@ -10,8 +10,6 @@ Motor is imported lazily, so an application on PyMongo's async API never pays fo
 importing it.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, get_args

@@ -1,6 +1,6 @@
 """Errors raised by mongocat.
 
-Every error derives from :class:`MongocatError`, keeps the driver's exception as
+Every error derives from :class:`~mongocat.MongocatError`, keeps the driver's exception as
 ``.driver_error`` and its error labels as ``.error_labels``, and says what to do
 next. The tree::
 
@@ -19,8 +19,6 @@ next. The tree::
         ├── ServerFeatureUnavailable  the server lacks the feature
         └── BulkWriteFailed       some operations of a batch failed (.result)
 """
-
-from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -197,7 +195,7 @@ class BulkWriteFailed(OperationFailed):
         self,
         message: str,
         *,
-        result: BulkWriteSummary,
+        result: "BulkWriteSummary",
         details: Mapping[str, Any] | None = None,
         driver_error: BaseException | None = None,
         error_labels: Iterable[str] = (),

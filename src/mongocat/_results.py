@@ -5,8 +5,6 @@ migrates from Motor or PyMongo keeps working. Counts of an unacknowledged (``w=0
 write are unknown: reading one raises :class:`~mongocat.UnacknowledgedWrite`.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any

@@ -5,8 +5,6 @@ and sequences (what the drivers take); the builders widen them without breaking
 callers.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeAlias, TypeVar
 

@@ -1,0 +1,48 @@
+"""Sphinx configuration. The build is offline: no intersphinx inventories are fetched."""
+
+from __future__ import annotations
+
+import mongocat
+
+project = "mongocat"
+author = "The mongocat developers"
+copyright = "2026, The mongocat developers"
+release = mongocat.__version__
+version = ".".join(release.split(".")[:2])
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
+]
+
+html_theme = "furo"
+html_title = f"mongocat {release}"
+html_static_path = ["_static"]
+
+autodoc_member_order = "bysource"
+autodoc_typehints = "signature"
+autodoc_preserve_defaults = True
+autodoc_default_options = {"members": True, "show-inheritance": True}
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+napoleon_use_rtype = False
+
+nitpicky = True
+# The build is offline, so the standard library's, bson's and the drivers' own
+# objects cannot be linked; everything of mongocat's must resolve.
+nitpick_ignore_regex = [
+    (r"py:.*", r"(typing|typing_extensions|collections\.abc|types|enum|contextlib)\..*"),
+    (r"py:.*", r"(bson|pymongo|motor|pytest|_pytest)(\..*)?"),
+    (r"py:class", r"(Any|Self|Path|Sequence|Mapping|Iterable|AsyncIterator|Generator)"),
+    (r"py:class", r"TracebackType"),
+    (r"py:class", r"(str|int|float|bool|bytes|dict|list|tuple|set|frozenset|type|object)"),
+    (r"py:class", r"(Exception|BaseException|ValueError|NoneType|None)"),
+    (r"py:class", r"(pathlib|subprocess)\..*"),
+    # Names that autodoc qualifies with the documented module although they are the
+    # standard library's, and a variadic tuple it cannot split.
+    (r"py:.*", r"mongocat\.(Any|Self)"),
+    (r"py:class", r"tuple\[.*"),
+    # Overload signatures are read from the source, with the private module path.
+    (r"py:class", r"mongocat\._(collection|cursor)\.(Collection|Cursor)"),
+]

