@@ -75,7 +75,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def docs(session: nox.Session) -> None:
     """Build the Sphinx docs offline, warnings as errors, nitpicky."""
-    session.install("-e", ".", "sphinx", "furo")
+    session.install("-e", ".[testing]", "sphinx", "furo")
     session.run(
         "sphinx-build", "-W", "-n", "--keep-going", "-b", "html", "docs", "docs/_build/html"
     )
