@@ -42,7 +42,7 @@ nitpick_ignore_regex = [
     # Names that autodoc qualifies with the documented module although they are the
     # standard library's, and a variadic tuple it cannot split.
     (r"py:.*", r"mongocat\.(Any|Self)"),
-    (r"py:class", r"tuple\[.*"),
+    (r"py:class", r"(tuple|dict)\[.*"),
     # Overload signatures are read from the source, with the private module path.
     (r"py:class", r"mongocat\._(collection|cursor)\.(Collection|Cursor)"),
 ]
