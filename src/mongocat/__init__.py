@@ -27,6 +27,8 @@ from ._errors import (
     ServerUnavailable,
     UnacknowledgedWrite,
 )
+from ._filters import F, Field, Filter, GeoJSON
+from ._projection import Projection
 from ._results import (
     BulkOperationError,
     BulkWriteSummary,
@@ -35,6 +37,7 @@ from ._results import (
     InsertOneResult,
     UpdateResult,
 )
+from ._sort import Sort
 from ._types import (
     CollationLike,
     DocT,
@@ -47,6 +50,7 @@ from ._types import (
     SortLike,
     UpdateLike,
 )
+from ._update import Update
 from ._version import __version__
 
 __all__ = [
@@ -65,7 +69,11 @@ __all__ = [
     "DriverName",
     "DuplicateKeyError",
     "ExecutionTimeout",
+    "F",
+    "Field",
+    "Filter",
     "FilterLike",
+    "GeoJSON",
     "HintLike",
     "InsertManyResult",
     "InsertOneResult",
@@ -74,13 +82,16 @@ __all__ = [
     "MongocatError",
     "NetworkError",
     "OperationFailed",
+    "Projection",
     "ProjectionLike",
     "ReturnDocument",
     "ServerFeatureUnavailable",
     "ServerUnavailable",
     "SessionLike",
+    "Sort",
     "SortLike",
     "UnacknowledgedWrite",
+    "Update",
     "UpdateLike",
     "UpdateResult",
     "__version__",

@@ -9,7 +9,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._errors import InvalidQuery
+from ._filters import Filter
+from ._projection import Projection
+from ._sort import Sort
 from ._types import FilterLike, ProjectionLike, SortLike, UpdateLike
+from ._update import Update
 
 __all__ = [
     "as_filter",
@@ -18,6 +22,7 @@ __all__ = [
     "as_sort",
     "as_update",
     "as_write_filter",
+    "update_array_filters",
 ]
 
 
@@ -25,7 +30,11 @@ def as_filter(filter: FilterLike | None) -> Mapping[str, Any]:
     """Return the filter document to send (``{}`` for None)."""
     if filter is None:
         return {}
-    if type(filter) is dict or isinstance(filter, Mapping):
+    if type(filter) is dict:
+        return filter
+    if isinstance(filter, Filter):
+        return filter.to_mongo()
+    if isinstance(filter, Mapping):
         return filter
     raise InvalidQuery(
         f"a filter must be a mapping such as {{'sku': 'W-1'}}, not {type(filter).__name__} "
@@ -42,8 +51,10 @@ def as_write_filter(filter: FilterLike) -> Mapping[str, Any]:
     return as_filter(filter)
 
 
-def as_update(update: UpdateLike) -> UpdateLike:
+def as_update(update: UpdateLike) -> Any:
     """Return an update document of ``$`` operators, or an update pipeline."""
+    if isinstance(update, Update):
+        return update.to_mongo()
     if isinstance(update, Mapping):
         if not update:
             raise InvalidQuery(
@@ -67,6 +78,19 @@ def as_update(update: UpdateLike) -> UpdateLike:
         f"an update must be a document of update operators or a pipeline, not "
         f"{type(update).__name__} {update!r}"
     )
+
+
+def update_array_filters(
+    update: UpdateLike, array_filters: Sequence[Mapping[str, Any]] | None
+) -> Sequence[Mapping[str, Any]] | None:
+    """Return the array filters to send: the caller's, or those the Update carries."""
+    carried = update.array_filters_list if isinstance(update, Update) else None
+    if carried is not None and array_filters is not None:
+        raise InvalidQuery(
+            "array filters given twice: in the Update (.array_filters()) and as array_filters=; "
+            "keep one"
+        )
+    return carried if carried is not None else array_filters
 
 
 def as_replacement(document: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -99,6 +123,8 @@ def as_sort(sort: SortLike | None) -> list[tuple[str, Any]] | None:
     """Return the sort as ``(field, direction)`` pairs, in the order given."""
     if sort is None:
         return None
+    if isinstance(sort, Sort):
+        return list(sort.keys)
     if isinstance(sort, str):
         return [(sort, 1)]
     pairs = sort.items() if isinstance(sort, Mapping) else sort
@@ -113,8 +139,10 @@ def as_sort(sort: SortLike | None) -> list[tuple[str, Any]] | None:
     return result
 
 
-def as_projection(projection: ProjectionLike | None) -> ProjectionLike | None:
+def as_projection(projection: ProjectionLike | None) -> Any:
     """Return the projection, refusing a bare string (it would read as characters)."""
+    if isinstance(projection, Projection):
+        return projection.to_mongo()
     if projection is None or isinstance(projection, Mapping):
         return projection
     if isinstance(projection, str | bytes):

@@ -10,6 +10,7 @@ from ._arguments import (
     as_sort,
     as_update,
     as_write_filter,
+    update_array_filters,
 )
 from ._cursor import Cursor
 from ._driver import DRIVER_ERRORS, translate_error
@@ -415,7 +416,7 @@ class Collection(Generic[DocT]):
             DuplicateKeyError: The update or upsert would duplicate a unique key.
         """
         options = _options(
-            array_filters=array_filters,
+            array_filters=update_array_filters(update, array_filters),
             hint=hint,
             collation=collation,
             comment=comment,
@@ -456,7 +457,7 @@ class Collection(Generic[DocT]):
             matched_count, modified_count and upserted_id.
         """
         options = _options(
-            array_filters=array_filters,
+            array_filters=update_array_filters(update, array_filters),
             hint=hint,
             collation=collation,
             comment=comment,
@@ -541,7 +542,7 @@ class Collection(Generic[DocT]):
         options = _options(
             projection=as_projection(projection),
             sort=as_sort(sort),
-            array_filters=array_filters,
+            array_filters=update_array_filters(update, array_filters),
             hint=hint,
             collation=collation,
             comment=comment,

@@ -8,6 +8,11 @@ callers.
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeAlias, TypeVar
 
+from ._filters import Filter
+from ._projection import Projection
+from ._sort import Sort
+from ._update import Update
+
 __all__ = [
     "CollationLike",
     "DocT",
@@ -27,17 +32,18 @@ DocT = TypeVar("DocT", bound=Mapping[str, Any])
 #: Which async driver a :class:`~mongocat.Catalogue` runs on.
 DriverName: TypeAlias = Literal["motor", "pymongo"]
 
-#: A query filter: a raw filter document.
-FilterLike: TypeAlias = Mapping[str, Any]
+#: A query filter: a :class:`~mongocat.Filter` or a raw filter document.
+FilterLike: TypeAlias = Filter | Mapping[str, Any]
 
-#: An update: a document of update operators, or an aggregation pipeline.
-UpdateLike: TypeAlias = Mapping[str, Any] | Sequence[Mapping[str, Any]]
+#: An update: an :class:`~mongocat.Update`, a document of update operators, or a pipeline.
+UpdateLike: TypeAlias = Update | Mapping[str, Any] | Sequence[Mapping[str, Any]]
 
-#: A projection: a document, or the names of the fields to include.
-ProjectionLike: TypeAlias = Mapping[str, Any] | Sequence[str]
+#: A projection: a :class:`~mongocat.Projection`, a document, or field names to include.
+ProjectionLike: TypeAlias = Projection | Mapping[str, Any] | Sequence[str]
 
-#: A sort: a field name (ascending), ``(field, direction)`` pairs, or a document.
-SortLike: TypeAlias = str | Sequence[tuple[str, int]] | Mapping[str, int]
+#: A sort: a :class:`~mongocat.Sort`, a field name (ascending), ``(field, direction)``
+#: pairs, or a document.
+SortLike: TypeAlias = Sort | str | Sequence[tuple[str, Any]] | Mapping[str, Any]
 
 #: An index hint: an index name, ``(field, direction)`` pairs, or a key document.
 HintLike: TypeAlias = str | Sequence[tuple[str, Any]] | Mapping[str, Any]

@@ -1,0 +1,94 @@
+"""Field paths and the helpers every builder shares. Pure: no I/O, no driver."""
+
+import functools
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
+
+from ._errors import InvalidQuery
+
+__all__ = ["FieldPath", "check_path", "classmethod_or_method", "is_operator_document"]
+
+_POSITIONAL = re.compile(r"^\$(\[[A-Za-z0-9_]*\])?$")  # $, $[] and $[identifier]
+
+
+def check_path(path: str, *, positional: bool = False) -> str:
+    """Return ``path`` if every dotted segment is a valid field name, else explain.
+
+    Args:
+        path: A dotted field path such as ``"dimensions.width"``.
+        positional: Allow the update operators' ``$``, ``$[]`` and ``$[id]`` segments.
+    """
+    if not isinstance(path, str):
+        raise InvalidQuery(f"a field path must be a string, not {type(path).__name__} {path!r}")
+    if "\x00" in path:
+        raise InvalidQuery(f"field path {path!r} contains a NUL byte")
+    for segment in path.split("."):
+        if not segment:
+            raise InvalidQuery(
+                f"field path {path!r} has an empty segment; write 'a.b', not 'a..b' or '.a'"
+            )
+        if segment.startswith("$") and not (positional and _POSITIONAL.match(segment)):
+            raise InvalidQuery(
+                f"field name {segment!r} in {path!r} starts with '$'; use F.expr(...) for "
+                "$expr, or Filter.raw({...}) to send a raw document on purpose"
+            )
+    return path
+
+
+def is_operator_document(value: object) -> bool:
+    """Return whether ``value`` is a mapping with a ``$``-prefixed key at its top level."""
+    if not isinstance(value, Mapping):
+        return False
+    return any(isinstance(key, str) and key.startswith("$") for key in value)
+
+
+class FieldPath:
+    """A field path: ``F.price``, ``F.dimensions.width``, ``F["items"][0].qty``.
+
+    Attribute access and indexing make longer paths; the comparison operators and
+    methods of :class:`~mongocat.Field` make filters.
+    """
+
+    __slots__ = ("_path",)
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    @property
+    def path(self) -> str:
+        """The dotted path, e.g. ``"items.0.qty"``."""
+        return self._path
+
+
+_B = TypeVar("_B")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+class classmethod_or_method(Generic[_B, _P, _R]):
+    """Make a builder method callable on the class (on an empty builder) or an instance.
+
+    ``Update.set(a=1)`` starts a new update; ``Update.set(a=1).inc(n=1)`` extends it.
+    """
+
+    def __init__(self, method: Callable[Concatenate[_B, _P], _R]) -> None:
+        self._method = method
+        functools.update_wrapper(self, method)  # type: ignore[arg-type]
+
+    def __get__(self, instance: _B | None, owner: type[_B]) -> Callable[_P, _R]:
+        target = instance if instance is not None else owner()
+        return functools.partial(self._method, target)
+
+
+def field_name(field: "str | FieldPath", *, positional: bool = False) -> str:
+    """Return the checked dotted path of a field given as a string or a FieldPath."""
+    if isinstance(field, FieldPath):
+        return field._path if not positional else check_path(field._path, positional=True)
+    return check_path(field, positional=positional)
+
+
+def render(value: Any) -> Any:
+    """Render a builder (anything with ``to_mongo()``) and leave other values as they are."""
+    to_mongo = getattr(value, "to_mongo", None)
+    return to_mongo() if callable(to_mongo) and not isinstance(value, type) else value

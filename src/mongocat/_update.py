@@ -1,0 +1,387 @@
+"""Update documents: ``Update.set(price=7.99).inc(stock=-1)``, immutable and checked.
+
+Two operators on the same path, or on a path and its parent (``a`` and ``a.b``), raise
+:class:`~mongocat.InvalidQuery` when the update is built; the server would reject the
+update with code 40 (ConflictingUpdateOperators) only when it runs.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, Literal
+
+from bson.decimal128 import Decimal128
+
+from ._errors import InvalidQuery
+from ._filters import Filter
+from ._paths import FieldPath, classmethod_or_method, field_name, is_operator_document
+
+__all__ = ["Update"]
+
+_MISSING: Final[Any] = object()
+FieldArg = str | FieldPath
+
+
+def _pairs(
+    method: str, fields: Mapping[str, Any] | FieldArg | None, value: Any, kwargs: Mapping[str, Any]
+) -> list[tuple[str, Any]]:
+    """Normalise the three call forms: ``(field, value)``, ``({path: value})``, ``(**kw)``."""
+    pairs: list[tuple[str, Any]] = []
+    if isinstance(fields, Mapping):
+        if value is not _MISSING:
+            raise InvalidQuery(f"{method}() takes a mapping or a field and a value, not both")
+        pairs += [(field_name(k, positional=True), v) for k, v in fields.items()]
+    elif fields is not None:
+        if value is _MISSING:
+            raise InvalidQuery(f"{method}({fields!r}) needs a value: {method}(field, value)")
+        pairs.append((field_name(fields, positional=True), value))
+    pairs += [(field_name(k, positional=True), v) for k, v in kwargs.items()]
+    if not pairs:
+        raise InvalidQuery(f"{method}() needs at least one field, e.g. {method}(price=1)")
+    return pairs
+
+
+def _number(method: str, path: str, value: Any) -> Any:
+    """Check that ``$inc``/``$mul`` get a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal128):
+        raise InvalidQuery(f"{method}() needs a number for {path!r}, not {value!r}")
+    return value
+
+
+def _overlaps(a: str, b: str) -> bool:
+    """Whether two paths are the same or one is the other's parent."""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+class Update:
+    """An immutable update; ``to_mongo()`` gives the update document (or pipeline).
+
+    Start from any operator on the class and chain more: ``Update.set(price=7.99)
+    .inc(stock=-1)``. Fields are given as keywords, as a mapping of dotted paths,
+    or as a field and a value (``Update.set(F.dims.w, 3)``).
+
+    Example:
+        >>> Update.set(price=7.99).inc(stock=-1).to_mongo()
+        {'$set': {'price': 7.99}, '$inc': {'stock': -1}}
+    """
+
+    __slots__ = ("_array_filters", "_entries", "_pipeline")
+
+    def __init__(
+        self,
+        entries: tuple[tuple[str, str, Any], ...] = (),
+        array_filters: tuple[Mapping[str, Any], ...] = (),
+        pipeline: tuple[Mapping[str, Any], ...] | None = None,
+    ) -> None:
+        self._entries = entries
+        self._array_filters = array_filters
+        self._pipeline = pipeline
+
+    def _add(self, op: str, pairs: Sequence[tuple[str, Any]]) -> "Update":
+        if self._pipeline is not None:
+            raise InvalidQuery(
+                "this update is a pipeline; an update is either operators or a pipeline"
+            )
+        entries = self._entries
+        for path, value in pairs:
+            for other_op, other_path, _ in entries:
+                if _overlaps(path, other_path):
+                    raise InvalidQuery(
+                        f"update paths {other_path!r} ({other_op}) and {path!r} ({op}) "
+                        "conflict: MongoDB rejects changing a path and itself or its parent "
+                        "in one update (code 40); split it into two updates"
+                    )
+            entries += ((op, path, value),)
+        return Update(entries, self._array_filters)
+
+    # -- field operators ---------------------------------------------------------
+
+    @classmethod_or_method
+    def set(
+        self,
+        fields: Mapping[str, Any] | FieldArg | None = None,
+        value: Any = _MISSING,
+        /,
+        **kwargs: Any,
+    ) -> "Update":
+        """Set fields to values (``$set``); values are stored as given."""
+        return self._add("$set", _pairs("set", fields, value, kwargs))
+
+    @classmethod_or_method
+    def set_on_insert(
+        self,
+        fields: Mapping[str, Any] | FieldArg | None = None,
+        value: Any = _MISSING,
+        /,
+        **kwargs: Any,
+    ) -> "Update":
+        """Set fields only when an upsert inserts (``$setOnInsert``)."""
+        return self._add("$setOnInsert", _pairs("set_on_insert", fields, value, kwargs))
+
+    @classmethod_or_method
+    def unset(self, *fields: FieldArg) -> "Update":
+        """Remove fields (``$unset``)."""
+        if not fields:
+            raise InvalidQuery("unset() needs at least one field")
+        return self._add("$unset", [(field_name(f, positional=True), "") for f in fields])
+
+    @classmethod_or_method
+    def inc(
+        self,
+        fields: Mapping[str, Any] | FieldArg | None = None,
+        value: Any = _MISSING,
+        /,
+        **kwargs: Any,
+    ) -> "Update":
+        """Add to numbers (``$inc``); a missing field starts from 0."""
+        pairs = _pairs("inc", fields, value, kwargs)
+        return self._add("$inc", [(p, _number("inc", p, v)) for p, v in pairs])
+
+    @classmethod_or_method
+    def mul(
+        self,
+        fields: Mapping[str, Any] | FieldArg | None = None,
+        value: Any = _MISSING,
+        /,
+        **kwargs: Any,
+    ) -> "Update":
+        """Multiply numbers (``$mul``); a missing field becomes 0."""
+        pairs = _pairs("mul", fields, value, kwargs)
+        return self._add("$mul", [(p, _number("mul", p, v)) for p, v in pairs])
+
+    @classmethod_or_method
+    def min(
+        self,
+        fields: Mapping[str, Any] | FieldArg | None = None,
+        value: Any = _MISSING,
+        /,
+        **kwargs: Any,
+    ) -> "Update":
+        """Lower fields to the value when it is smaller (``$min``)."""
+        return self._add("$min", _pairs("min", fields, value, kwargs))
+
+    @classmethod_or_method
+    def max(
+        self,
+        fields: Mapping[str, Any] | FieldArg | None = None,
+        value: Any = _MISSING,
+        /,
+        **kwargs: Any,
+    ) -> "Update":
+        """Raise fields to the value when it is larger (``$max``)."""
+        return self._add("$max", _pairs("max", fields, value, kwargs))
+
+    @classmethod_or_method
+    def rename(self, fields: Mapping[str, str] | None = None, /, **kwargs: str) -> "Update":
+        """Rename fields: ``rename(old="new")`` or ``rename({"a.old": "a.new"})``."""
+        pairs = _pairs("rename", fields, _MISSING, kwargs)
+        result = self
+        for old, new in pairs:
+            if not isinstance(new, str):
+                raise InvalidQuery(f"rename() needs the new name of {old!r} as a str, not {new!r}")
+            target = field_name(new)
+            result = result._add("$rename", [(old, target)])
+            # The target path is changed too: nothing else may touch it.
+            for op, path, _ in result._entries[:-1]:
+                if _overlaps(path, target):
+                    raise InvalidQuery(
+                        f"rename target {target!r} conflicts with {path!r} ({op}) in the "
+                        "same update"
+                    )
+        return result
+
+    @classmethod_or_method
+    def current_date(
+        self, *fields: FieldArg, type: Literal["date", "timestamp"] = "date"
+    ) -> "Update":
+        """Set fields to the server's current date or timestamp (``$currentDate``)."""
+        if type not in ("date", "timestamp"):
+            raise InvalidQuery(f"current_date() type must be 'date' or 'timestamp', not {type!r}")
+        if not fields:
+            raise InvalidQuery("current_date() needs at least one field")
+        value: Any = True if type == "date" else {"$type": "timestamp"}
+        return self._add("$currentDate", [(field_name(f, positional=True), value) for f in fields])
+
+    # -- array operators ---------------------------------------------------------
+
+    @classmethod_or_method
+    def push(
+        self,
+        field: FieldArg,
+        value: Any = _MISSING,
+        /,
+        *,
+        each: Sequence[Any] | None = None,
+        position: int | None = None,
+        slice: int | None = None,
+        sort: Any = None,
+    ) -> "Update":
+        """Append to an array (``$push``), with ``$each``/``$position``/``$slice``/``$sort``.
+
+        Args:
+            field: The array field.
+            value: One value to append (or use ``each``).
+            each: Several values to append.
+            position: Insert at this index instead of the end.
+            slice: Keep only this many elements afterwards (negative: the last ones).
+            sort: Sort the array afterwards: 1, -1, or a sort document/Sort.
+        """
+        path = field_name(field, positional=True)
+        modifiers = {"$position": position, "$slice": slice, "$sort": sort}
+        if each is None and all(v is None for v in modifiers.values()):
+            return self._add("$push", [(path, _each_if_operator("push", value))])
+        items = _each("push", value, each)
+        spec: dict[str, Any] = {"$each": items}
+        for key, modifier in modifiers.items():
+            if modifier is not None:
+                to_mongo = getattr(modifier, "to_mongo", None)
+                spec[key] = to_mongo() if callable(to_mongo) else modifier
+        return self._add("$push", [(path, spec)])
+
+    @classmethod_or_method
+    def add_to_set(
+        self, field: FieldArg, value: Any = _MISSING, /, *, each: Sequence[Any] | None = None
+    ) -> "Update":
+        """Add values to an array unless already present (``$addToSet``)."""
+        path = field_name(field, positional=True)
+        if each is None:
+            return self._add("$addToSet", [(path, _each_if_operator("add_to_set", value))])
+        return self._add("$addToSet", [(path, {"$each": _each("add_to_set", value, each)})])
+
+    @classmethod_or_method
+    def pop(self, field: FieldArg, end: Literal["first", "last"] = "last") -> "Update":
+        """Remove the first or last element of an array (``$pop``)."""
+        if end not in ("first", "last"):
+            raise InvalidQuery(f"pop() end must be 'first' or 'last', not {end!r}")
+        return self._add(
+            "$pop", [(field_name(field, positional=True), -1 if end == "first" else 1)]
+        )
+
+    @classmethod_or_method
+    def pull(
+        self,
+        field: FieldArg,
+        value: Any = _MISSING,
+        /,
+        *,
+        where: "Filter | Mapping[str, Any] | None" = None,
+    ) -> "Update":
+        """Remove array elements equal to ``value``, or matching ``where`` (``$pull``).
+
+        ``value`` is always a value. Conditions go in ``where``: a Filter on the
+        elements' fields (``F.score < 5``) or operator conditions for scalar
+        elements (``{"$gte": 6}``).
+        """
+        path = field_name(field, positional=True)
+        if (value is _MISSING) == (where is None):
+            raise InvalidQuery("pull() takes a value or where=..., exactly one of them")
+        if where is not None:
+            condition = where.to_mongo() if isinstance(where, Filter) else dict(where)
+            return self._add("$pull", [(path, condition)])
+        return self._add(
+            "$pull", [(path, {"$eq": value} if is_operator_document(value) else value)]
+        )
+
+    @classmethod_or_method
+    def pull_all(self, field: FieldArg, values: Sequence[Any]) -> "Update":
+        """Remove every element equal to one of ``values`` (``$pullAll``)."""
+        if isinstance(values, str | bytes | Mapping) or not isinstance(values, Sequence):
+            raise InvalidQuery(f"pull_all() takes a list of values, not {values!r}")
+        return self._add("$pullAll", [(field_name(field, positional=True), list(values))])
+
+    @classmethod_or_method
+    def bit(
+        self,
+        field: FieldArg,
+        *,
+        and_: int | None = None,
+        or_: int | None = None,
+        xor: int | None = None,
+    ) -> "Update":
+        """Apply bitwise and/or/xor to an integer field (``$bit``)."""
+        spec = {k: v for k, v in (("and", and_), ("or", or_), ("xor", xor)) if v is not None}
+        if not spec or any(isinstance(v, bool) or not isinstance(v, int) for v in spec.values()):
+            raise InvalidQuery("bit() needs and_=, or_= or xor= with an int")
+        return self._add("$bit", [(field_name(field, positional=True), spec)])
+
+    # -- array filters, pipelines, merging ---------------------------------------
+
+    def array_filters(self, *filters: "Filter | Mapping[str, Any]") -> "Update":
+        """Attach the conditions for ``$[identifier]`` paths; sent with the update."""
+        rendered = tuple(f.to_mongo() if isinstance(f, Filter) else dict(f) for f in filters)
+        return Update(self._entries, self._array_filters + rendered, self._pipeline)
+
+    @classmethod
+    def pipeline(cls, *stages: Mapping[str, Any]) -> "Update":
+        """An update pipeline (``$set``/``$unset``/``$replaceWith``... stages with expressions).
+
+        Example:
+            >>> Update.pipeline({"$set": {"total": {"$add": ["$a", "$b"]}}}).to_mongo()
+            [{'$set': {'total': {'$add': ['$a', '$b']}}}]
+        """
+        rendered: list[Mapping[str, Any]] = []
+        for stage in stages:
+            to_mongo = getattr(stage, "to_mongo", None)
+            value = to_mongo() if callable(to_mongo) else stage
+            rendered.extend(value if isinstance(value, list) else [value])
+        if not rendered or not all(isinstance(s, Mapping) for s in rendered):
+            raise InvalidQuery("Update.pipeline() needs one or more stage documents")
+        return cls((), (), tuple(rendered))
+
+    def __add__(self, other: "Update") -> "Update":
+        if not isinstance(other, Update):
+            return NotImplemented
+        result = Update(self._entries, self._array_filters + other._array_filters, self._pipeline)
+        for op, path, value in other._entries:
+            result = result._add(op, [(path, value)])
+        return result
+
+    @property
+    def array_filters_list(self) -> list[dict[str, Any]] | None:
+        """The array filters to send with the update, or None."""
+        return [dict(f) for f in self._array_filters] or None
+
+    def to_mongo(self) -> dict[str, Any] | list[dict[str, Any]]:
+        """Return the update document (or the pipeline), freshly built."""
+        if self._pipeline is not None:
+            return [dict(stage) for stage in self._pipeline]
+        if not self._entries:
+            raise InvalidQuery("the update is empty; add an operator, e.g. Update.set(a=1)")
+        document: dict[str, Any] = {}
+        for op, path, value in self._entries:
+            document.setdefault(op, {})[path] = value
+        return document
+
+    def __repr__(self) -> str:
+        if not self._entries and self._pipeline is None:
+            return "Update()"
+        return f"Update({self.to_mongo()!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Update):
+            return NotImplemented
+        return (self._entries, self._array_filters, self._pipeline) == (
+            other._entries,
+            other._array_filters,
+            other._pipeline,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _each(method: str, value: Any, each: Sequence[Any] | None) -> list[Any]:
+    """The values of a ``$each``: ``each``, or the single value."""
+    if each is not None:
+        if value is not _MISSING:
+            raise InvalidQuery(f"{method}() takes a value or each=[...], not both")
+        if isinstance(each, str | bytes | Mapping) or not isinstance(each, Sequence):
+            raise InvalidQuery(f"{method}() each= takes a list of values, not {each!r}")
+        return list(each)
+    if value is _MISSING:
+        raise InvalidQuery(f"{method}() needs a value or each=[...]")
+    return [value]
+
+
+def _each_if_operator(method: str, value: Any) -> Any:
+    """Send one value as itself, or as ``{"$each": [value]}`` if it would read as modifiers."""
+    if value is _MISSING:
+        raise InvalidQuery(f"{method}() needs a value or each=[...]")
+    return {"$each": [value]} if is_operator_document(value) else value
