@@ -1,0 +1,211 @@
+"""Updates render to the documents of the MongoDB manual's examples."""
+
+from typing import Any
+
+import pytest
+
+from mongocat import F, InvalidQuery, Sort, Update
+
+
+@pytest.mark.parametrize(
+    ("built", "expected"),
+    [
+        pytest.param(
+            Update.set(price=7.99).inc(stock=-1),
+            {"$set": {"price": 7.99}, "$inc": {"stock": -1}},
+            id="design-example",
+        ),
+        pytest.param(
+            Update.set({"size.uom": "cm", "status": "P"}),
+            {"$set": {"size.uom": "cm", "status": "P"}},
+            id="set-mapping",
+        ),
+        pytest.param(Update.set(F.dims.w, 3), {"$set": {"dims.w": 3}}, id="set-field"),
+        pytest.param(Update.set("tags.1", "x"), {"$set": {"tags.1": "x"}}, id="set-index"),
+        pytest.param(
+            Update.unset("quantity", "instock"),
+            {"$unset": {"quantity": "", "instock": ""}},
+            id="unset",
+        ),
+        pytest.param(
+            Update.inc({"quantity": -2, "metrics.orders": 1}),
+            {"$inc": {"quantity": -2, "metrics.orders": 1}},
+            id="inc",
+        ),
+        pytest.param(Update.mul(price=1.25), {"$mul": {"price": 1.25}}, id="mul"),
+        pytest.param(Update.min(lowScore=150), {"$min": {"lowScore": 150}}, id="min"),
+        pytest.param(Update.max(highScore=950), {"$max": {"highScore": 950}}, id="max"),
+        pytest.param(Update.rename(nmae="name"), {"$rename": {"nmae": "name"}}, id="rename"),
+        pytest.param(
+            Update.rename({"name.first": "name.fname"}),
+            {"$rename": {"name.first": "name.fname"}},
+            id="rename-dotted",
+        ),
+        pytest.param(
+            Update.current_date("lastModified"),
+            {"$currentDate": {"lastModified": True}},
+            id="current-date",
+        ),
+        pytest.param(
+            Update.current_date("ts", type="timestamp"),
+            {"$currentDate": {"ts": {"$type": "timestamp"}}},
+            id="current-timestamp",
+        ),
+        pytest.param(
+            Update.set_on_insert(defaultQty=100),
+            {"$setOnInsert": {"defaultQty": 100}},
+            id="set-on-insert",
+        ),
+        pytest.param(Update.push("scores", 89), {"$push": {"scores": 89}}, id="push"),
+        pytest.param(
+            Update.push("scores", each=[90, 92, 85]),
+            {"$push": {"scores": {"$each": [90, 92, 85]}}},
+            id="push-each",
+        ),
+        pytest.param(
+            Update.push(
+                "quizzes", each=[{"wk": 5, "score": 8}], sort={"score": 1}, slice=-5, position=0
+            ),
+            {
+                "$push": {
+                    "quizzes": {
+                        "$each": [{"wk": 5, "score": 8}],
+                        "$position": 0,
+                        "$slice": -5,
+                        "$sort": {"score": 1},
+                    }
+                }
+            },
+            id="push-modifiers",
+        ),
+        pytest.param(
+            Update.push("quizzes", each=[1], sort=Sort.desc("score")),
+            {"$push": {"quizzes": {"$each": [1], "$sort": {"score": -1}}}},
+            id="push-sort-builder",
+        ),
+        pytest.param(
+            Update.add_to_set("tags", "accessories"),
+            {"$addToSet": {"tags": "accessories"}},
+            id="add-to-set",
+        ),
+        pytest.param(
+            Update.add_to_set("tags", each=["camera", "electronics"]),
+            {"$addToSet": {"tags": {"$each": ["camera", "electronics"]}}},
+            id="add-to-set-each",
+        ),
+        pytest.param(Update.pop("scores", "first"), {"$pop": {"scores": -1}}, id="pop-first"),
+        pytest.param(Update.pop("scores"), {"$pop": {"scores": 1}}, id="pop-last"),
+        pytest.param(
+            Update.pull("vegetables", "carrots"),
+            {"$pull": {"vegetables": "carrots"}},
+            id="pull-value",
+        ),
+        pytest.param(
+            Update.pull("votes", where={"$gte": 6}),
+            {"$pull": {"votes": {"$gte": 6}}},
+            id="pull-condition",
+        ),
+        pytest.param(
+            Update.pull("results", where=(F.score == 8) & (F.item == "B")),
+            {"$pull": {"results": {"score": 8, "item": "B"}}},
+            id="pull-filter",
+        ),
+        pytest.param(
+            Update.pull_all("scores", [0, 5]), {"$pullAll": {"scores": [0, 5]}}, id="pull-all"
+        ),
+        pytest.param(Update.bit("expdata", and_=10), {"$bit": {"expdata": {"and": 10}}}, id="bit"),
+        pytest.param(Update.set({"grades.$": 82}), {"$set": {"grades.$": 82}}, id="positional"),
+        pytest.param(
+            Update.inc({"grades.$[]": 10}), {"$inc": {"grades.$[]": 10}}, id="all-positional"
+        ),
+        pytest.param(
+            Update.set({"grades.$[element]": 100}),
+            {"$set": {"grades.$[element]": 100}},
+            id="filtered-positional",
+        ),
+        pytest.param(
+            Update.set(a=1) + Update.inc(b=1), {"$set": {"a": 1}, "$inc": {"b": 1}}, id="add"
+        ),
+        pytest.param(
+            Update.pipeline({"$set": {"total": {"$add": ["$a", "$b"]}}}, {"$unset": "tmp"}),
+            [{"$set": {"total": {"$add": ["$a", "$b"]}}}, {"$unset": "tmp"}],
+            id="pipeline",
+        ),
+    ],
+)
+def test_update_renders_the_manual_document(built: Update, expected: Any) -> None:
+    assert built.to_mongo() == expected
+
+
+def test_array_filters_travel_with_the_update() -> None:
+    update = Update.set({"grades.$[element]": 100}).array_filters(F.element >= 100)
+    assert update.array_filters_list == [{"element": {"$gte": 100}}]
+    assert Update.set(a=1).array_filters_list is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(
+            {"$each": [1, 2]}, {"$push": {"a": {"$each": [{"$each": [1, 2]}]}}}, id="each-doc"
+        ),
+        pytest.param({"x": 1}, {"$push": {"a": {"x": 1}}}, id="plain-doc"),
+    ],
+)
+def test_push_value_never_becomes_a_modifier(value: Any, expected: Any) -> None:
+    assert Update.push("a", value).to_mongo() == expected
+
+
+def test_pull_value_never_becomes_a_condition() -> None:
+    assert Update.pull("a", {"$gte": 6}).to_mongo() == {"$pull": {"a": {"$eq": {"$gte": 6}}}}
+    assert Update.add_to_set("a", {"$each": [1]}).to_mongo() == {
+        "$addToSet": {"a": {"$each": [{"$each": [1]}]}}
+    }
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        pytest.param(
+            lambda: Update.set(a=1).inc(a=1),
+            r"'a' \(\$set\) and 'a' \(\$inc\) conflict",
+            id="same-path",
+        ),
+        pytest.param(lambda: Update.set(a=1).set({"a.b": 2}), "conflict", id="parent-child"),
+        pytest.param(lambda: Update.set({"a.b": 1}).unset("a"), "conflict", id="child-parent"),
+        pytest.param(lambda: Update.set(b=1).rename(a="b"), "conflict", id="rename-target"),
+        pytest.param(lambda: Update.inc(a="1"), "needs a number", id="inc-str"),
+        pytest.param(lambda: Update.inc(a=True), "needs a number", id="inc-bool"),
+        pytest.param(lambda: Update.set(), "at least one field", id="empty-set"),
+        pytest.param(lambda: Update.set("a"), "needs a value", id="field-no-value"),
+        pytest.param(lambda: Update.set({"$bad": 1}), "starts with", id="dollar-field"),
+        pytest.param(lambda: Update.set({"a..b": 1}), "empty segment", id="empty-segment"),
+        pytest.param(lambda: Update.pop("a", "middle"), "first' or 'last", id="pop-end"),  # type: ignore[arg-type]
+        pytest.param(lambda: Update.pull("a"), "exactly one", id="pull-nothing"),
+        pytest.param(lambda: Update.pull_all("a", "xy"), "list of values", id="pull-all-str"),
+        pytest.param(lambda: Update.push("a", 1, each=[2]), "not both", id="push-value-and-each"),
+        pytest.param(lambda: Update.bit("a"), "and_=", id="bit-empty"),
+        pytest.param(
+            lambda: Update.current_date("a", type="time"), "'date' or 'timestamp'", id="bad-type"
+        ),  # type: ignore[arg-type]
+        pytest.param(lambda: Update().to_mongo(), "the update is empty", id="empty"),
+        pytest.param(
+            lambda: Update.pipeline({"$set": {}}).set(a=1),
+            "either operators or a pipeline",
+            id="mix",
+        ),
+        pytest.param(lambda: Update.pipeline(), "one or more stage", id="empty-pipeline"),
+    ],
+)
+def test_update_misuse_raises_before_sending(make: Any, message: str) -> None:
+    with pytest.raises(InvalidQuery, match=message):
+        make()
+
+
+def test_updates_are_immutable() -> None:
+    base = Update.set(a=1)
+    more = base.inc(n=1)
+    assert base.to_mongo() == {"$set": {"a": 1}}
+    assert more.to_mongo() == {"$set": {"a": 1}, "$inc": {"n": 1}}
+    assert repr(more) == "Update({'$set': {'a': 1}, '$inc': {'n': 1}})"
+    assert more == Update.set(a=1).inc(n=1)
