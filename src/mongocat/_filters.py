@@ -348,12 +348,24 @@ class Field(FieldPath):
         return self._op("$eq", value)
 
     def in_(self, values: Iterable[Any]) -> Filter:
-        """Match any of ``values`` (``$in``)."""
-        return self._op("$in", _values(values, "in_"))
+        """Match any of ``values`` (``$in``).
+
+        MongoDB refuses a document with ``$`` keys inside ``$in``; such values are
+        matched literally with ``$or`` of ``$eq`` instead, so they stay values.
+        """
+        plain, operator_like = _split_values(values, "in_")
+        if not operator_like:
+            return self._op("$in", plain)
+        alternatives = [self._op("$in", plain)] if plain else []
+        return Filter.any(*alternatives, *(self.eq(v) for v in operator_like))
 
     def nin(self, values: Iterable[Any]) -> Filter:
-        """Match none of ``values`` (``$nin``)."""
-        return self._op("$nin", _values(values, "nin"))
+        """Match none of ``values`` (``$nin``); ``$``-keyed documents stay values."""
+        plain, operator_like = _split_values(values, "nin")
+        result = self._op("$nin", plain)
+        for value in operator_like:
+            result = result & self._op("$ne", value)
+        return result
 
     # -- element -----------------------------------------------------------------
 
@@ -498,6 +510,13 @@ def _values(values: Iterable[Any], method: str) -> list[Any]:
             "operator; use elem_match() for conditions on elements"
         )
     return result
+
+
+def _split_values(values: Iterable[Any], method: str) -> tuple[list[Any], list[Any]]:
+    """Split ``values`` into plain ones and documents that would read as operators."""
+    items = _values(values, method)
+    plain = [v for v in items if not is_operator_document(v)]
+    return plain, [v for v in items if is_operator_document(v)]
 
 
 def _mask(mask: int | Sequence[int]) -> int | list[int]:

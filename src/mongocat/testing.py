@@ -75,14 +75,35 @@ def _probe_text_index(db: pymongo.database.Database[dict[str, object]]) -> None:
     db.probe.find_one({"$text": {"$search": "probe"}})
 
 
-_PROBES = {"text_index": _probe_text_index}
+def _probe_near_sorts_by_distance(db: pymongo.database.Database[dict[str, object]]) -> None:
+    """Check that $near returns the nearest document first, as MongoDB documents."""
+    db.geo.create_index([("loc", "2dsphere")])
+    db.geo.insert_many(
+        [
+            {"_id": "far", "loc": {"type": "Point", "coordinates": [1.0, 1.0]}},
+            {"_id": "near", "loc": {"type": "Point", "coordinates": [0.1, 0.1]}},
+        ]
+    )
+    point = {"type": "Point", "coordinates": [0.0, 0.0]}
+    order = [d["_id"] for d in db.geo.find({"loc": {"$near": {"$geometry": point}}})]
+    if order != ["near", "far"]:
+        raise pymongo.errors.OperationFailure(
+            f"$near returned {order}, not nearest first (['near', 'far'])"
+        )
+
+
+_PROBES = {
+    "text_index": _probe_text_index,
+    "near_sorts_by_distance": _probe_near_sorts_by_distance,
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the plugin's marker."""
     config.addinivalue_line(
         "markers",
-        "server_feature(name): needs a server feature (text_index); skipped, with the "
+        "server_feature(name): needs a server feature (text_index, "
+        "near_sorts_by_distance); skipped, with the "
         "server's answer as the reason, on a server that lacks it",
     )
 

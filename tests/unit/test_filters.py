@@ -211,7 +211,15 @@ def test_equality_values_never_become_operators(value: Any, expected: dict[str, 
 
 
 def test_in_values_stay_values() -> None:
-    assert F.name.in_([{"$gt": ""}]).to_mongo() == {"name": {"$in": [{"$gt": ""}]}}
+    # MongoDB refuses "$" documents inside $in, so they are matched with $eq.
+    assert F.name.in_([{"$gt": ""}]).to_mongo() == {"$or": [{"name": {"$eq": {"$gt": ""}}}]}
+    assert F.name.in_(["a", {"$gt": ""}]).to_mongo() == {
+        "$or": [{"name": {"$in": ["a"]}}, {"name": {"$eq": {"$gt": ""}}}]
+    }
+    assert F.name.nin(["a", {"$gt": ""}]).to_mongo() == {
+        "name": {"$nin": ["a"], "$ne": {"$gt": ""}}
+    }
+    assert F.name.in_([{"a": 1}]).to_mongo() == {"name": {"$in": [{"a": 1}]}}
 
 
 @pytest.mark.parametrize(

@@ -72,11 +72,10 @@ def test_comparisons_keep_their_shape(value: Any) -> None:
 
 
 @given(st.lists(VALUES, max_size=4))
-def test_in_keeps_its_shape(values: list[Any]) -> None:
-    rendered = F.name.in_(values).to_mongo()
-    assert list(rendered) == ["name"]
-    assert list(rendered["name"]) == ["$in"]
-    assert rendered["name"]["$in"] == values
+def test_in_and_nin_keep_their_shape(values: list[Any]) -> None:
+    for rendered in (F.name.in_(values).to_mongo(), F.name.nin(values).to_mongo()):
+        shape = skeleton(rendered, *values)
+        assert dollar_keys(shape) <= {"$in", "$nin", "$or", "$and", "$eq", "$ne"}
 
 
 @given(VALUES, VALUES)
