@@ -19,6 +19,7 @@ from ._errors import (
     DuplicateKeyError,
     ExecutionTimeout,
     InvalidDocument,
+    InvalidPageToken,
     InvalidQuery,
     MongocatError,
     NetworkError,
@@ -28,6 +29,7 @@ from ._errors import (
     UnacknowledgedWrite,
 )
 from ._filters import F, Field, Filter, GeoJSON
+from ._pagination import Page
 from ._projection import Projection
 from ._results import (
     BulkOperationError,
@@ -78,10 +80,12 @@ __all__ = [
     "InsertManyResult",
     "InsertOneResult",
     "InvalidDocument",
+    "InvalidPageToken",
     "InvalidQuery",
     "MongocatError",
     "NetworkError",
     "OperationFailed",
+    "Page",
     "Projection",
     "ProjectionLike",
     "ReturnDocument",

@@ -18,6 +18,7 @@ from ._driver import (
     uri_secrets,
 )
 from ._errors import CatalogueClosed, ConfigurationError
+from ._pagination import PROCESS_KEY
 from ._types import DocT, DriverName, SessionLike
 
 __all__ = ["Catalogue"]
@@ -45,6 +46,9 @@ class Catalogue:
         database: The database to use; defaults to the one in the client's URI.
         close_client: Close ``client`` when the Catalogue closes. False by default:
             whoever created a client closes it.
+        page_token_key: The secret that signs :meth:`Collection.paginate` tokens. By
+            default a random key per process: give the same key to every process that
+            must accept each other's tokens.
 
     Raises:
         ConfigurationError: ``client`` is not an async client of either driver, or no
@@ -62,6 +66,7 @@ class Catalogue:
         "_display_uri",
         "_driver",
         "_owns_client",
+        "_page_token_key",
         "_secrets",
         "_state",
     )
@@ -72,6 +77,7 @@ class Catalogue:
         database: str | None = None,
         *,
         close_client: bool = False,
+        page_token_key: bytes | None = None,
         _display_uri: str | None = None,
         _secrets: tuple[str, ...] = (),
     ) -> None:
@@ -81,6 +87,13 @@ class Catalogue:
         self._secrets = _secrets
         self._display_uri = _display_uri
         self._state = _State.OPEN
+        if page_token_key is not None and (
+            not isinstance(page_token_key, bytes) or len(page_token_key) < 16
+        ):
+            raise ConfigurationError(
+                "page_token_key must be at least 16 bytes, e.g. secrets.token_bytes(32)"
+            )
+        self._page_token_key = page_token_key or PROCESS_KEY
         self._database = self._select_database(database)
 
     def _select_database(self, name: str | None) -> Any:
@@ -109,6 +122,7 @@ class Catalogue:
         database: str | None = None,
         *,
         driver: DriverName = "motor",
+        page_token_key: bytes | None = None,
         **client_options: Any,
     ) -> "Catalogue":
         """Create a client for ``uri`` and a Catalogue that owns it.
@@ -121,6 +135,7 @@ class Catalogue:
             database: The database to use; defaults to the one in the URI's path.
             driver: ``"motor"`` or ``"pymongo"`` (PyMongo's native async API, the
                 successor of Motor, which is deprecated upstream).
+            page_token_key: The secret that signs pagination tokens (see above).
             **client_options: Passed to the driver's client, e.g.
                 ``serverSelectionTimeoutMS=5000`` or ``tz_aware=True``.
 
@@ -143,6 +158,7 @@ class Catalogue:
                 client,
                 database,
                 close_client=True,
+                page_token_key=page_token_key,
                 _display_uri=redact_uri(uri),
                 _secrets=secrets,
             )

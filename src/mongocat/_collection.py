@@ -15,6 +15,7 @@ from ._arguments import (
 from ._cursor import Cursor
 from ._driver import DRIVER_ERRORS, translate_error
 from ._errors import DocumentNotFound, InvalidQuery
+from ._pagination import Page, PageKeys
 from ._results import DeleteResult, InsertManyResult, InsertOneResult, UpdateResult
 from ._types import (
     CollationLike,
@@ -298,6 +299,84 @@ class Collection(Generic[DocT]):
         if document is None:
             raise DocumentNotFound(self.full_name, as_filter(filter))
         return document
+
+    async def paginate(
+        self,
+        filter: FilterLike | None = None,
+        *,
+        sort: SortLike,
+        limit: int,
+        after: str | None = None,
+        before: str | None = None,
+        projection: ProjectionLike | None = None,
+        session: SessionLike = None,
+    ) -> Page[DocT]:
+        """Return one page of a sorted query, by keyset (never ``skip``).
+
+        The next page starts after the last document's sort key, with ``_id`` as the
+        tie-breaker, so equal sort values are neither skipped nor repeated and each
+        page costs one index range scan however deep it is. Every document must have
+        the sort fields, each of one BSON type.
+
+        Args:
+            filter: The query; None pages through every document.
+            sort: The order (required): a Sort, field name, pairs or document.
+            limit: The page size.
+            after: A ``next_token``: the page after it.
+            before: A ``prev_token``: the page before it.
+            projection: The fields to return; it must keep the sort fields.
+            session: A driver session to run in.
+
+        Returns:
+            The page, with tokens for the pages on either side (None at the ends).
+
+        Raises:
+            InvalidPageToken: A token was altered, truncated, or made for another query.
+
+        Example:
+            >>> page = await products.paginate(F.category == "tools", sort=Sort.asc("price"),
+            ...                                limit=20, after=token)  # doctest: +SKIP
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidQuery(f"paginate() limit must be a positive int, not {limit!r}")
+        if after is not None and before is not None:
+            raise InvalidQuery("paginate() takes after= or before=, not both")
+        query = as_filter(filter)
+        sort_pairs = as_sort(sort)
+        if not sort_pairs:
+            raise InvalidQuery("paginate() needs a sort, e.g. sort=Sort.asc('price')")
+        keys = PageKeys(sort_pairs, query, self._catalogue._page_token_key)
+        forward = before is None
+        token = after if forward else before
+        if token is not None:
+            anchor = keys.read(token, "after" if forward else "before")
+            query = (
+                {"$and": [query, keys.beyond(anchor, forward)]}
+                if query
+                else keys.beyond(anchor, forward)
+            )
+        documents: list[DocT] = await self.find(
+            query,
+            sort=keys.sort(forward),
+            limit=limit + 1,
+            projection=projection,
+            session=session,
+        ).to_list()
+        more = len(documents) > limit
+        items = documents[:limit]
+        if not forward:
+            items.reverse()
+        if not items:
+            return Page(items, None, None)
+        # Going forward, there is a previous page if we started from a token; going
+        # backward, there is a next page (the token's own document at least).
+        has_next = more if forward else True
+        has_prev = (token is not None) if forward else more
+        return Page(
+            items,
+            keys.token(items[-1], "after") if has_next else None,
+            keys.token(items[0], "before") if has_prev else None,
+        )
 
     async def count(
         self,

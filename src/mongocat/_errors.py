@@ -9,6 +9,7 @@ next. The tree::
     ├── CatalogueClosed           a Catalogue used after close()
     ├── InvalidQuery              a filter, update or option that cannot be sent
     ├── InvalidDocument           a document that cannot be encoded to BSON
+    ├── InvalidPageToken          a page token that is forged, truncated or for another query
     ├── DocumentNotFound          a document that must exist does not
     ├── UnacknowledgedWrite       counts read from a w=0 write
     ├── ServerUnavailable         no server could be selected in time
@@ -34,6 +35,7 @@ __all__ = [
     "DuplicateKeyError",
     "ExecutionTimeout",
     "InvalidDocument",
+    "InvalidPageToken",
     "InvalidQuery",
     "MongocatError",
     "NetworkError",
@@ -81,6 +83,10 @@ class CatalogueClosed(MongocatError):
 
 class InvalidQuery(MongocatError):
     """A filter, update, projection or option that MongoDB would reject or misread."""
+
+
+class InvalidPageToken(MongocatError):
+    """A pagination token that was altered, truncated, or made for another query."""
 
 
 class InvalidDocument(MongocatError):

@@ -92,7 +92,23 @@ def _probe_near_sorts_by_distance(db: pymongo.database.Database[dict[str, object
         )
 
 
+def _probe_index_backed_sort(db: pymongo.database.Database[dict[str, object]]) -> None:
+    """Check that a keyset query (a range and an $or) is sorted by an index scan."""
+    db.sorted.insert_many([{"_id": i, "a": i % 3} for i in range(12)])
+    db.sorted.create_index([("a", 1), ("_id", 1)])
+    query = {"a": {"$gte": 1}, "$or": [{"a": {"$gt": 1}}, {"a": {"$eq": 1}, "_id": {"$gt": 4}}]}
+    plan = db.sorted.find(query, sort=[("a", 1), ("_id", 1)], limit=5).explain()
+    planner = plan.get("queryPlanner")
+    text = repr(planner.get("winningPlan") if isinstance(planner, dict) else planner)
+    if "IXSCAN" not in text or "'SORT'" in text:
+        raise pymongo.errors.OperationFailure(
+            "a keyset query (range and $or) is planned without an index scan, with an "
+            "in-memory SORT over the whole collection"
+        )
+
+
 _PROBES = {
+    "index_backed_sort": _probe_index_backed_sort,
     "text_index": _probe_text_index,
     "near_sorts_by_distance": _probe_near_sorts_by_distance,
 }
@@ -103,7 +119,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "server_feature(name): needs a server feature (text_index, "
-        "near_sorts_by_distance); skipped, with the "
+        "near_sorts_by_distance, index_backed_sort); skipped, with the "
         "server's answer as the reason, on a server that lacks it",
     )
 

@@ -27,10 +27,12 @@ EXPORTED = {
     "InsertManyResult",
     "InsertOneResult",
     "InvalidDocument",
+    "InvalidPageToken",
     "InvalidQuery",
     "MongocatError",
     "NetworkError",
     "OperationFailed",
+    "Page",
     "Projection",
     "ProjectionLike",
     "ReturnDocument",
@@ -63,7 +65,7 @@ def test_every_error_derives_from_mongocat_error() -> None:
         if isinstance(getattr(mongocat, name), type)
         and issubclass(getattr(mongocat, name), Exception)
     ]
-    assert len(errors) == 14
+    assert len(errors) == 15
     assert all(issubclass(error, mongocat.MongocatError) for error in errors)
 
 
