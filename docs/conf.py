@@ -44,5 +44,9 @@ nitpick_ignore_regex = [
     (r"py:.*", r"mongocat\.(Any|Self)"),
     (r"py:class", r"(tuple|dict)\[.*"),
     # Overload signatures are read from the source, with the private module path.
-    (r"py:class", r"mongocat\._(collection|cursor)\.(Collection|Cursor)"),
+    (r"py:class", r"mongocat\._(collection|cursor|pagination)\.(Collection|Cursor|Page)"),
+    # A private base class, and quoted unions that autodoc splits at the comma.
+    (r"py:class", r"mongocat\._paths\.FieldPath"),
+    (r"py:class", r".* \| Mapping\[str"),
+    (r"py:class", r"re\..*"),
 ]
