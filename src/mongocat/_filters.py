@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Self
 
 from ._errors import InvalidQuery
-from ._paths import FieldPath, check_path, is_operator_document
+from ._paths import FieldPath, check_path, is_operator_document, render
 
 if TYPE_CHECKING:
     from ._sort import Sort
@@ -154,8 +154,7 @@ class Filter:
     @classmethod
     def expr(cls, expression: Any) -> "Filter":
         """Match documents for which an aggregation expression is true (``$expr``)."""
-        to_mongo = getattr(expression, "to_mongo", None)
-        return cls((("$expr", to_mongo() if callable(to_mongo) else expression),))
+        return cls((("$expr", render(expression)),))
 
     def comment(self, text: str) -> "Filter":
         """Return this filter with a ``$comment`` for the server's logs and profiler."""

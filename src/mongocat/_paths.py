@@ -7,7 +7,14 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 from ._errors import InvalidQuery
 
-__all__ = ["FieldPath", "check_path", "classmethod_or_method", "is_operator_document"]
+__all__ = [
+    "FieldPath",
+    "check_path",
+    "classmethod_or_method",
+    "field_name",
+    "is_operator_document",
+    "render",
+]
 
 _POSITIONAL = re.compile(r"^\$(\[[A-Za-z0-9_]*\])?$")  # $, $[] and $[identifier]
 
@@ -89,6 +96,9 @@ def field_name(field: "str | FieldPath", *, positional: bool = False) -> str:
 
 
 def render(value: Any) -> Any:
-    """Render a builder (anything with ``to_mongo()``) and leave other values as they are."""
+    """Render a builder (anything with ``to_mongo()``), leaving other values as they are.
+
+    Only for positions that take expressions or builders, never for user values.
+    """
     to_mongo = getattr(value, "to_mongo", None)
     return to_mongo() if callable(to_mongo) and not isinstance(value, type) else value

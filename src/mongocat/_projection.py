@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from ._errors import InvalidQuery
-from ._paths import FieldPath, classmethod_or_method, field_name
+from ._paths import FieldPath, classmethod_or_method, field_name, render
 
 __all__ = ["Projection"]
 
@@ -74,8 +74,7 @@ class Projection:
     @classmethod_or_method
     def elem_match(self, field: "str | FieldPath", condition: Any) -> "Projection":
         """Return only the first array element that meets ``condition`` (a Filter or mapping)."""
-        to_mongo = getattr(condition, "to_mongo", None)
-        rendered = to_mongo() if callable(to_mongo) else condition
+        rendered = render(condition)
         if not isinstance(rendered, Mapping):
             raise InvalidQuery(f"elem_match() takes a Filter or a mapping, not {condition!r}")
         return self._add(field_name(field), {"$elemMatch": rendered}, "include")

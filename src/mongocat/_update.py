@@ -12,7 +12,13 @@ from bson.decimal128 import Decimal128
 
 from ._errors import InvalidQuery
 from ._filters import Filter
-from ._paths import FieldPath, classmethod_or_method, field_name, is_operator_document
+from ._paths import (
+    FieldPath,
+    classmethod_or_method,
+    field_name,
+    is_operator_document,
+    render,
+)
 
 __all__ = ["Update"]
 
@@ -232,8 +238,7 @@ class Update:
         spec: dict[str, Any] = {"$each": items}
         for key, modifier in modifiers.items():
             if modifier is not None:
-                to_mongo = getattr(modifier, "to_mongo", None)
-                spec[key] = to_mongo() if callable(to_mongo) else modifier
+                spec[key] = render(modifier)
         return self._add("$push", [(path, spec)])
 
     @classmethod_or_method
@@ -319,8 +324,7 @@ class Update:
         """
         rendered: list[Mapping[str, Any]] = []
         for stage in stages:
-            to_mongo = getattr(stage, "to_mongo", None)
-            value = to_mongo() if callable(to_mongo) else stage
+            value = render(stage)
             rendered.extend(value if isinstance(value, list) else [value])
         if not rendered or not all(isinstance(s, Mapping) for s in rendered):
             raise InvalidQuery("Update.pipeline() needs one or more stage documents")
