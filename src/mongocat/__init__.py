@@ -18,6 +18,7 @@ from ._errors import (
     DocumentNotFound,
     DuplicateKeyError,
     ExecutionTimeout,
+    IndexConflict,
     InvalidDocument,
     InvalidPageToken,
     InvalidQuery,
@@ -28,7 +29,10 @@ from ._errors import (
     ServerUnavailable,
     UnacknowledgedWrite,
 )
+from ._explain import ExplainSummary
 from ._filters import F, Field, Filter, GeoJSON
+from ._index_manager import IndexDifference, IndexManager, IndexPlan
+from ._indexes import Index, IndexInfo
 from ._pagination import Page
 from ._projection import Projection
 from ._results import (
@@ -71,12 +75,19 @@ __all__ = [
     "DriverName",
     "DuplicateKeyError",
     "ExecutionTimeout",
+    "ExplainSummary",
     "F",
     "Field",
     "Filter",
     "FilterLike",
     "GeoJSON",
     "HintLike",
+    "Index",
+    "IndexConflict",
+    "IndexDifference",
+    "IndexInfo",
+    "IndexManager",
+    "IndexPlan",
     "InsertManyResult",
     "InsertOneResult",
     "InvalidDocument",

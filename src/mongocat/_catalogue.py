@@ -1,7 +1,7 @@
 """The Catalogue: the entry point that owns a client and a database."""
 
 import enum
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast, overload
@@ -18,6 +18,8 @@ from ._driver import (
     uri_secrets,
 )
 from ._errors import CatalogueClosed, ConfigurationError
+from ._index_manager import IndexPlan
+from ._indexes import Index
 from ._pagination import PROCESS_KEY
 from ._types import DocT, DriverName, SessionLike
 
@@ -63,6 +65,7 @@ class Catalogue:
     __slots__ = (
         "_client",
         "_database",
+        "_declared_indexes",
         "_display_uri",
         "_driver",
         "_owns_client",
@@ -87,6 +90,7 @@ class Catalogue:
         self._secrets = _secrets
         self._display_uri = _display_uri
         self._state = _State.OPEN
+        self._declared_indexes: dict[str, tuple[Index, ...]] = {}
         if page_token_key is not None and (
             not isinstance(page_token_key, bytes) or len(page_token_key) < 16
         ):
@@ -238,18 +242,30 @@ class Catalogue:
         return cast(str, self._database.name)
 
     @overload
-    def collection(self, name: str) -> Collection[dict[str, Any]]: ...
+    def collection(
+        self, name: str, *, indexes: Sequence[Index] | None = None
+    ) -> Collection[dict[str, Any]]: ...
 
     @overload
-    def collection(self, name: str, document_type: type[DocT]) -> Collection[DocT]: ...
+    def collection(
+        self, name: str, document_type: type[DocT], *, indexes: Sequence[Index] | None = None
+    ) -> Collection[DocT]: ...
 
-    def collection(self, name: str, document_type: type[Any] = dict) -> Collection[Any]:
+    def collection(
+        self,
+        name: str,
+        document_type: type[Any] = dict,
+        *,
+        indexes: Sequence[Index] | None = None,
+    ) -> Collection[Any]:
         """Return the collection ``name``, whose documents are ``document_type``.
 
         Args:
             name: The collection's name.
             document_type: A ``TypedDict`` (or ``dict``) describing the documents;
                 it types the results and costs nothing at run time.
+            indexes: Declare the collection's indexes; :meth:`ensure_indexes` creates
+                them (the call an application makes at startup).
 
         Returns:
             A typed :class:`Collection`.
@@ -265,7 +281,31 @@ class Catalogue:
             raise ConfigurationError(
                 f"invalid collection name {name!r}: use a non-empty string without '$' or NUL"
             )
+        if indexes is not None:
+            self.register_indexes(name, *indexes)
         return Collection(self, self._database.get_collection(name), document_type)
+
+    def register_indexes(self, collection: str, *specs: Index) -> None:
+        """Declare the indexes of ``collection`` for :meth:`ensure_indexes`."""
+        for spec in specs:
+            if not isinstance(spec, Index):
+                raise ConfigurationError(f"indexes must be Index(...) values, not {spec!r}")
+        self._declared_indexes[collection] = tuple(specs)
+
+    async def ensure_indexes(self) -> dict[str, IndexPlan]:
+        """Create every declared index that is missing; safe to call at every startup.
+
+        Returns:
+            The applied plan of each collection.
+
+        Raises:
+            IndexConflict: An index exists with other keys or options.
+        """
+        self._ensure_open()
+        plans: dict[str, IndexPlan] = {}
+        for name, specs in self._declared_indexes.items():
+            plans[name] = await self.collection(name).indexes.ensure(*specs)
+        return plans
 
     # -- database commands ---------------------------------------------------------
 

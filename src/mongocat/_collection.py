@@ -15,6 +15,8 @@ from ._arguments import (
 from ._cursor import Cursor
 from ._driver import DRIVER_ERRORS, translate_error
 from ._errors import DocumentNotFound, InvalidQuery
+from ._explain import ExplainSummary
+from ._index_manager import IndexManager
 from ._pagination import Page, PageKeys
 from ._results import DeleteResult, InsertManyResult, InsertOneResult, UpdateResult
 from ._types import (
@@ -87,6 +89,44 @@ class Collection(Generic[DocT]):
     def driver_collection(self) -> Any:
         """The driver's own collection object, for what mongocat does not wrap."""
         return self._collection
+
+    @property
+    def indexes(self) -> IndexManager:
+        """The collection's indexes: list, plan, ensure, sync and drop them."""
+        return IndexManager(self)
+
+    async def assert_uses_index(
+        self,
+        filter: FilterLike | None = None,
+        *,
+        sort: SortLike | None = None,
+        index: str | None = None,
+    ) -> ExplainSummary:
+        """Check, in your tests, that a query is answered from an index.
+
+        Args:
+            filter: The query.
+            sort: Its sort, if any.
+            index: The index name it must use; any index will do when None.
+
+        Returns:
+            The explain summary, for further checks.
+
+        Raises:
+            AssertionError: The plan scans the collection, or uses another index.
+        """
+        summary = await self.find(filter, sort=sort).explain()
+        if not summary.uses_index:
+            raise AssertionError(
+                f"the query {as_filter(filter)!r} on {self.full_name!r} uses no index "
+                f"(plan {' > '.join(summary.stages)}); add an index on its fields"
+            )
+        if index is not None and summary.index_name != index:
+            raise AssertionError(
+                f"the query {as_filter(filter)!r} uses index {summary.index_name!r}, "
+                f"not {index!r} (plan {' > '.join(summary.stages)})"
+            )
+        return summary
 
     def _live(self) -> Any:
         """Return the driver collection, or raise if the Catalogue is closed."""

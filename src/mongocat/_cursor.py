@@ -5,6 +5,7 @@ from types import TracebackType
 from typing import Any, Generic, Self, cast
 
 from ._driver import DRIVER_ERRORS, translate_error
+from ._explain import ExplainSummary
 from ._types import DocT
 
 __all__ = ["Cursor"]
@@ -59,6 +60,17 @@ class Cursor(Generic[DocT]):
 
     def __await__(self) -> Generator[Any, None, list[DocT]]:
         return self.to_list().__await__()
+
+    async def explain(self) -> ExplainSummary:
+        """Ask the server how it runs this query (and run it for the statistics).
+
+        Returns:
+            The winning stage (IXSCAN, COLLSCAN, ...), the index, and what was read.
+        """
+        try:
+            return ExplainSummary.from_explain(await self._cursor.explain())
+        except DRIVER_ERRORS as exc:
+            raise translate_error(exc, self._secrets) from exc
 
     async def close(self) -> None:
         """Close the cursor and free its server-side resources."""

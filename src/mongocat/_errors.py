@@ -11,6 +11,7 @@ next. The tree::
     ├── InvalidDocument           a document that cannot be encoded to BSON
     ├── InvalidPageToken          a page token that is forged, truncated or for another query
     ├── DocumentNotFound          a document that must exist does not
+    ├── IndexConflict             an index exists with other keys or options
     ├── UnacknowledgedWrite       counts read from a w=0 write
     ├── ServerUnavailable         no server could be selected in time
     ├── NetworkError              a connection failed during an operation
@@ -21,7 +22,7 @@ next. The tree::
         └── BulkWriteFailed       some operations of a batch failed (.result)
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ __all__ = [
     "DocumentNotFound",
     "DuplicateKeyError",
     "ExecutionTimeout",
+    "IndexConflict",
     "InvalidDocument",
     "InvalidPageToken",
     "InvalidQuery",
@@ -108,6 +110,19 @@ class DocumentNotFound(MongocatError):
         )
         self.namespace = namespace
         self.filter = filter
+
+
+class IndexConflict(MongocatError):
+    """Declared indexes exist on the server with other keys or options.
+
+    Attributes:
+        conflicts: Each conflicting index: the declared spec, the server's index,
+            and what differs.
+    """
+
+    def __init__(self, message: str, *, conflicts: Sequence[Any]) -> None:
+        super().__init__(message)
+        self.conflicts = tuple(conflicts)
 
 
 class UnacknowledgedWrite(MongocatError):

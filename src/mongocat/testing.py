@@ -107,7 +107,18 @@ def _probe_index_backed_sort(db: pymongo.database.Database[dict[str, object]]) -
         )
 
 
+def _probe_hide_index(db: pymongo.database.Database[dict[str, object]]) -> None:
+    """Check that collMod hides an index, as the index listing then shows."""
+    db.hidden.create_index([("a", 1)])
+    db.command({"collMod": "hidden", "index": {"name": "a_1", "hidden": True}})
+    if not db.hidden.index_information()["a_1"].get("hidden"):
+        raise pymongo.errors.OperationFailure(
+            "collMod with index.hidden answers ok but the index is not listed as hidden"
+        )
+
+
 _PROBES = {
+    "hide_index": _probe_hide_index,
     "index_backed_sort": _probe_index_backed_sort,
     "text_index": _probe_text_index,
     "near_sorts_by_distance": _probe_near_sorts_by_distance,
@@ -119,7 +130,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "server_feature(name): needs a server feature (text_index, "
-        "near_sorts_by_distance, index_backed_sort); skipped, with the "
+        "near_sorts_by_distance, index_backed_sort, hide_index); skipped, with the "
         "server's answer as the reason, on a server that lacks it",
     )
 

@@ -18,12 +18,19 @@ EXPORTED = {
     "DriverName",
     "DuplicateKeyError",
     "ExecutionTimeout",
+    "ExplainSummary",
     "F",
     "Field",
     "Filter",
     "GeoJSON",
     "FilterLike",
     "HintLike",
+    "Index",
+    "IndexConflict",
+    "IndexDifference",
+    "IndexInfo",
+    "IndexManager",
+    "IndexPlan",
     "InsertManyResult",
     "InsertOneResult",
     "InvalidDocument",
@@ -65,7 +72,7 @@ def test_every_error_derives_from_mongocat_error() -> None:
         if isinstance(getattr(mongocat, name), type)
         and issubclass(getattr(mongocat, name), Exception)
     ]
-    assert len(errors) == 15
+    assert len(errors) == 16
     assert all(issubclass(error, mongocat.MongocatError) for error in errors)
 
 

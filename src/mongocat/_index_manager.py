@@ -1,0 +1,243 @@
+"""Index management for one collection: list, plan, ensure, sync, drop.
+
+``plan`` compares declared :class:`~mongocat.Index` specs with what the server lists
+(key order, direction and every option that changes behaviour) and changes nothing;
+``ensure`` and ``sync`` apply a plan. The ``_id_`` index is never touched.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pymongo import IndexModel
+
+from ._errors import IndexConflict, InvalidQuery
+from ._indexes import Index, IndexInfo
+
+if TYPE_CHECKING:
+    from ._collection import Collection
+
+__all__ = ["IndexDifference", "IndexManager", "IndexPlan"]
+
+_ID_INDEX = "_id_"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexDifference:
+    """A declared index whose name or keys exist on the server with other settings.
+
+    Attributes:
+        declared: The declared spec.
+        existing: The index on the server.
+        reason: What differs, in words.
+    """
+
+    declared: Index
+    existing: IndexInfo
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndexPlan:
+    """What :meth:`IndexManager.sync` would do (or did).
+
+    Attributes:
+        create: Declared indexes the server lacks.
+        drop: Server indexes no spec declares (only with ``drop_unknown``).
+        conflicts: Declared indexes that exist with other keys or options.
+        unchanged: Server indexes that match a declared spec exactly.
+    """
+
+    create: tuple[Index, ...]
+    drop: tuple[IndexInfo, ...]
+    conflicts: tuple[IndexDifference, ...]
+    unchanged: tuple[IndexInfo, ...]
+
+    @property
+    def changes_nothing(self) -> bool:
+        """Whether applying the plan would leave the indexes as they are."""
+        return not (self.create or self.drop or self.conflicts)
+
+
+def _options_match(declared: Mapping[str, Any], existing: Mapping[str, Any]) -> bool:
+    """Compare behaviour options; a declared collation may name only some fields."""
+    for name in set(declared) | set(existing):
+        mine, theirs = declared.get(name), existing.get(name)
+        if name == "collation" and isinstance(mine, Mapping) and isinstance(theirs, Mapping):
+            if any(theirs.get(k) != v for k, v in mine.items()):
+                return False
+        elif mine != theirs:
+            return False
+    return True
+
+
+def _difference(spec: Index, info: IndexInfo) -> str | None:
+    """Say how ``info`` differs from ``spec``, or None if it matches."""
+    declared_key = list(spec.key_document().items())
+    if declared_key != list(info.key.items()):
+        return f"keys {dict(declared_key)} declared, {info.key} on the server"
+    if spec.name != info.name:
+        return f"named {spec.name!r} declared, {info.name!r} on the server"
+    declared = spec.comparable_options()
+    if not _options_match(declared, info.options):
+        return f"options {declared} declared, {info.options} on the server"
+    return None
+
+
+class IndexManager:
+    """The indexes of one collection; get it as ``collection.indexes``.
+
+    Example:
+        >>> await products.indexes.ensure(Index("sku", unique=True))  # doctest: +SKIP
+    """
+
+    __slots__ = ("_collection",)
+
+    def __init__(self, collection: "Collection[Any]") -> None:
+        self._collection = collection
+
+    async def list(self) -> list[IndexInfo]:
+        """Return the collection's indexes as the server lists them (``_id_`` first)."""
+        coll = self._collection
+        information = await coll._run(coll._live().index_information())
+        return [
+            IndexInfo.from_server({"name": name, **raw, "key": dict(raw["key"])})
+            for name, raw in information.items()
+        ]
+
+    async def plan(self, *specs: Index, drop_unknown: bool = False) -> IndexPlan:
+        """Compare ``specs`` with the server's indexes; change nothing.
+
+        Args:
+            *specs: The indexes the collection should have.
+            drop_unknown: Plan to drop indexes no spec declares (never ``_id_``).
+
+        Returns:
+            What to create, drop, what conflicts, and what is already right.
+        """
+        _check_specs(specs)
+        existing = await self.list()
+        create: list[Index] = []
+        conflicts: list[IndexDifference] = []
+        unchanged: list[IndexInfo] = []
+        claimed: set[str] = set()
+        for spec in specs:
+            key = list(spec.key_document().items())
+            match = next(
+                (i for i in existing if i.name == spec.name or list(i.key.items()) == key),
+                None,
+            )
+            if match is None:
+                create.append(spec)
+                continue
+            claimed.add(match.name)
+            reason = _difference(spec, match)
+            if reason is None:
+                unchanged.append(match)
+            else:
+                conflicts.append(IndexDifference(spec, match, reason))
+        drop = tuple(
+            i for i in existing if drop_unknown and i.name != _ID_INDEX and i.name not in claimed
+        )
+        return IndexPlan(tuple(create), drop, tuple(conflicts), tuple(unchanged))
+
+    async def ensure(self, *specs: Index) -> IndexPlan:
+        """Create the declared indexes that are missing, in one ``createIndexes`` call.
+
+        Identical indexes are left alone, so calling this at every startup is safe.
+
+        Returns:
+            The plan that was applied.
+
+        Raises:
+            IndexConflict: An index with the same name or keys exists with other
+                settings; nothing was created.
+        """
+        plan = await self.plan(*specs)
+        _raise_conflicts(plan)
+        await self._create(plan.create)
+        return plan
+
+    async def sync(
+        self,
+        *specs: Index,
+        drop_unknown: bool = False,
+        dry_run: bool = False,
+        rebuild_conflicts: bool = False,
+        hide_before_drop: bool = False,
+    ) -> IndexPlan:
+        """Make the server's indexes match ``specs``.
+
+        Args:
+            *specs: The indexes the collection should have.
+            drop_unknown: Drop indexes no spec declares (never ``_id_``).
+            dry_run: Only return the plan.
+            rebuild_conflicts: Drop and re-create conflicting indexes instead of raising.
+            hide_before_drop: Hide undeclared indexes instead of dropping them, so that
+                the change can be undone (``collMod`` with ``hidden``).
+
+        Returns:
+            The plan, applied unless ``dry_run``.
+
+        Raises:
+            IndexConflict: Conflicts exist and ``rebuild_conflicts`` is False.
+        """
+        plan = await self.plan(*specs, drop_unknown=drop_unknown)
+        if dry_run:
+            return plan
+        if not rebuild_conflicts:
+            _raise_conflicts(plan)
+        for difference in plan.conflicts:
+            await self.drop(difference.existing.name)
+        for info in plan.drop:
+            if hide_before_drop:
+                await self.hide(info.name)
+            else:
+                await self.drop(info.name)
+        await self._create(plan.create + tuple(d.declared for d in plan.conflicts))
+        return plan
+
+    async def drop(self, index: str | Index) -> None:
+        """Drop an index by name or by spec; ``_id_`` cannot be dropped."""
+        name = index.name if isinstance(index, Index) else index
+        if name == _ID_INDEX:
+            raise InvalidQuery("the _id_ index cannot be dropped")
+        coll = self._collection
+        await coll._run(coll._live().drop_index(name))
+
+    async def hide(self, name: str, hidden: bool = True) -> None:
+        """Hide an index from the query planner (or unhide it), keeping it up to date."""
+        coll = self._collection
+        database = coll._live().database
+        command = {"collMod": coll.name, "index": {"name": name, "hidden": hidden}}
+        await coll._run(database.command(command))
+
+    async def _create(self, specs: tuple[Index, ...]) -> None:
+        """Create ``specs`` in one createIndexes command."""
+        if not specs:
+            return
+        models = [IndexModel(list(s.keys), name=s.name, **dict(s.options)) for s in specs]
+        coll = self._collection
+        await coll._run(coll._live().create_indexes(models))
+
+
+def _check_specs(specs: tuple[Index, ...]) -> None:
+    """Refuse non-Index arguments and two specs with one name."""
+    names: set[str] = set()
+    for spec in specs:
+        if not isinstance(spec, Index):
+            raise InvalidQuery(f"index specs must be Index(...) values, not {spec!r}")
+        if spec.name in names:
+            raise InvalidQuery(f"two declared indexes are named {spec.name!r}")
+        names.add(spec.name)
+
+
+def _raise_conflicts(plan: IndexPlan) -> None:
+    """Raise IndexConflict naming every conflicting index and both settings."""
+    if plan.conflicts:
+        details = "; ".join(f"{d.existing.name!r}: {d.reason}" for d in plan.conflicts)
+        raise IndexConflict(
+            f"indexes exist with other settings ({details}); drop them, or call "
+            "sync(..., rebuild_conflicts=True) to rebuild them",
+            conflicts=plan.conflicts,
+        )
