@@ -48,5 +48,5 @@ nitpick_ignore_regex = [
     # A private base class, and quoted unions that autodoc splits at the comma.
     (r"py:class", r"mongocat\._paths\.FieldPath"),
     (r"py:class", r".* \| Mapping\[str"),
-    (r"py:class", r"re\..*"),
+    (r"py:class", r"(re|datetime)\..*"),
 ]

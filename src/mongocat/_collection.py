@@ -92,7 +92,7 @@ class Collection(Generic[DocT]):
 
     @property
     def indexes(self) -> IndexManager:
-        """The collection's indexes: list, plan, ensure, sync and drop them."""
+        """The index manager of this collection (list, plan, ensure, sync, drop)."""
         return IndexManager(self)
 
     async def assert_uses_index(
