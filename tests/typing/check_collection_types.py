@@ -51,3 +51,29 @@ async def check(cat: Catalogue) -> None:
     await products.insert_one({"sku": "W-1"})  # type: ignore[typeddict-item]
     # Results of a wrong shape are caught too.
     await products.find(sort="price", limit="10")  # type: ignore[arg-type]
+
+
+async def check_builders(cat: Catalogue) -> None:
+    from mongocat import F, Filter, Index, IndexPlan, Page, Projection, Sort, Update
+    from mongocat._filters import Field
+
+    products = cat.collection("products", Product)
+    assert_type(F.price, Field)
+    assert_type(F.price < 10, Filter)
+    assert_type((F.price < 10) & (F.stock > 0), Filter)
+    assert_type(~(F.price < 10), Filter)
+    assert_type(Update.set(price=7.99).inc(stock=-1), Update)
+    assert_type(Sort.desc("price").asc("name"), Sort)
+    assert_type(Projection.include("name", id=False), Projection)
+    assert_type(await products.find_one(F.sku == "W-1"), Product | None)
+    assert_type(
+        await products.find(
+            F.price < 10, sort=Sort.asc("price"), projection=Projection.include("name")
+        ),
+        list[Product],
+    )
+    assert_type(await products.update_one(F.sku == "W-1", Update.set(price=7.99)), UpdateResult)
+    page = await products.paginate(F.price > 0, sort=Sort.asc("price"), limit=20)
+    assert_type(page, Page[Product])
+    assert_type(page.items, list[Product])
+    assert_type(await products.indexes.ensure(Index("sku", unique=True)), IndexPlan)
