@@ -27,6 +27,8 @@ from ._errors import (
     OperationFailed,
     ServerFeatureUnavailable,
     ServerUnavailable,
+    TransactionError,
+    TransactionFailed,
     UnacknowledgedWrite,
 )
 from ._explain import ExplainSummary
@@ -44,6 +46,7 @@ from ._results import (
     UpdateResult,
 )
 from ._sort import Sort
+from ._transaction import Transaction
 from ._types import (
     CollationLike,
     DocT,
@@ -105,6 +108,9 @@ __all__ = [
     "SessionLike",
     "Sort",
     "SortLike",
+    "Transaction",
+    "TransactionError",
+    "TransactionFailed",
     "UnacknowledgedWrite",
     "Update",
     "UpdateLike",

@@ -1,10 +1,15 @@
 """The Catalogue: the entry point that owns a client and a database."""
 
+import asyncio
 import enum
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast, overload
+
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
 
 from ._collection import Collection
 from ._driver import (
@@ -21,6 +26,13 @@ from ._errors import CatalogueClosed, ConfigurationError
 from ._index_manager import IndexPlan
 from ._indexes import Index
 from ._pagination import PROCESS_KEY
+from ._transaction import (
+    _CURRENT,
+    Transaction,
+    _Binding,
+    run_transaction,
+    transaction_options,
+)
 from ._types import DocT, DriverName, SessionLike
 
 __all__ = ["Catalogue"]
@@ -350,9 +362,11 @@ class Catalogue:
 
     @asynccontextmanager
     async def session(self, **options: Any) -> AsyncIterator[SessionLike]:
-        """Start a client session and end it when the block exits.
+        """Start a client session that operations in this task join implicitly.
 
-        Pass the session as ``session=`` to operations, e.g. for causal consistency.
+        Inside the block, every collection operation awaited in the same task uses the
+        session without ``session=`` (e.g. causally consistent reads of your own
+        writes). An explicit ``session=`` still wins.
 
         Args:
             **options: The driver's session options (``causal_consistency=True``, ...).
@@ -361,12 +375,100 @@ class Catalogue:
             The driver's session.
 
         Example:
-            >>> async with cat.session(causal_consistency=True) as s:  # doctest: +SKIP
-            ...     await products.insert_one(doc, session=s)
+            >>> async with cat.session(causal_consistency=True):  # doctest: +SKIP
+            ...     await products.insert_one(doc)
+            ...     await products.find_one({"_id": doc["_id"]})  # sees the insert
         """
         self._ensure_open()
         session = await self._run(start_session(self._client, self._driver, options))
+        token = _CURRENT.set(_Binding(self._client, session, asyncio.current_task(), False))
         try:
             yield session
         finally:
+            _CURRENT.reset(token)
             await session.end_session()
+
+    def transaction(
+        self,
+        *,
+        read_concern: str | ReadConcern | None = None,
+        write_concern: str | int | WriteConcern | None = None,
+        read_preference: Any = None,
+        max_commit_time: float | timedelta | None = None,
+    ) -> Transaction:
+        """Open a transaction: ``async with cat.transaction() as tx: ...``.
+
+        Operations awaited inside the block, in the same task, join the transaction
+        without ``session=``. Normal exit commits; an exception aborts and propagates.
+        Transactions need a replica set or a sharded cluster.
+
+        Args:
+            read_concern: ``"snapshot"``, ``"majority"``, ... or a ReadConcern.
+            write_concern: ``"majority"``, a number of members, or a WriteConcern.
+            read_preference: A read preference (transactions read from the primary).
+            max_commit_time: The longest the commit may take, in seconds.
+
+        Returns:
+            The transaction, to enter with ``async with``.
+
+        Raises:
+            TransactionError: A transaction is already open in this task.
+
+        Example:
+            >>> async with cat.transaction():  # doctest: +SKIP
+            ...     await orders.insert_one(order)
+            ...     await stock.update_one(F.sku == "W-1", Update.inc(qty=-1))
+        """
+        return Transaction(
+            self,
+            transaction_options(read_concern, write_concern, read_preference, max_commit_time),
+        )
+
+    async def run_transaction(
+        self,
+        fn: Callable[[], Awaitable[_T]],
+        *,
+        timeout: float = 120.0,  # noqa: ASYNC109 - a retry deadline, not a cancellation
+        max_attempts: int | None = None,
+        read_concern: str | ReadConcern | None = None,
+        write_concern: str | int | WriteConcern | None = None,
+        read_preference: Any = None,
+        max_commit_time: float | timedelta | None = None,
+    ) -> _T:
+        """Run ``fn`` in a transaction, retrying it the way MongoDB prescribes.
+
+        The whole function runs again after a ``TransientTransactionError`` (a write
+        conflict, say), and the commit is retried after an
+        ``UnknownTransactionCommitResult``, with jittered backoff, until ``timeout``.
+        ``fn`` may run several times: keep side effects outside the database out of it.
+
+        Args:
+            fn: An async function of no arguments; its operations join the transaction.
+            timeout: Seconds after which no new attempt starts.
+            max_attempts: Also stop after this many runs of ``fn``.
+            read_concern: As for :meth:`transaction`.
+            write_concern: As for :meth:`transaction`.
+            read_preference: As for :meth:`transaction`.
+            max_commit_time: As for :meth:`transaction`.
+
+        Returns:
+            What ``fn`` returned in the attempt that committed.
+
+        Raises:
+            TransactionFailed: The deadline passed (or attempts ran out); it carries
+                the number of attempts and the last error.
+
+        Example:
+            >>> async def transfer() -> None:  # doctest: +SKIP
+            ...     await accounts.update_one(F._id == "a", Update.inc(balance=-10))
+            ...     await accounts.update_one(F._id == "b", Update.inc(balance=10))
+            >>> await cat.run_transaction(transfer, timeout=30)  # doctest: +SKIP
+        """
+        if timeout <= 0:
+            raise ConfigurationError(f"timeout must be positive, not {timeout!r}")
+        if max_attempts is not None and max_attempts < 1:
+            raise ConfigurationError(f"max_attempts must be at least 1, not {max_attempts!r}")
+        options = transaction_options(read_concern, write_concern, read_preference, max_commit_time)
+        return await run_transaction(
+            self, fn, timeout=timeout, max_attempts=max_attempts, options=options
+        )

@@ -19,6 +19,7 @@ from ._explain import ExplainSummary
 from ._index_manager import IndexManager
 from ._pagination import Page, PageKeys
 from ._results import DeleteResult, InsertManyResult, InsertOneResult, UpdateResult
+from ._transaction import bound_session
 from ._types import (
     CollationLike,
     DocT,
@@ -128,6 +129,10 @@ class Collection(Generic[DocT]):
             )
         return summary
 
+    def _session(self, session: SessionLike) -> SessionLike:
+        """The explicit session, else the transaction or session this task is in."""
+        return session if session is not None else bound_session(self._catalogue._client)
+
     def _live(self) -> Any:
         """Return the driver collection, or raise if the Catalogue is closed."""
         self._catalogue._ensure_open()
@@ -169,7 +174,7 @@ class Collection(Generic[DocT]):
                 document,
                 bypass_document_validation=bypass_document_validation,
                 comment=comment,
-                session=session,
+                session=self._session(session),
             )
         )
         return InsertOneResult(raw.inserted_id, raw.acknowledged)
@@ -211,7 +216,7 @@ class Collection(Generic[DocT]):
                 ordered=ordered,
                 bypass_document_validation=bypass_document_validation,
                 comment=comment,
-                session=session,
+                session=self._session(session),
             )
         )
         return InsertManyResult(raw.inserted_ids, raw.acknowledged)
@@ -266,7 +271,7 @@ class Collection(Generic[DocT]):
             hint=hint,
             collation=collation,
             comment=comment,
-            session=session,
+            session=self._session(session),
         )
         return Cursor(self._live().find(as_filter(filter), **options), self._catalogue._secrets)
 
@@ -307,7 +312,7 @@ class Collection(Generic[DocT]):
             hint=hint,
             collation=collation,
             comment=comment,
-            session=session,
+            session=self._session(session),
         )
         return cast(
             "DocT | None", await self._run(self._live().find_one(as_filter(filter), **options))
@@ -452,7 +457,7 @@ class Collection(Generic[DocT]):
             hint=hint,
             collation=collation,
             comment=comment,
-            session=session,
+            session=self._session(session),
         )
         return cast(
             int, await self._run(self._live().count_documents(as_filter(filter), **options))
@@ -495,7 +500,10 @@ class Collection(Generic[DocT]):
             The distinct values, in no particular order.
         """
         options = _options(
-            maxTimeMS=max_time_ms, collation=collation, comment=comment, session=session
+            maxTimeMS=max_time_ms,
+            collation=collation,
+            comment=comment,
+            session=self._session(session),
         )
         return cast(
             "list[Any]", await self._run(self._live().distinct(key, as_filter(filter), **options))
@@ -539,7 +547,7 @@ class Collection(Generic[DocT]):
             hint=hint,
             collation=collation,
             comment=comment,
-            session=session,
+            session=self._session(session),
         )
         raw = await self._run(
             self._live().update_one(
@@ -580,7 +588,7 @@ class Collection(Generic[DocT]):
             hint=hint,
             collation=collation,
             comment=comment,
-            session=session,
+            session=self._session(session),
         )
         raw = await self._run(
             self._live().update_many(
@@ -614,7 +622,9 @@ class Collection(Generic[DocT]):
         Returns:
             matched_count, modified_count and upserted_id.
         """
-        options = _options(hint=hint, collation=collation, comment=comment, session=session)
+        options = _options(
+            hint=hint, collation=collation, comment=comment, session=self._session(session)
+        )
         raw = await self._run(
             self._live().replace_one(
                 as_write_filter(filter), as_replacement(replacement), upsert=upsert, **options
@@ -665,7 +675,7 @@ class Collection(Generic[DocT]):
             hint=hint,
             collation=collation,
             comment=comment,
-            session=session,
+            session=self._session(session),
         )
         document = await self._run(
             self._live().find_one_and_update(
@@ -715,7 +725,7 @@ class Collection(Generic[DocT]):
             hint=hint,
             collation=collation,
             comment=comment,
-            session=session,
+            session=self._session(session),
         )
         document = await self._run(
             self._live().find_one_and_replace(
@@ -759,7 +769,7 @@ class Collection(Generic[DocT]):
             hint=hint,
             collation=collation,
             comment=comment,
-            session=session,
+            session=self._session(session),
         )
         document = await self._run(
             self._live().find_one_and_delete(as_write_filter(filter), **options)
@@ -789,7 +799,9 @@ class Collection(Generic[DocT]):
         Returns:
             deleted_count (0 or 1).
         """
-        options = _options(hint=hint, collation=collation, comment=comment, session=session)
+        options = _options(
+            hint=hint, collation=collation, comment=comment, session=self._session(session)
+        )
         raw = await self._run(self._live().delete_one(as_write_filter(filter), **options))
         return DeleteResult(raw.deleted_count if raw.acknowledged else None, raw.acknowledged)
 
@@ -815,7 +827,9 @@ class Collection(Generic[DocT]):
         Returns:
             deleted_count.
         """
-        options = _options(hint=hint, collation=collation, comment=comment, session=session)
+        options = _options(
+            hint=hint, collation=collation, comment=comment, session=self._session(session)
+        )
         raw = await self._run(self._live().delete_many(as_write_filter(filter), **options))
         return DeleteResult(raw.deleted_count if raw.acknowledged else None, raw.acknowledged)
 

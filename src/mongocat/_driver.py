@@ -42,6 +42,7 @@ __all__ = [
     "detect_driver",
     "redact_uri",
     "start_session",
+    "start_transaction",
     "translate_error",
     "uri_secrets",
 ]
@@ -124,6 +125,14 @@ async def start_session(client: Any, driver: DriverName, options: Mapping[str, A
     if driver == "motor":
         return await client.start_session(**options)
     return client.start_session(**options)
+
+
+async def start_transaction(session: Any, driver: DriverName, options: Mapping[str, Any]) -> None:
+    """Start a transaction on ``session``; only PyMongo's start_transaction is awaited."""
+    if driver == "motor":
+        session.start_transaction(**options)
+    else:
+        await session.start_transaction(**options)
 
 
 def uri_secrets(uri: str) -> tuple[str, ...]:

@@ -12,6 +12,8 @@ next. The tree::
     ├── InvalidPageToken          a page token that is forged, truncated or for another query
     ├── DocumentNotFound          a document that must exist does not
     ├── IndexConflict             an index exists with other keys or options
+    ├── TransactionError          a transaction or session used the wrong way
+    ├── TransactionFailed         run_transaction gave up at its deadline
     ├── UnacknowledgedWrite       counts read from a w=0 write
     ├── ServerUnavailable         no server could be selected in time
     ├── NetworkError              a connection failed during an operation
@@ -44,6 +46,8 @@ __all__ = [
     "OperationFailed",
     "ServerFeatureUnavailable",
     "ServerUnavailable",
+    "TransactionError",
+    "TransactionFailed",
     "UnacknowledgedWrite",
 ]
 
@@ -123,6 +127,25 @@ class IndexConflict(MongocatError):
     def __init__(self, message: str, *, conflicts: Sequence[Any]) -> None:
         super().__init__(message)
         self.conflicts = tuple(conflicts)
+
+
+class TransactionError(MongocatError):
+    """A transaction or session was misused: nested, or shared between tasks."""
+
+
+class TransactionFailed(MongocatError):
+    """``run_transaction`` stopped retrying: the deadline passed or attempts ran out.
+
+    Attributes:
+        attempts: How many times the function ran.
+        last_error: The error of the last attempt.
+    """
+
+    def __init__(self, message: str, *, attempts: int, last_error: BaseException) -> None:
+        labels = getattr(last_error, "error_labels", ())
+        super().__init__(message, driver_error=last_error, error_labels=labels)
+        self.attempts = attempts
+        self.last_error = last_error
 
 
 class UnacknowledgedWrite(MongocatError):

@@ -48,6 +48,9 @@ EXPORTED = {
     "SessionLike",
     "Sort",
     "SortLike",
+    "Transaction",
+    "TransactionError",
+    "TransactionFailed",
     "UnacknowledgedWrite",
     "Update",
     "UpdateLike",
@@ -72,7 +75,7 @@ def test_every_error_derives_from_mongocat_error() -> None:
         if isinstance(getattr(mongocat, name), type)
         and issubclass(getattr(mongocat, name), Exception)
     ]
-    assert len(errors) == 16
+    assert len(errors) == 18
     assert all(issubclass(error, mongocat.MongocatError) for error in errors)
 
 
