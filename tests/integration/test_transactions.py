@@ -1,0 +1,244 @@
+"""Transactions over the wire, on both drivers."""
+
+import asyncio
+from typing import Any
+
+import pytest
+from pymongo import monitoring
+
+from mongocat import (
+    Catalogue,
+    DriverName,
+    F,
+    MongocatError,
+    TransactionError,
+    TransactionFailed,
+    Update,
+)
+
+
+class Boom(Exception):
+    pass
+
+
+async def test_commit_makes_writes_in_two_collections_visible(catalogue: Catalogue) -> None:
+    orders, stock = catalogue.collection("orders"), catalogue.collection("stock")
+    await stock.insert_one({"_id": "W-1", "qty": 5})
+    async with catalogue.transaction() as tx:
+        await orders.insert_one({"_id": 1, "sku": "W-1"})
+        await stock.update_one(F._id == "W-1", Update.inc(qty=-1))
+        # Reads inside the transaction see its own writes.
+        assert await orders.count() == 1
+        assert (await stock.find_one_or_raise(F._id == "W-1"))["qty"] == 4
+        assert tx.session.in_transaction
+    assert await orders.count() == 1
+    assert (await stock.find_one_or_raise(F._id == "W-1"))["qty"] == 4
+
+
+async def test_exception_aborts_and_propagates(catalogue: Catalogue) -> None:
+    orders, stock = catalogue.collection("orders"), catalogue.collection("stock")
+    await stock.insert_one({"_id": "W-1", "qty": 5})
+
+    async def fail_inside() -> None:
+        async with catalogue.transaction():
+            await orders.insert_one({"_id": 1})
+            await stock.update_one(F._id == "W-1", Update.inc(qty=-1))
+            raise Boom
+
+    with pytest.raises(Boom):
+        await fail_inside()
+    assert await orders.count() == 0
+    assert (await stock.find_one_or_raise(F._id == "W-1"))["qty"] == 5
+
+
+async def test_abort_ends_the_transaction_early(catalogue: Catalogue) -> None:
+    orders = catalogue.collection("orders")
+    await catalogue.drop_collection("orders")
+    await orders.insert_one({"_id": 0})
+    async with catalogue.transaction() as tx:
+        await orders.insert_one({"_id": 1})
+        await tx.abort()
+    assert await orders.distinct("_id") == [0]
+
+
+async def test_uncommitted_write_is_invisible_outside(
+    catalogue: Catalogue,
+    mongocat_server_uri: str,
+    mongocat_driver: DriverName,
+) -> None:
+    orders = catalogue.collection("orders")
+    await orders.insert_one({"_id": 0})
+    async with Catalogue.connect(
+        mongocat_server_uri, catalogue.name, driver=mongocat_driver
+    ) as other:
+        outside = other.collection("orders")
+        async with catalogue.transaction():
+            await orders.insert_one({"_id": 1})
+            assert await outside.count() == 1
+            assert await outside.find_one(F._id == 1) is None
+        assert await outside.count() == 2
+
+
+async def test_nested_transaction_is_refused(catalogue: Catalogue) -> None:
+    async with catalogue.transaction():
+        with pytest.raises(TransactionError, match="no nested transactions"):
+            async with catalogue.transaction():
+                pass
+
+
+async def test_explicit_session_wins(catalogue: Catalogue) -> None:
+    orders = catalogue.collection("orders")
+    await orders.insert_one({"_id": 0})
+    async with catalogue.session() as plain:
+        async with catalogue.transaction():
+            await orders.insert_one({"_id": 1}, session=plain)  # committed on its own
+        assert sorted(await orders.distinct("_id")) == [0, 1]
+
+    async def fail_inside() -> None:
+        async with catalogue.session() as plain, catalogue.transaction():
+            await orders.insert_one({"_id": 2}, session=plain)
+            await orders.insert_one({"_id": 3})
+            raise Boom
+
+    with pytest.raises(Boom):
+        await fail_inside()
+    assert sorted(await orders.distinct("_id")) == [0, 1, 2]
+
+
+async def test_operation_from_another_task_is_refused(catalogue: Catalogue) -> None:
+    orders = catalogue.collection("orders")
+    async with catalogue.transaction():
+        with pytest.raises(TransactionError, match="another task"):
+            await asyncio.create_task(orders.insert_one({"_id": 1}))
+    assert await orders.count() == 0
+
+
+async def test_concurrent_read_modify_write_loops_retry_to_the_exact_total(
+    catalogue: Catalogue,
+) -> None:
+    counters = catalogue.collection("counters")
+    await counters.insert_one({"_id": "c", "n": 0})
+    rounds = 15
+    attempts = {"a": 0, "b": 0}
+
+    async def loop(name: str) -> None:
+        for _ in range(rounds):
+
+            async def increment() -> None:
+                attempts[name] += 1
+                current = await counters.find_one_or_raise(F._id == "c")
+                await asyncio.sleep(0.002)  # let the other loop interleave
+                await counters.update_one(F._id == "c", Update.set(n=current["n"] + 1))
+
+            await catalogue.run_transaction(increment, timeout=60)
+
+    await asyncio.gather(loop("a"), loop("b"))
+    assert (await counters.find_one_or_raise(F._id == "c"))["n"] == 2 * rounds
+    # The loops really collided: some attempts were retried after a WriteConflict.
+    assert attempts["a"] + attempts["b"] > 2 * rounds
+
+
+async def test_run_transaction_returns_the_result(catalogue: Catalogue) -> None:
+    orders = catalogue.collection("orders")
+
+    async def create() -> str:
+        await orders.insert_one({"_id": "x"})
+        return "done"
+
+    assert await catalogue.run_transaction(create) == "done"
+    assert await orders.count() == 1
+
+
+async def test_deadline_stops_a_function_that_always_fails_transiently(
+    catalogue: Catalogue,
+) -> None:
+    calls = 0
+
+    async def always_conflicts() -> None:
+        nonlocal calls
+        calls += 1
+        await catalogue.collection("orders").insert_one({"n": calls})
+        raise MongocatError("write conflict", error_labels={"TransientTransactionError"})
+
+    with pytest.raises(TransactionFailed) as info:
+        await catalogue.run_transaction(always_conflicts, timeout=0.5)
+    assert info.value.attempts == calls
+    assert calls > 1
+    assert "write conflict" in str(info.value.last_error)
+    assert await catalogue.collection("orders").count() == 0  # every attempt aborted
+    with pytest.raises(TransactionFailed) as capped:
+        await catalogue.run_transaction(always_conflicts, timeout=30, max_attempts=3)
+    assert capped.value.attempts == 3
+
+
+async def test_non_transient_error_is_not_retried(catalogue: Catalogue) -> None:
+    calls = 0
+
+    async def fails() -> None:
+        nonlocal calls
+        calls += 1
+        raise Boom
+
+    with pytest.raises(Boom):
+        await catalogue.run_transaction(fails)
+    assert calls == 1
+
+
+class Commands(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.events: list[monitoring.CommandStartedEvent] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.events.append(event)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_operations_in_the_block_carry_the_transaction(
+    mongocat_server_uri: str, mongocat_driver: DriverName, mongocat_database_name: str
+) -> None:
+    listener = Commands()
+    async with Catalogue.connect(
+        mongocat_server_uri,
+        mongocat_database_name,
+        driver=mongocat_driver,
+        event_listeners=[listener],
+    ) as cat:
+        orders = cat.collection("orders")
+        await orders.insert_one({"_id": "before"})
+        async with cat.transaction() as tx:
+            await orders.insert_one({"_id": "inside"})
+            await orders.find_one(F._id == "inside")
+            lsid = tx.session.session_id
+        await orders.insert_one({"_id": "after"})
+        await cat.client.drop_database(mongocat_database_name)
+
+    def commands(name: str) -> list[Any]:
+        return [e.command for e in listener.events if e.command_name == name]
+
+    inserts = commands("insert")
+    assert [c["documents"][0]["_id"] for c in inserts] == ["before", "inside", "after"]
+    before, inside, after = inserts
+    assert inside["lsid"] == lsid
+    assert "txnNumber" in inside
+    assert inside["autocommit"] is False
+    assert commands("find")[0]["lsid"] == lsid
+    assert commands("find")[0]["txnNumber"] == inside["txnNumber"]
+    # Outside the block: no transaction number, no autocommit flag. (The lsid alone
+    # tells nothing: the driver pools server sessions and reuses their ids.)
+    for outside in (before, after):
+        assert "txnNumber" not in outside
+        assert "autocommit" not in outside
+    assert len(commands("commitTransaction")) == 1
+
+
+async def test_session_block_is_implicit_too(catalogue: Catalogue) -> None:
+    orders = catalogue.collection("orders")
+    async with catalogue.session(causal_consistency=True) as session:
+        await orders.insert_one({"_id": 1})
+        assert await orders.find_one(F._id == 1) == {"_id": 1}
+        assert session.operation_time is not None  # the session saw the operations
