@@ -117,7 +117,13 @@ def _probe_hide_index(db: pymongo.database.Database[dict[str, object]]) -> None:
         )
 
 
+def _probe_fail_points(db: pymongo.database.Database[dict[str, object]]) -> None:
+    """Check that mongod's test command configureFailPoint is enabled."""
+    db.client.admin.command({"configureFailPoint": "failCommand", "mode": "off"})
+
+
 _PROBES = {
+    "fail_points": _probe_fail_points,
     "hide_index": _probe_hide_index,
     "index_backed_sort": _probe_index_backed_sort,
     "text_index": _probe_text_index,
@@ -130,7 +136,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "server_feature(name): needs a server feature (text_index, "
-        "near_sorts_by_distance, index_backed_sort, hide_index); skipped, with the "
+        "near_sorts_by_distance, index_backed_sort, hide_index, fail_points); skipped, "
+        "with the "
         "server's answer as the reason, on a server that lacks it",
     )
 

@@ -242,3 +242,41 @@ async def test_session_block_is_implicit_too(catalogue: Catalogue) -> None:
         await orders.insert_one({"_id": 1})
         assert await orders.find_one(F._id == 1) == {"_id": 1}
         assert session.operation_time is not None  # the session saw the operations
+
+
+@pytest.mark.server_feature("fail_points")
+async def test_commit_with_unknown_result_is_retried_and_applied_once(
+    mongocat_server_uri: str, mongocat_driver: DriverName, mongocat_database_name: str
+) -> None:
+    listener = Commands()
+    async with Catalogue.connect(
+        mongocat_server_uri,
+        mongocat_database_name,
+        driver=mongocat_driver,
+        event_listeners=[listener],
+    ) as cat:
+        orders = cat.collection("orders")
+        await orders.insert_one({"_id": "seed"})  # create the collection outside
+        admin = cat.client.admin
+        # Three failed commits: the driver retries once, run_transaction again.
+        await admin.command(
+            {
+                "configureFailPoint": "failCommand",
+                "mode": {"times": 3},
+                "data": {"failCommands": ["commitTransaction"], "errorCode": 262},
+            }
+        )
+        try:
+
+            async def create() -> None:
+                await orders.insert_one({"_id": "once"})
+
+            await cat.run_transaction(create, timeout=30)
+        finally:
+            await admin.command({"configureFailPoint": "failCommand", "mode": "off"})
+        assert await orders.count(F._id == "once") == 1
+        await cat.client.drop_database(mongocat_database_name)
+    commits = [e for e in listener.events if e.command_name == "commitTransaction"]
+    assert len(commits) == 4
+    inserts = [e for e in listener.events if e.command_name == "insert"]
+    assert len(inserts) == 2  # the seed, and the transaction's insert, sent once
