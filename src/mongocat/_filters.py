@@ -5,6 +5,7 @@ a filter is always sent as a value: a mapping with ``$`` keys becomes ``{"$eq": 
 instead of an operator, so user input can never change a query's shape.
 """
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Self
@@ -303,7 +304,7 @@ class Field(FieldPath):
     def __getattr__(self, name: str) -> "Field":
         if name.startswith("__"):
             raise AttributeError(name)
-        return Field(f"{self._path}.{check_path(name)}")
+        return _field(f"{self._path}.{name}")
 
     def __getitem__(self, key: str | int) -> "Field":
         if isinstance(key, bool):
@@ -500,7 +501,9 @@ class Field(FieldPath):
 
 def _values(values: Iterable[Any], method: str) -> list[Any]:
     """Return ``values`` as a list; a single string or mapping is a mistake."""
-    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+    if type(values) is not list and (
+        isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable)
+    ):
         raise InvalidQuery(f"{method}() takes a list of values, not {values!r}; write [{values!r}]")
     result = list(values)
     if method == "all_" and any(is_operator_document(v) for v in result):
@@ -544,21 +547,35 @@ def _near(
     return spec
 
 
+@functools.lru_cache(maxsize=4096)
+def _field(path: str) -> Field:
+    """The Field for a checked path; Fields are immutable, so one serves every use."""
+    return Field(check_path(path))
+
+
 class _FieldRoot:
     """The ``F`` object: ``F.price`` and ``F["a.b"]`` start field paths."""
 
     __slots__ = ()
 
-    def __getattr__(self, name: str) -> Field:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return Field(check_path(name))
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Field: ...
+
+    else:
+
+        def __getattribute__(self, name: str) -> Any:
+            # Answer field names first: the usual lookup would fail for each of them
+            # and raise AttributeError internally, which costs more than all the rest.
+            if name.startswith("__") or name == "expr":
+                return object.__getattribute__(self, name)
+            return _field(name)
 
     def __getitem__(self, path: str) -> Field:
-        return Field(check_path(path))
+        return _field(path)
 
     def __call__(self, path: str) -> Field:
-        return Field(check_path(path))
+        return _field(path)
 
     @staticmethod
     def expr(expression: Any) -> Filter:

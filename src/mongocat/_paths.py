@@ -3,7 +3,7 @@
 import functools
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
+from typing import Any, Concatenate, Final, Generic, ParamSpec, TypeVar
 
 from ._errors import InvalidQuery
 
@@ -16,11 +16,15 @@ __all__ = [
     "render",
 ]
 
+_SCALARS: Final = frozenset({str, int, float, bool, type(None), bytes})
 _POSITIONAL = re.compile(r"^\$(\[[A-Za-z0-9_]*\])?$")  # $, $[] and $[identifier]
 
 
+@functools.lru_cache(maxsize=4096)
 def check_path(path: str, *, positional: bool = False) -> str:
     """Return ``path`` if every dotted segment is a valid field name, else explain.
+
+    Valid paths are cached: applications name the same fields again and again.
 
     Args:
         path: A dotted field path such as ``"dimensions.width"``.
@@ -45,6 +49,8 @@ def check_path(path: str, *, positional: bool = False) -> str:
 
 def is_operator_document(value: object) -> bool:
     """Return whether ``value`` is a mapping with a ``$``-prefixed key at its top level."""
+    if type(value) in _SCALARS:  # the common case, without an ABC check
+        return False
     if not isinstance(value, Mapping):
         return False
     return any(isinstance(key, str) and key.startswith("$") for key in value)
