@@ -8,6 +8,7 @@ Example:
 
 from typing import TypeVar
 
+from . import acc, expr
 from ._catalogue import Catalogue
 from ._collection import Collection
 from ._cursor import Cursor
@@ -32,10 +33,12 @@ from ._errors import (
     UnacknowledgedWrite,
 )
 from ._explain import ExplainSummary
+from ._expressions import Expr
 from ._filters import F, Field, Filter, GeoJSON
 from ._index_manager import IndexDifference, IndexManager, IndexPlan
 from ._indexes import Index, IndexInfo
 from ._pagination import Page
+from ._pipeline import Pipeline
 from ._projection import Projection
 from ._results import (
     BulkOperationError,
@@ -79,6 +82,7 @@ __all__ = [
     "DuplicateKeyError",
     "ExecutionTimeout",
     "ExplainSummary",
+    "Expr",
     "F",
     "Field",
     "Filter",
@@ -100,6 +104,7 @@ __all__ = [
     "NetworkError",
     "OperationFailed",
     "Page",
+    "Pipeline",
     "Projection",
     "ProjectionLike",
     "ReturnDocument",
@@ -116,12 +121,14 @@ __all__ = [
     "UpdateLike",
     "UpdateResult",
     "__version__",
+    "acc",
+    "expr",
 ]
 
 # Public classes report ``mongocat`` as their module, so that reprs, tracebacks and
 # the API reference show the import path users write.
 for _name in __all__:
     _obj = globals()[_name]
-    if isinstance(_obj, type | TypeVar):
+    if isinstance(_obj, type | TypeVar) and _obj.__module__.startswith("mongocat."):
         _obj.__module__ = __name__
 del _name, _obj

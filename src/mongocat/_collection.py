@@ -1,7 +1,7 @@
 """The typed collection: CRUD over one MongoDB collection."""
 
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from ._arguments import (
     as_filter,
@@ -14,10 +14,12 @@ from ._arguments import (
 )
 from ._cursor import Cursor
 from ._driver import DRIVER_ERRORS, translate_error
+from ._driver import aggregate as open_aggregate
 from ._errors import DocumentNotFound, InvalidQuery
 from ._explain import ExplainSummary
 from ._index_manager import IndexManager
 from ._pagination import Page, PageKeys
+from ._pipeline import Pipeline
 from ._results import DeleteResult, InsertManyResult, InsertOneResult, UpdateResult
 from ._transaction import bound_session
 from ._types import (
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["Collection"]
 
 _T = TypeVar("_T")
+_Row = TypeVar("_Row", bound=Mapping[str, Any])
 
 
 def _options(**options: Any) -> dict[str, Any]:
@@ -274,6 +277,97 @@ class Collection(Generic[DocT]):
             session=self._session(session),
         )
         return Cursor(self._live().find(as_filter(filter), **options), self._catalogue._secrets)
+
+    @overload
+    def aggregate(
+        self,
+        pipeline: "Pipeline | Sequence[Mapping[str, Any]]",
+        *,
+        allow_disk_use: bool | None = None,
+        max_time_ms: int | None = None,
+        batch_size: int | None = None,
+        collation: CollationLike | None = None,
+        hint: HintLike | None = None,
+        let: Mapping[str, Any] | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> Cursor[dict[str, Any]]: ...
+
+    @overload
+    def aggregate(
+        self,
+        pipeline: "Pipeline | Sequence[Mapping[str, Any]]",
+        *,
+        output: type[_Row],
+        allow_disk_use: bool | None = None,
+        max_time_ms: int | None = None,
+        batch_size: int | None = None,
+        collation: CollationLike | None = None,
+        hint: HintLike | None = None,
+        let: Mapping[str, Any] | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> Cursor[_Row]: ...
+
+    def aggregate(
+        self,
+        pipeline: "Pipeline | Sequence[Mapping[str, Any]]",
+        *,
+        output: type[Any] = dict,
+        allow_disk_use: bool | None = None,
+        max_time_ms: int | None = None,
+        batch_size: int | None = None,
+        collation: CollationLike | None = None,
+        hint: HintLike | None = None,
+        let: Mapping[str, Any] | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> Cursor[Any]:
+        """Run an aggregation pipeline; iterate or await the returned cursor.
+
+        Args:
+            pipeline: A :class:`~mongocat.Pipeline` or a list of stage documents.
+            output: The type of the result rows (a TypedDict; nothing is converted).
+            allow_disk_use: Let large sorts and groups spill to disk.
+            max_time_ms: Stop on the server after this many milliseconds.
+            batch_size: How many rows each round trip fetches.
+            collation: Language-aware string comparison rules.
+            hint: The index to use, by name or key pattern.
+            let: Variables for the pipeline (``$$name``).
+            comment: A comment attached to the command in the server's logs.
+            session: A driver session to run in.
+
+        Returns:
+            A cursor of ``output`` rows; ``await cursor.explain()`` shows the plan.
+
+        Example:
+            >>> per_product = Pipeline().group("$product", n=acc.sum())
+            >>> rows = await orders.aggregate(per_product)  # doctest: +SKIP
+        """
+        stages = Pipeline.from_mongo(pipeline).to_mongo()
+        options = _options(
+            allowDiskUse=allow_disk_use,
+            maxTimeMS=max_time_ms,
+            batchSize=batch_size,
+            collation=collation,
+            hint=hint,
+            let=let,
+            comment=comment,
+            session=self._session(session),
+        )
+        collection = self._live()
+        catalogue = self._catalogue
+
+        async def explain() -> Any:
+            command = {"aggregate": collection.name, "pipeline": stages, "cursor": {}}
+            return await catalogue._database.command("explain", command, verbosity="executionStats")
+
+        return Cursor(
+            None,
+            catalogue._secrets,
+            opener=lambda: open_aggregate(collection, catalogue._driver, stages, options),
+            explainer=explain,
+        )
 
     async def find_one(
         self,

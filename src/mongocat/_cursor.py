@@ -1,6 +1,6 @@
 """The typed cursor returned by ``Collection.find``."""
 
-from collections.abc import AsyncIterator, Generator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
 from types import TracebackType
 from typing import Any, Generic, Self, cast
 
@@ -22,15 +22,30 @@ class Cursor(Generic[DocT]):
         ...     print(product["name"])
     """
 
-    __slots__ = ("_cursor", "_secrets")
+    __slots__ = ("_cursor", "_explainer", "_opener", "_secrets")
 
-    def __init__(self, driver_cursor: Any, secrets: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        driver_cursor: Any,
+        secrets: Iterable[str] = (),
+        *,
+        opener: Callable[[], Awaitable[Any]] | None = None,
+        explainer: Callable[[], Awaitable[Any]] | None = None,
+    ) -> None:
         self._cursor = driver_cursor
         self._secrets = tuple(secrets)
+        self._opener = opener
+        self._explainer = explainer
 
     @property
     def driver_cursor(self) -> Any:
-        """The driver's own cursor (Motor's or PyMongo's), for what mongocat does not wrap."""
+        """The driver's own cursor (Motor's or PyMongo's), once the query has started."""
+        return self._cursor
+
+    async def _open(self) -> Any:
+        """The driver cursor, opening it first for an aggregation."""
+        if self._cursor is None and self._opener is not None:
+            self._cursor = await self._opener()
         return self._cursor
 
     def __aiter__(self) -> AsyncIterator[DocT]:
@@ -39,7 +54,8 @@ class Cursor(Generic[DocT]):
     async def _iterate(self) -> AsyncIterator[DocT]:
         """Yield the documents, translating driver errors."""
         try:
-            async for document in self._cursor:
+            cursor = self._cursor if self._cursor is not None else await self._open()
+            async for document in cursor:
                 yield document
         except DRIVER_ERRORS as exc:
             raise translate_error(exc, self._secrets) from exc
@@ -54,7 +70,8 @@ class Cursor(Generic[DocT]):
             The documents, in the cursor's order.
         """
         try:
-            return cast("list[DocT]", await self._cursor.to_list(length))
+            cursor = self._cursor if self._cursor is not None else await self._open()
+            return cast("list[DocT]", await cursor.to_list(length))
         except DRIVER_ERRORS as exc:
             raise translate_error(exc, self._secrets) from exc
 
@@ -68,13 +85,16 @@ class Cursor(Generic[DocT]):
             The winning stage (IXSCAN, COLLSCAN, ...), the index, and what was read.
         """
         try:
+            if self._explainer is not None:
+                return ExplainSummary.from_explain(await self._explainer())
             return ExplainSummary.from_explain(await self._cursor.explain())
         except DRIVER_ERRORS as exc:
             raise translate_error(exc, self._secrets) from exc
 
     async def close(self) -> None:
         """Close the cursor and free its server-side resources."""
-        await self._cursor.close()
+        if self._cursor is not None:
+            await self._cursor.close()
 
     async def __aenter__(self) -> Self:
         return self

@@ -37,6 +37,7 @@ from ._types import DriverName
 __all__ = [
     "DRIVER_ERRORS",
     "DRIVER_NAMES",
+    "aggregate",
     "close_client",
     "create_client",
     "detect_driver",
@@ -133,6 +134,15 @@ async def start_transaction(session: Any, driver: DriverName, options: Mapping[s
         session.start_transaction(**options)
     else:
         await session.start_transaction(**options)
+
+
+async def aggregate(
+    collection: Any, driver: DriverName, pipeline: list[dict[str, Any]], options: Mapping[str, Any]
+) -> Any:
+    """Open an aggregation cursor (PyMongo's is awaited, Motor's is not)."""
+    if driver == "motor":
+        return collection.aggregate(pipeline, **options)
+    return await collection.aggregate(pipeline, **options)
 
 
 def uri_secrets(uri: str) -> tuple[str, ...]:

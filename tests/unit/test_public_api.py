@@ -19,6 +19,7 @@ EXPORTED = {
     "DuplicateKeyError",
     "ExecutionTimeout",
     "ExplainSummary",
+    "Expr",
     "F",
     "Field",
     "Filter",
@@ -40,6 +41,7 @@ EXPORTED = {
     "NetworkError",
     "OperationFailed",
     "Page",
+    "Pipeline",
     "Projection",
     "ProjectionLike",
     "ReturnDocument",
@@ -56,6 +58,8 @@ EXPORTED = {
     "UpdateLike",
     "UpdateResult",
     "__version__",
+    "acc",
+    "expr",
 }
 
 
