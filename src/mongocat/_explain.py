@@ -51,7 +51,18 @@ class ExplainSummary:
 
     @classmethod
     def from_explain(cls, explain: Mapping[str, Any]) -> "ExplainSummary":
-        """Summarise an ``explain`` reply (classic or slot-based engine)."""
+        """Summarise an ``explain`` reply (classic or slot-based engine, find or aggregate)."""
+        stages_list = explain.get("stages")
+        if "queryPlanner" not in explain and isinstance(stages_list, list) and stages_list:
+            # An aggregation whose first stage reads through a $cursor.
+            cursor = stages_list[0].get("$cursor", {})
+            if isinstance(cursor, Mapping) and "queryPlanner" in cursor:
+                return cls._from_parts(cursor, explain)
+        return cls._from_parts(explain, explain)
+
+    @classmethod
+    def _from_parts(cls, explain: Mapping[str, Any], raw: Mapping[str, Any]) -> "ExplainSummary":
+        """Summarise the part of an explain reply that holds the query plan."""
         planner = explain.get("queryPlanner", {})
         winning = planner.get("winningPlan", {})
         if "queryPlan" in winning:  # the slot-based engine nests the classic tree
@@ -69,7 +80,7 @@ class ExplainSummary:
             docs_examined=stats.get("totalDocsExamined"),
             returned=stats.get("nReturned"),
             time_ms=stats.get("executionTimeMillis"),
-            raw=explain,
+            raw=raw,
         )
 
     @property

@@ -143,3 +143,6 @@ def test_explain_summary_reads_classic_and_sbe_plans() -> None:
     }
     scan = ExplainSummary.from_explain(sbe)
     assert (scan.stage, scan.index_name, scan.uses_index) == ("COLLSCAN", None, False)
+    aggregate = {"stages": [{"$cursor": classic}, {"$group": {}}]}
+    joined = ExplainSummary.from_explain(aggregate)
+    assert (joined.stage, joined.index_name, joined.raw) == ("IXSCAN", "sku_1", aggregate)
