@@ -47,7 +47,7 @@ nitpick_ignore_regex = [
     (r"py:class", r"mongocat\._(collection|cursor|pagination)\.(Collection|Cursor|Page)"),
     # A private base class, and quoted unions that autodoc splits at the comma.
     (r"py:class", r"mongocat\._paths\.FieldPath"),
-    (r"py:class", r"mongocat\._\w+\._T"),
+    (r"py:class", r"mongocat\._\w+\._(T|Row)"),
     (r"py:class", r".* \| Mapping\[str"),
     (r"py:class", r"(re|datetime)\..*"),
 ]

@@ -77,3 +77,20 @@ async def check_builders(cat: Catalogue) -> None:
     assert_type(page, Page[Product])
     assert_type(page.items, list[Product])
     assert_type(await products.indexes.ensure(Index("sku", unique=True)), IndexPlan)
+
+
+class SalesRow(TypedDict):
+    product: str
+    revenue: float
+
+
+async def check_aggregate(cat: Catalogue) -> None:
+    from mongocat import Expr, Pipeline, acc, expr
+
+    orders = cat.collection("orders")
+    pipeline = Pipeline().group("$product", revenue=acc.sum(expr.multiply("$qty", "$price")))
+    assert_type(pipeline, Pipeline)
+    assert_type(acc.sum("$qty"), Expr)
+    assert_type(orders.aggregate(pipeline), Cursor[dict[str, Any]])
+    assert_type(await orders.aggregate(pipeline, output=SalesRow), list[SalesRow])
+    assert_type(pipeline.to_mongo(), list[dict[str, Any]])
