@@ -9,6 +9,7 @@ Example:
 from typing import TypeVar
 
 from . import acc, expr
+from ._bulk import BulkWriter
 from ._catalogue import Catalogue
 from ._collection import Collection
 from ._cursor import Cursor
@@ -69,6 +70,7 @@ __all__ = [
     "BulkOperationError",
     "BulkWriteFailed",
     "BulkWriteSummary",
+    "BulkWriter",
     "Catalogue",
     "CatalogueClosed",
     "CollationLike",

@@ -80,6 +80,7 @@ class Catalogue:
         "_declared_indexes",
         "_display_uri",
         "_driver",
+        "_message_bytes",
         "_owns_client",
         "_page_token_key",
         "_secrets",
@@ -103,6 +104,7 @@ class Catalogue:
         self._display_uri = _display_uri
         self._state = _State.OPEN
         self._declared_indexes: dict[str, tuple[Index, ...]] = {}
+        self._message_bytes: int | None = None
         if page_token_key is not None and (
             not isinstance(page_token_key, bytes) or len(page_token_key) < 16
         ):
@@ -327,6 +329,13 @@ class Catalogue:
             return await call
         except DRIVER_ERRORS as exc:
             raise translate_error(exc, self._secrets) from exc
+
+    async def _max_message_bytes(self) -> int:
+        """The server's maxMessageSizeBytes, asked once."""
+        if self._message_bytes is None:
+            hello = await self._run(self._database.command("hello"))
+            self._message_bytes = int(hello.get("maxMessageSizeBytes", 48_000_000))
+        return self._message_bytes
 
     async def ping(self) -> None:
         """Check that the server answers.

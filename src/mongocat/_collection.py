@@ -1,6 +1,6 @@
 """The typed collection: CRUD over one MongoDB collection."""
 
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from ._arguments import (
@@ -12,6 +12,7 @@ from ._arguments import (
     as_write_filter,
     update_array_filters,
 )
+from ._bulk import BulkWriter, bulk_insert
 from ._cursor import Cursor
 from ._driver import DRIVER_ERRORS, translate_error
 from ._driver import aggregate as open_aggregate
@@ -20,7 +21,13 @@ from ._explain import ExplainSummary
 from ._index_manager import IndexManager
 from ._pagination import Page, PageKeys
 from ._pipeline import Pipeline
-from ._results import DeleteResult, InsertManyResult, InsertOneResult, UpdateResult
+from ._results import (
+    BulkWriteSummary,
+    DeleteResult,
+    InsertManyResult,
+    InsertOneResult,
+    UpdateResult,
+)
 from ._transaction import bound_session
 from ._types import (
     CollationLike,
@@ -93,6 +100,82 @@ class Collection(Generic[DocT]):
     def driver_collection(self) -> Any:
         """The driver's own collection object, for what mongocat does not wrap."""
         return self._collection
+
+    def bulk(
+        self,
+        *,
+        ordered: bool = True,
+        batch_size: int = 1000,
+        max_batch_bytes: int | None = None,
+        concurrency: int = 1,
+        retries: int = 2,
+        raise_on_error: bool = True,
+        on_progress: Callable[[BulkWriteSummary], Any] | None = None,
+    ) -> BulkWriter[DocT]:
+        r"""Return a bulk writer: ``async with coll.bulk() as bulk: await bulk.insert_one(d)``.
+
+        Operations are sent in batches of ``batch_size`` operations or
+        ``max_batch_bytes`` of BSON; queueing one awaits the flush of a full batch.
+
+        Args:
+            ordered: Stop at the first failure (the summary lists what never ran), or
+                try every operation.
+            batch_size: Operations per batch.
+            max_batch_bytes: BSON bytes per batch; default just under the server's
+                ``maxMessageSizeBytes``.
+            concurrency: Batches in flight at once (unordered only).
+            retries: Resend an insert batch this many times after a network or
+                retryable error (inserts carry client-side ``_id``\ s, so nothing is
+                inserted twice); other batches rely on the driver's retryable writes.
+            raise_on_error: Raise BulkWriteFailed at the end (ordered: at the failure).
+            on_progress: Called with the summary after every batch.
+
+        Returns:
+            The writer; its ``result`` is the summary by the caller's indexes.
+        """
+        return BulkWriter(
+            self,
+            ordered=ordered,
+            batch_size=batch_size,
+            max_batch_bytes=max_batch_bytes,
+            concurrency=concurrency,
+            retries=retries,
+            raise_on_error=raise_on_error,
+            on_progress=on_progress,
+        )
+
+    async def bulk_insert(
+        self,
+        documents: Iterable[DocT] | AsyncIterable[DocT],
+        *,
+        ordered: bool = True,
+        batch_size: int = 1000,
+        max_batch_bytes: int | None = None,
+        concurrency: int = 1,
+        retries: int = 2,
+        raise_on_error: bool = True,
+        on_progress: Callable[[BulkWriteSummary], Any] | None = None,
+    ) -> BulkWriteSummary:
+        """Insert any iterable or async iterable in batches, with bounded memory.
+
+        Takes the options of :meth:`bulk`; at most ``concurrency`` batches are held.
+
+        Returns:
+            The summary of what was inserted and what failed, by the caller's indexes.
+
+        Raises:
+            BulkWriteFailed: Some documents failed (with ``raise_on_error``).
+        """
+        writer = self.bulk(
+            ordered=ordered,
+            batch_size=batch_size,
+            max_batch_bytes=max_batch_bytes,
+            concurrency=concurrency,
+            retries=retries,
+            raise_on_error=raise_on_error,
+            on_progress=on_progress,
+        )
+        return await bulk_insert(writer, documents)
 
     @property
     def indexes(self) -> IndexManager:

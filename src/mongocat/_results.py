@@ -99,12 +99,14 @@ class BulkOperationError:
         code: The server's error code (11000 for a duplicate key).
         message: The server's error message.
         details: The server's whole error document for this operation.
+        op: The operation that failed, as queued (when the bulk writer knows it).
     """
 
     index: int
     code: int
     message: str
     details: Mapping[str, Any] = field(default_factory=dict)
+    op: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,9 @@ class BulkWriteSummary:
         upserted_count: Documents inserted by upserts.
         upserted_ids: The upserted ``_id`` keyed by the operation's index.
         errors: The failed operations, by index in what the caller gave.
+        batches: How many batches were sent.
+        not_run: The indexes of operations that were never sent (an ordered write
+            stops at its first failure).
     """
 
     inserted_count: int = 0
@@ -128,6 +133,8 @@ class BulkWriteSummary:
     upserted_count: int = 0
     upserted_ids: Mapping[int, Any] = field(default_factory=dict)
     errors: tuple[BulkOperationError, ...] = ()
+    batches: int = 0
+    not_run: range = range(0)
 
     @property
     def failed_indexes(self) -> tuple[int, ...]:

@@ -6,6 +6,7 @@ EXPORTED = {
     "BulkOperationError",
     "BulkWriteFailed",
     "BulkWriteSummary",
+    "BulkWriter",
     "Catalogue",
     "CatalogueClosed",
     "CollationLike",

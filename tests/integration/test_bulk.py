@@ -1,0 +1,137 @@
+"""Bulk writes over the wire, on both drivers."""
+
+from typing import Any
+
+import pytest
+
+from mongocat import (
+    BulkWriteFailed,
+    BulkWriteSummary,
+    Catalogue,
+    ConfigurationError,
+    F,
+    MongocatError,
+    Update,
+)
+
+
+async def test_25000_inserts_in_25_batches(catalogue: Catalogue) -> None:
+    items = catalogue.collection("items")
+    progress: list[int] = []
+    summary = await items.bulk_insert(
+        ({"n": i} for i in range(25_000)),
+        batch_size=1_000,
+        on_progress=lambda s: progress.append(s.inserted_count),
+    )
+    assert (summary.inserted_count, summary.batches, summary.errors) == (25_000, 25, ())
+    assert progress == [1_000 * (i + 1) for i in range(25)]
+    assert await items.count() == 25_000
+
+
+async def test_unordered_reports_the_global_index_of_each_failed_op(catalogue: Catalogue) -> None:
+    items = catalogue.collection("items")
+    await items.insert_many([{"_id": "dup-a"}, {"_id": "dup-b"}, {"_id": "dup-c"}])
+    docs: list[dict[str, Any]] = [{"_id": i} for i in range(25_000)]
+    docs[7], docs[1_500], docs[24_999] = {"_id": "dup-a"}, {"_id": "dup-b"}, {"_id": "dup-c"}
+    with pytest.raises(BulkWriteFailed) as info:
+        await items.bulk_insert(docs, ordered=False, batch_size=1_000, concurrency=4)
+    result = info.value.result
+    assert result.failed_indexes == (7, 1_500, 24_999)
+    assert {e.code for e in result.errors} == {11000}
+    assert result.inserted_count == 25_000 - 3
+    assert result.not_run == range(0)
+    assert await items.count() == 25_000
+
+
+async def test_ordered_stops_at_the_first_failure_and_says_what_never_ran(
+    catalogue: Catalogue,
+) -> None:
+    items = catalogue.collection("items")
+    await items.insert_one({"_id": "dup"})
+    docs: list[dict[str, Any]] = [{"_id": i} for i in range(5_000)]
+    docs[1_500] = {"_id": "dup"}
+    with pytest.raises(BulkWriteFailed, match="never ran") as info:
+        await items.bulk_insert(docs, batch_size=1_000)
+    result = info.value.result
+    assert result.inserted_count == 1_500
+    assert result.failed_indexes == (1_500,)
+    assert result.not_run.start == 1_501
+    assert await items.count() == 1_501  # 1,500 plus the existing "dup"
+
+
+async def test_batches_are_split_by_size(catalogue: Catalogue) -> None:
+    items = catalogue.collection("items")
+    sizes: list[int] = []
+    one_mb = "x" * 1_000_000
+    async with items.bulk(
+        max_batch_bytes=4_000_000, on_progress=lambda s: sizes.append(s.inserted_count)
+    ) as bulk:
+        for i in range(20):
+            await bulk.insert_one({"_id": i, "blob": one_mb})
+    per_batch = [b - a for a, b in zip([0, *sizes], sizes, strict=False)]
+    assert sum(per_batch) == 20
+    assert max(per_batch) <= 3  # 4 x 1 MB documents would pass 4 MB with their keys
+    assert bulk.result.batches == len(per_batch) >= 7
+
+
+async def test_mixed_operations_and_upserts(catalogue: Catalogue) -> None:
+    items = catalogue.collection("items")
+    async with items.bulk(batch_size=3) as bulk:
+        await bulk.insert_one({"_id": 1, "n": 1})
+        await bulk.insert_one({"_id": 2, "n": 2})
+        await bulk.update_one(F._id == 1, Update.inc(n=10))
+        await bulk.update_many(F.n > 0, Update.set(seen=True))
+        await bulk.update_one(F._id == 9, Update.set(n=9), upsert=True)
+        await bulk.replace_one(F._id == 2, {"_id": 2, "n": 20})
+        await bulk.delete_one(F._id == 9)
+        await bulk.delete_many(F.n > 100)
+    result = bulk.result
+    assert (result.inserted_count, result.matched_count, result.modified_count) == (2, 4, 4)
+    assert (result.upserted_count, result.deleted_count) == (1, 1)
+    assert list(result.upserted_ids) == [4]  # the caller's index of the upsert
+    assert await items.find(sort="_id") == [{"_id": 1, "n": 11, "seen": True}, {"_id": 2, "n": 20}]
+
+
+async def test_body_exception_sends_nothing_more(catalogue: Catalogue) -> None:
+    items = catalogue.collection("items")
+
+    async def fail_midway() -> None:
+        async with items.bulk(batch_size=10) as bulk:
+            for i in range(25):
+                await bulk.insert_one({"_id": i})
+            raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        await fail_midway()
+    assert await items.count() == 20  # the two full batches, not the queued five
+
+
+async def test_async_iterable_and_no_raise(catalogue: Catalogue) -> None:
+    items = catalogue.collection("items")
+    await items.insert_one({"_id": 3})
+
+    async def generate() -> Any:
+        for i in range(10):
+            yield {"_id": i}
+
+    summary = await items.bulk_insert(generate(), ordered=False, batch_size=4, raise_on_error=False)
+    assert isinstance(summary, BulkWriteSummary)
+    assert (summary.inserted_count, summary.failed_indexes) == (9, (3,))
+
+
+def test_bad_options(catalogue: Catalogue) -> None:
+    items = catalogue.collection("items")
+    with pytest.raises(ConfigurationError, match="ordered=False"):
+        items.bulk(concurrency=2)
+    with pytest.raises(ConfigurationError, match="batch_size"):
+        items.bulk(batch_size=0)
+
+
+async def test_writer_refuses_use_after_ordered_failure(catalogue: Catalogue) -> None:
+    items = catalogue.collection("items")
+    await items.insert_one({"_id": 0})
+    bulk = items.bulk(batch_size=1, raise_on_error=False)
+    await bulk.insert_one({"_id": 0})
+    with pytest.raises(MongocatError, match="has finished"):
+        await bulk.insert_one({"_id": 1})
+    assert bulk.result.failed_indexes == (0,)
