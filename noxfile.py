@@ -90,7 +90,8 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
-    """Measure mongocat's overhead over the raw drivers, and the builders' cost."""
+    """Measure the overhead over the raw drivers, the builders' cost and bulk throughput."""
     session.install("-e", ".[embedded]")
     session.run("python", "benchmarks/overhead.py", *session.posargs)
     session.run("python", "benchmarks/builders.py", *session.posargs)
+    session.run("python", "benchmarks/bulk.py")
