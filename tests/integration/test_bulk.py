@@ -135,3 +135,36 @@ async def test_writer_refuses_use_after_ordered_failure(catalogue: Catalogue) ->
     with pytest.raises(MongocatError, match="has finished"):
         await bulk.insert_one({"_id": 1})
     assert bulk.result.failed_indexes == (0,)
+
+
+@pytest.mark.server_feature("fail_points")
+@pytest.mark.parametrize(
+    "failure",
+    [
+        pytest.param({"closeConnection": True}, id="network-error"),
+        pytest.param(
+            {"errorCode": 91, "errorLabels": ["RetryableWriteError"]}, id="retryable-label"
+        ),
+    ],
+)
+async def test_failed_insert_batch_is_resent_without_duplicates(
+    catalogue: Catalogue, failure: dict[str, Any]
+) -> None:
+    items = catalogue.collection("items")
+    await items.insert_one({"_id": "seed"})
+    admin = catalogue.client.admin
+    await admin.command(
+        {
+            "configureFailPoint": "failCommand",
+            "mode": {"times": 1},
+            "data": {"failCommands": ["insert"], **failure},
+        }
+    )
+    try:
+        summary = await items.bulk_insert(({"n": i} for i in range(3_000)), batch_size=1_000)
+    finally:
+        await admin.command({"configureFailPoint": "failCommand", "mode": "off"})
+    assert (summary.inserted_count, summary.errors) == (3_000, ())
+    assert summary.batches == 4  # three batches, one of them sent twice
+    assert await items.count({"n": {"$exists": True}}) == 3_000
+    assert len(await items.distinct("n")) == 3_000
