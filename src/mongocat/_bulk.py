@@ -136,10 +136,7 @@ class BulkWriter(Generic[DocT]):
         array_filters: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         """Queue an update of the first matching document."""
-        query, doc = as_write_filter(filter), as_update(update)
-        carried = update_array_filters(update, array_filters)
-        filters = list(carried) if carried is not None else None
-        await self._queue(UpdateOne(query, doc, upsert=upsert, array_filters=filters), query, doc)
+        await self._queue_update(UpdateOne, filter, update, upsert, array_filters)
 
     async def update_many(
         self,
@@ -150,10 +147,21 @@ class BulkWriter(Generic[DocT]):
         array_filters: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         """Queue an update of every matching document."""
+        await self._queue_update(UpdateMany, filter, update, upsert, array_filters)
+
+    async def _queue_update(
+        self,
+        kind: type[UpdateOne] | type[UpdateMany],
+        filter: FilterLike,
+        update: UpdateLike,
+        upsert: bool,
+        array_filters: Sequence[Mapping[str, Any]] | None,
+    ) -> None:
+        """Check and queue an update operation of ``kind``."""
         query, doc = as_write_filter(filter), as_update(update)
         carried = update_array_filters(update, array_filters)
         filters = list(carried) if carried is not None else None
-        await self._queue(UpdateMany(query, doc, upsert=upsert, array_filters=filters), query, doc)
+        await self._queue(kind(query, doc, upsert=upsert, array_filters=filters), query, doc)
 
     async def replace_one(
         self, filter: FilterLike, replacement: DocT, *, upsert: bool = False

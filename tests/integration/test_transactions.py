@@ -198,15 +198,17 @@ class Commands(monitoring.CommandListener):
         pass
 
 
+def listening(uri: str, database: str, driver: DriverName, listener: "Commands") -> Catalogue:
+    """A Catalogue whose client reports every command to ``listener``."""
+    return Catalogue.connect(uri, database, driver=driver, event_listeners=[listener])
+
+
 async def test_operations_in_the_block_carry_the_transaction(
     mongocat_server_uri: str, mongocat_driver: DriverName, mongocat_database_name: str
 ) -> None:
     listener = Commands()
-    async with Catalogue.connect(
-        mongocat_server_uri,
-        mongocat_database_name,
-        driver=mongocat_driver,
-        event_listeners=[listener],
+    async with listening(
+        mongocat_server_uri, mongocat_database_name, mongocat_driver, listener
     ) as cat:
         orders = cat.collection("orders")
         await orders.insert_one({"_id": "before"})
@@ -249,11 +251,8 @@ async def test_commit_with_unknown_result_is_retried_and_applied_once(
     mongocat_server_uri: str, mongocat_driver: DriverName, mongocat_database_name: str
 ) -> None:
     listener = Commands()
-    async with Catalogue.connect(
-        mongocat_server_uri,
-        mongocat_database_name,
-        driver=mongocat_driver,
-        event_listeners=[listener],
+    async with listening(
+        mongocat_server_uri, mongocat_database_name, mongocat_driver, listener
     ) as cat:
         orders = cat.collection("orders")
         await orders.insert_one({"_id": "seed"})  # create the collection outside
