@@ -9,8 +9,7 @@ aggregation, as in MongoDB; wrap a string that must stay text in
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._filters import Filter
-from ._paths import FieldPath
+from ._paths import FieldPath, render
 
 __all__ = ["Expr", "operator", "render_expression"]
 
@@ -46,11 +45,9 @@ def render_expression(value: Any) -> Any:
         return render_expression(value._value)
     if isinstance(value, FieldPath):
         return f"${value.path}"
-    if isinstance(value, Filter):
-        return value.to_mongo()
-    to_mongo = getattr(value, "to_mongo", None)
-    if callable(to_mongo) and not isinstance(value, type):
-        return to_mongo()
+    rendered = render(value)  # Filter, Sort, Pipeline, ...: anything with to_mongo()
+    if rendered is not value:
+        return rendered
     if isinstance(value, Mapping):
         return {key: render_expression(v) for key, v in value.items()}
     if isinstance(value, list | tuple):

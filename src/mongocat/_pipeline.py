@@ -152,7 +152,6 @@ class Pipeline:
             )
         if "_id" in accumulators:
             raise InvalidQuery("give the group key as the first argument, not _id=")
-        key = _path(key) if isinstance(key, FieldPath) else key
         return self._add("$group", {"_id": key, **accumulators})
 
     def sort(self, spec: Any = None, /, **fields: int) -> "Pipeline":
@@ -311,9 +310,7 @@ class Pipeline:
 
     def sort_by_count(self, expression: Any) -> "Pipeline":
         """Group by ``expression`` and sort by the group sizes: ``$sortByCount``."""
-        return self._add(
-            "$sortByCount", _path(expression) if isinstance(expression, FieldPath) else expression
-        )
+        return self._add("$sortByCount", expression)
 
     def replace_root(self, new_root: Any) -> "Pipeline":
         """Replace each document by ``new_root``: ``$replaceRoot``."""

@@ -244,6 +244,11 @@ def test_seed_sales_pipeline_renders_exactly() -> None:
         ),
         pytest.param(Pipeline().raw({"$collStats": {}}), [{"$collStats": {}}], id="raw"),
         pytest.param(
+            Pipeline().group(F.product, n=acc.sum()).sort_by_count(F.tags),
+            [{"$group": {"_id": "$product", "n": {"$sum": 1}}}, {"$sortByCount": "$tags"}],
+            id="field-path-keys",
+        ),
+        pytest.param(
             Pipeline().limit(1) + Pipeline().skip(1), [{"$limit": 1}, {"$skip": 1}], id="plus"
         ),
         pytest.param(Pipeline.from_mongo(SEED_PIPELINE), SEED_PIPELINE, id="from-mongo"),
