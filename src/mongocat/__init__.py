@@ -20,10 +20,14 @@ from ._errors import (
     DocumentNotFound,
     DuplicateKeyError,
     ExecutionTimeout,
+    FileNotFound,
+    GridFSError,
+    GridFSIntegrityError,
     IndexConflict,
     InvalidDocument,
     InvalidPageToken,
     InvalidQuery,
+    InvalidRange,
     MongocatError,
     NetworkError,
     OperationFailed,
@@ -36,6 +40,7 @@ from ._errors import (
 from ._explain import ExplainSummary
 from ._expressions import Expr
 from ._filters import F, Field, Filter, GeoJSON
+from ._gridfs import FileInfo, GridFS, GridFSReader, UploadSource
 from ._index_manager import IndexDifference, IndexManager, IndexPlan
 from ._indexes import Index, IndexInfo
 from ._pagination import Page
@@ -87,9 +92,15 @@ __all__ = [
     "Expr",
     "F",
     "Field",
+    "FileInfo",
+    "FileNotFound",
     "Filter",
     "FilterLike",
     "GeoJSON",
+    "GridFS",
+    "GridFSError",
+    "GridFSIntegrityError",
+    "GridFSReader",
     "HintLike",
     "Index",
     "IndexConflict",
@@ -102,6 +113,7 @@ __all__ = [
     "InvalidDocument",
     "InvalidPageToken",
     "InvalidQuery",
+    "InvalidRange",
     "MongocatError",
     "NetworkError",
     "OperationFailed",
@@ -122,6 +134,7 @@ __all__ = [
     "Update",
     "UpdateLike",
     "UpdateResult",
+    "UploadSource",
     "__version__",
     "acc",
     "expr",

@@ -23,6 +23,7 @@ from ._driver import (
     uri_secrets,
 )
 from ._errors import CatalogueClosed, ConfigurationError
+from ._gridfs import DEFAULT_CHUNK_SIZE, GridFS
 from ._index_manager import IndexPlan
 from ._indexes import Index
 from ._pagination import PROCESS_KEY
@@ -80,6 +81,7 @@ class Catalogue:
         "_declared_indexes",
         "_display_uri",
         "_driver",
+        "_gridfs_ready",
         "_message_bytes",
         "_owns_client",
         "_page_token_key",
@@ -105,6 +107,7 @@ class Catalogue:
         self._state = _State.OPEN
         self._declared_indexes: dict[str, tuple[Index, ...]] = {}
         self._message_bytes: int | None = None
+        self._gridfs_ready: set[str] = set()
         if page_token_key is not None and (
             not isinstance(page_token_key, bytes) or len(page_token_key) < 16
         ):
@@ -298,6 +301,28 @@ class Catalogue:
         if indexes is not None:
             self.register_indexes(name, *indexes)
         return Collection(self, self._database.get_collection(name), document_type)
+
+    def gridfs(self, bucket: str = "fs", *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> GridFS:
+        """Return the GridFS bucket ``bucket``, for files of any size.
+
+        Args:
+            bucket: The bucket's name; its collections are ``<bucket>.files`` and
+                ``<bucket>.chunks``. ``"fs"`` is the drivers' and tools' default.
+            chunk_size: The chunk size of new uploads, in bytes (255 KiB by default).
+                Reads use each file's own chunk size.
+
+        Returns:
+            A :class:`GridFS`; its first upload creates the indexes GridFS needs.
+
+        Raises:
+            ConfigurationError: The bucket name or chunk size is invalid.
+
+        Example:
+            >>> fs = cat.gridfs("images")  # doctest: +SKIP
+            >>> file_id = await fs.upload("cat.png", data, content_type="image/png")
+        """
+        self._ensure_open()
+        return GridFS(self, bucket, chunk_size)
 
     def register_indexes(self, collection: str, *specs: Index) -> None:
         """Declare the indexes of ``collection`` for :meth:`ensure_indexes`."""

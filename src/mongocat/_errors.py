@@ -11,10 +11,14 @@ next. The tree::
     ├── InvalidDocument           a document that cannot be encoded to BSON
     ├── InvalidPageToken          a page token that is forged, truncated or for another query
     ├── DocumentNotFound          a document that must exist does not
+    │   └── FileNotFound          a GridFS file that must exist does not (also a GridFSError)
     ├── IndexConflict             an index exists with other keys or options
     ├── TransactionError          a transaction or session used the wrong way
     ├── TransactionFailed         run_transaction gave up at its deadline
     ├── UnacknowledgedWrite       counts read from a w=0 write
+    ├── GridFSError               a GridFS upload or read that cannot proceed
+    │   ├── GridFSIntegrityError  stored chunks that do not add up to what was written
+    │   └── InvalidRange          a byte range outside the file
     ├── ServerUnavailable         no server could be selected in time
     ├── NetworkError              a connection failed during an operation
     └── OperationFailed           the server refused an operation (has .code)
@@ -37,10 +41,14 @@ __all__ = [
     "DocumentNotFound",
     "DuplicateKeyError",
     "ExecutionTimeout",
+    "FileNotFound",
+    "GridFSError",
+    "GridFSIntegrityError",
     "IndexConflict",
     "InvalidDocument",
     "InvalidPageToken",
     "InvalidQuery",
+    "InvalidRange",
     "MongocatError",
     "NetworkError",
     "OperationFailed",
@@ -150,6 +158,73 @@ class TransactionFailed(MongocatError):
 
 class UnacknowledgedWrite(MongocatError):
     """A count was read from the result of an unacknowledged (``w=0``) write."""
+
+
+class GridFSError(MongocatError):
+    """A GridFS operation that cannot proceed: a bad source, range or stored file."""
+
+
+class FileNotFound(DocumentNotFound, GridFSError):
+    """No GridFS file has the requested id (or filename).
+
+    Attributes:
+        bucket: The GridFS bucket searched (``"fs"``).
+        file_id: The id asked for, or None when a filename was.
+        filename: The filename asked for, or None when an id was.
+    """
+
+    def __init__(self, bucket: str, *, file_id: Any = None, filename: str | None = None) -> None:
+        wanted = f"filename {filename!r}" if filename is not None else f"_id {file_id!r}"
+        MongocatError.__init__(
+            self,
+            f"no file with {wanted} in GridFS bucket {bucket!r}; use exists() or find() "
+            "to check first",
+        )
+        self.namespace = f"{bucket}.files"
+        self.filter: Mapping[str, Any] = (
+            {"filename": filename} if filename is not None else {"_id": file_id}
+        )
+        self.bucket = bucket
+        self.file_id = file_id
+        self.filename = filename
+
+
+class GridFSIntegrityError(GridFSError):
+    """A stored file's chunks do not match its length or SHA-256: the data is damaged.
+
+    Attributes:
+        bucket: The GridFS bucket (``"fs"``).
+        file_id: The damaged file's id.
+    """
+
+    def __init__(self, message: str, *, bucket: str, file_id: Any) -> None:
+        super().__init__(
+            f"GridFS file {file_id!r} in bucket {bucket!r} is damaged: {message}; restore it "
+            "from a backup or upload it again"
+        )
+        self.bucket = bucket
+        self.file_id = file_id
+
+
+class InvalidRange(GridFSError):
+    """A byte range that does not lie within the file (HTTP's 416).
+
+    Attributes:
+        start: The first byte asked for.
+        end: The end asked for (exclusive), or None for "to the end".
+        length: The file's length.
+    """
+
+    def __init__(self, start: Any, end: Any, length: int | None) -> None:
+        size = f" of a {length}-byte file" if length is not None else ""
+        super().__init__(
+            f"byte range start={start!r} end={end!r} is not within the file{size}; give "
+            "integers with 0 <= start <= length and start <= end (end is exclusive and "
+            "capped at the length)"
+        )
+        self.start = start
+        self.end = end
+        self.length = length
 
 
 class ServerUnavailable(MongocatError):

@@ -17,6 +17,11 @@ Fixtures:
     ``catalogue``: a :class:`~mongocat.Catalogue` on ``mongocat_driver`` with a
     fresh, uniquely named database, dropped after the test.
 
+Helpers:
+    :class:`CommandRecorder` records the commands a client sends, to assert on what
+    went over the wire; :func:`fail_point` injects a server failure for a block
+    (mongod's ``failCommand``), the way MongoDB's own driver tests do.
+
 Markers:
     ``@pytest.mark.server_feature("text_index")`` skips the test, with the reason,
     when the server lacks the feature. The server is probed, never identified by name.
@@ -26,13 +31,16 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import pymongo
 import pymongo.errors
 import pytest
 import pytest_asyncio
+from pymongo import monitoring
 
 from ._catalogue import Catalogue
 from ._driver import DRIVER_NAMES
@@ -40,8 +48,10 @@ from ._types import DriverName
 from .embedded import EmbeddedServer
 
 __all__ = [
+    "CommandRecorder",
     "ServerFeatures",
     "catalogue",
+    "fail_point",
     "mongocat_driver",
     "mongocat_server_features",
     "mongocat_server_uri",
@@ -67,6 +77,76 @@ class ServerFeatures:
             known = ", ".join(sorted(_PROBES))
             raise ValueError(f"unknown server feature {feature!r}; known: {known}")
         return self.unsupported.get(feature)
+
+
+class CommandRecorder(monitoring.CommandListener):
+    """Record every command a client starts, to check what was sent.
+
+    Pass it to a client as an event listener:
+    ``Catalogue.connect(uri, event_listeners=[recorder])``.
+
+    Attributes:
+        events: Each command's start event, in order.
+    """
+
+    def __init__(self) -> None:
+        self.events: list[monitoring.CommandStartedEvent] = []
+
+    def commands(self, name: str) -> list[dict[str, Any]]:
+        """Return the body of every command named ``name`` (``"find"``), in order."""
+        return [dict(e.command) for e in self.events if e.command_name == name]
+
+    def clear(self) -> None:
+        """Forget the commands recorded so far."""
+        self.events.clear()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        """Record a command (called by the driver)."""
+        self.events.append(event)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        """Ignore a success (called by the driver)."""
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        """Ignore a failure (called by the driver)."""
+
+
+@asynccontextmanager
+async def fail_point(
+    catalogue: Catalogue,
+    commands: str | list[str],
+    *,
+    times: int = 1,
+    **data: Any,
+) -> AsyncIterator[None]:
+    """Make the server fail ``commands`` the next ``times`` times, inside the block.
+
+    Sets mongod's ``failCommand`` fail point (the server must run with test commands
+    enabled; mark such tests ``@pytest.mark.server_feature("fail_points")``) and
+    always turns it off on exit.
+
+    Args:
+        catalogue: A Catalogue on the server to configure.
+        commands: The command name(s) to fail, such as ``"insert"`` or ``"getMore"``.
+        times: How many times to fail them.
+        **data: The failure, as ``failCommand`` spells it: ``closeConnection=True``,
+            ``errorCode=91``, ``errorLabels=[...]``, ``blockConnection=True`` with
+            ``blockTimeMS=...``, ``appName=...``.
+
+    Example:
+        >>> async with fail_point(cat, "insert", closeConnection=True):  # doctest: +SKIP
+        ...     await cat.collection("items").insert_one({"_id": 1})  # retried once
+    """
+    names = [commands] if isinstance(commands, str) else list(commands)
+    admin = catalogue.client.admin
+    settings: Mapping[str, Any] = {"failCommands": names, **data}
+    await admin.command(
+        {"configureFailPoint": "failCommand", "mode": {"times": times}, "data": settings}
+    )
+    try:
+        yield
+    finally:
+        await admin.command({"configureFailPoint": "failCommand", "mode": "off"})
 
 
 def _probe_text_index(db: pymongo.database.Database[dict[str, object]]) -> None:

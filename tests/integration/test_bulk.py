@@ -13,6 +13,7 @@ from mongocat import (
     MongocatError,
     Update,
 )
+from mongocat.testing import fail_point
 
 
 async def test_25000_inserts_in_25_batches(catalogue: Catalogue) -> None:
@@ -152,18 +153,8 @@ async def test_failed_insert_batch_is_resent_without_duplicates(
 ) -> None:
     items = catalogue.collection("items")
     await items.insert_one({"_id": "seed"})
-    admin = catalogue.client.admin
-    await admin.command(
-        {
-            "configureFailPoint": "failCommand",
-            "mode": {"times": 1},
-            "data": {"failCommands": ["insert"], **failure},
-        }
-    )
-    try:
+    async with fail_point(catalogue, "insert", **failure):
         summary = await items.bulk_insert(({"n": i} for i in range(3_000)), batch_size=1_000)
-    finally:
-        await admin.command({"configureFailPoint": "failCommand", "mode": "off"})
     assert (summary.inserted_count, summary.errors) == (3_000, ())
     assert summary.batches == 4  # three batches, one of them sent twice
     assert await items.count({"n": {"$exists": True}}) == 3_000

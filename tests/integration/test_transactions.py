@@ -4,7 +4,6 @@ import asyncio
 from typing import Any
 
 import pytest
-from pymongo import monitoring
 
 from mongocat import (
     Catalogue,
@@ -15,6 +14,7 @@ from mongocat import (
     TransactionFailed,
     Update,
 )
+from mongocat.testing import CommandRecorder, fail_point
 
 
 class Boom(Exception):
@@ -184,29 +184,15 @@ async def test_non_transient_error_is_not_retried(catalogue: Catalogue) -> None:
     assert calls == 1
 
 
-class Commands(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.events: list[monitoring.CommandStartedEvent] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.events.append(event)
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
-def listening(uri: str, database: str, driver: DriverName, listener: "Commands") -> Catalogue:
-    """A Catalogue whose client reports every command to ``listener``."""
-    return Catalogue.connect(uri, database, driver=driver, event_listeners=[listener])
+def listening(uri: str, database: str, driver: DriverName, recorder: CommandRecorder) -> Catalogue:
+    """A Catalogue whose client reports every command to ``recorder``."""
+    return Catalogue.connect(uri, database, driver=driver, event_listeners=[recorder])
 
 
 async def test_operations_in_the_block_carry_the_transaction(
     mongocat_server_uri: str, mongocat_driver: DriverName, mongocat_database_name: str
 ) -> None:
-    listener = Commands()
+    listener = CommandRecorder()
     async with listening(
         mongocat_server_uri, mongocat_database_name, mongocat_driver, listener
     ) as cat:
@@ -250,29 +236,19 @@ async def test_session_block_is_implicit_too(catalogue: Catalogue) -> None:
 async def test_commit_with_unknown_result_is_retried_and_applied_once(
     mongocat_server_uri: str, mongocat_driver: DriverName, mongocat_database_name: str
 ) -> None:
-    listener = Commands()
+    listener = CommandRecorder()
     async with listening(
         mongocat_server_uri, mongocat_database_name, mongocat_driver, listener
     ) as cat:
         orders = cat.collection("orders")
         await orders.insert_one({"_id": "seed"})  # create the collection outside
-        admin = cat.client.admin
+
+        async def create() -> None:
+            await orders.insert_one({"_id": "once"})
+
         # Three failed commits: the driver retries once, run_transaction again.
-        await admin.command(
-            {
-                "configureFailPoint": "failCommand",
-                "mode": {"times": 3},
-                "data": {"failCommands": ["commitTransaction"], "errorCode": 262},
-            }
-        )
-        try:
-
-            async def create() -> None:
-                await orders.insert_one({"_id": "once"})
-
+        async with fail_point(cat, "commitTransaction", times=3, errorCode=262):
             await cat.run_transaction(create, timeout=30)
-        finally:
-            await admin.command({"configureFailPoint": "failCommand", "mode": "off"})
         assert await orders.count(F._id == "once") == 1
         await cat.client.drop_database(mongocat_database_name)
     commits = [e for e in listener.events if e.command_name == "commitTransaction"]

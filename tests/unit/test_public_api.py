@@ -20,11 +20,17 @@ EXPORTED = {
     "DuplicateKeyError",
     "ExecutionTimeout",
     "ExplainSummary",
+    "FileInfo",
+    "FileNotFound",
     "Expr",
     "F",
     "Field",
     "Filter",
     "GeoJSON",
+    "GridFS",
+    "GridFSError",
+    "GridFSIntegrityError",
+    "GridFSReader",
     "FilterLike",
     "HintLike",
     "Index",
@@ -38,6 +44,7 @@ EXPORTED = {
     "InvalidDocument",
     "InvalidPageToken",
     "InvalidQuery",
+    "InvalidRange",
     "MongocatError",
     "NetworkError",
     "OperationFailed",
@@ -58,6 +65,7 @@ EXPORTED = {
     "Update",
     "UpdateLike",
     "UpdateResult",
+    "UploadSource",
     "__version__",
     "acc",
     "expr",
@@ -80,7 +88,7 @@ def test_every_error_derives_from_mongocat_error() -> None:
         if isinstance(getattr(mongocat, name), type)
         and issubclass(getattr(mongocat, name), Exception)
     ]
-    assert len(errors) == 18
+    assert len(errors) == 22
     assert all(issubclass(error, mongocat.MongocatError) for error in errors)
 
 

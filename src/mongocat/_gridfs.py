@@ -1,0 +1,793 @@
+"""GridFS: files larger than a document, stored as chunks, streamed both ways.
+
+The layout is the GridFS specification's, so files written here are read by every
+driver's ``GridFSBucket``, ``mongofiles`` and Compass, and the other way round: one
+``<bucket>.files`` document per file (``_id``, ``length``, ``chunkSize``,
+``uploadDate``, ``filename``, ``metadata``) and ``<bucket>.chunks`` documents
+(``files_id``, ``n``, ``data``). mongocat adds a ``sha256`` field (lowercase hex) to
+the files document, and ``contentType`` when one is given.
+
+The operations are written against the calls both drivers share, not against either
+driver's bucket class: the buckets cannot fetch only the chunks of a byte range,
+hash what they store, or read from an async iterable, and they differ between
+Motor and PyMongo. Going through :class:`~mongocat.Collection` also means a bound
+transaction or session applies to GridFS writes like to any other.
+"""
+
+import asyncio
+import contextlib
+import hashlib
+import inspect
+import io
+import os
+import tempfile
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, Protocol, Self, TypeAlias
+
+from bson import ObjectId
+
+from ._arguments import as_filter
+from ._errors import (
+    ConfigurationError,
+    DuplicateKeyError,
+    FileNotFound,
+    GridFSError,
+    GridFSIntegrityError,
+    InvalidRange,
+)
+from ._types import FilterLike, SortLike
+
+if TYPE_CHECKING:
+    from ._catalogue import Catalogue
+
+__all__ = ["DEFAULT_CHUNK_SIZE", "FileInfo", "GridFS", "GridFSReader", "UploadSource"]
+
+#: The drivers' default chunk size: 255 KiB, so a chunk document stays under 256 KiB.
+DEFAULT_CHUNK_SIZE: Final = 255 * 1024
+
+# The most a chunk may hold: a chunk document must fit in 16 MiB with its other fields.
+_MAX_CHUNK_SIZE: Final = 16 * 1024 * 1024 - 1024
+
+# How many bytes of chunks one insert or one cursor batch carries. It bounds the memory
+# an upload or a download holds (a batch, plus its BSON encoding) whatever the file size.
+_BATCH_BYTES: Final = 4 * 1024 * 1024
+
+# The indexes the GridFS specification requires, named as the drivers name them.
+_FILES_INDEX: Final = {"filename": 1, "uploadDate": 1}
+_CHUNKS_INDEX: Final = {"files_id": 1, "n": 1}
+
+
+class _AsyncReadable(Protocol):
+    def read(self, size: int, /) -> Awaitable[bytes]: ...
+
+
+class _Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+class _Writable(Protocol):
+    def write(self, data: bytes, /) -> Any: ...
+
+
+#: What :meth:`GridFS.upload` reads: bytes, a binary file object (``read(n)``, plain or
+#: async), or an iterable or async iterable of bytes pieces of any size.
+UploadSource: TypeAlias = (
+    bytes
+    | bytearray
+    | memoryview
+    | _Readable
+    | _AsyncReadable
+    | Iterable[bytes]
+    | AsyncIterable[bytes]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """A stored file's description, from its ``<bucket>.files`` document.
+
+    Attributes:
+        id: The file's ``_id`` (an ObjectId unless the uploader chose one).
+        filename: The name it was uploaded under (several revisions may share it).
+        length: Its size in bytes.
+        chunk_size: The size of each chunk but the last, in bytes.
+        upload_date: When the upload completed (UTC, millisecond precision).
+        content_type: The media type given at upload, if any.
+        metadata: The application's metadata document, if any.
+        sha256: The SHA-256 of the content in lowercase hex; None for files uploaded
+            by other tools, whose reads then check lengths but not a hash.
+    """
+
+    id: Any
+    filename: str | None
+    length: int
+    chunk_size: int
+    upload_date: datetime
+    content_type: str | None
+    metadata: dict[str, Any] | None
+    sha256: str | None
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> "FileInfo":
+        """Build a FileInfo from a files-collection document."""
+        return cls(
+            id=document["_id"],
+            filename=document.get("filename"),
+            length=int(document["length"]),
+            chunk_size=int(document["chunkSize"]),
+            upload_date=document["uploadDate"],
+            content_type=document.get("contentType"),
+            metadata=document.get("metadata"),
+            sha256=document.get("sha256"),
+        )
+
+    @property
+    def chunk_count(self) -> int:
+        """How many chunks hold the content."""
+        return -(-self.length // self.chunk_size)
+
+
+def _check_name(value: object, what: str) -> str:
+    """Return ``value`` if it is a usable name, else explain."""
+    if not isinstance(value, str) or not value or "\x00" in value:
+        raise ConfigurationError(f"{what} must be a non-empty string without NUL, not {value!r}")
+    return value
+
+
+def _raw_pieces(source: UploadSource, piece_size: int) -> AsyncIterator[Any]:
+    """Return the source's bytes as pieces of whatever size it gives them.
+
+    Raises:
+        GridFSError: ``source`` is none of the accepted kinds (checked at once).
+    """
+    if isinstance(source, bytes | bytearray | memoryview):
+        return _single(source)
+    if isinstance(source, str):
+        raise GridFSError(
+            "cannot upload a str: pass bytes (text.encode()), a binary file object, or an "
+            "(async) iterable of bytes; to upload a file on disk, pass open(path, 'rb')"
+        )
+    read = getattr(source, "read", None)
+    if callable(read):
+        return _read_pieces(read, piece_size, direct=isinstance(source, io.BytesIO))
+    if isinstance(source, AsyncIterable):
+        return aiter(source)
+    if isinstance(source, Iterable):
+        return _iterate(source)
+    raise GridFSError(
+        f"cannot upload a {type(source).__name__}: pass bytes, a binary file object "
+        "(with read(n)), or an iterable or async iterable of bytes"
+    )
+
+
+async def _single(data: Any) -> AsyncIterator[Any]:
+    yield data
+
+
+async def _iterate(pieces: Iterable[Any]) -> AsyncIterator[Any]:
+    for piece in pieces:
+        yield piece
+
+
+async def _read_pieces(read: Any, piece_size: int, *, direct: bool) -> AsyncIterator[Any]:
+    """Read a file object to its end.
+
+    An async file or an in-memory buffer is read directly; any other file is read in a
+    thread, so that a slow disk does not stall the event loop.
+    """
+    direct = direct or inspect.iscoroutinefunction(read)
+    while True:
+        data = read(piece_size) if direct else await asyncio.to_thread(read, piece_size)
+        if isinstance(data, Awaitable):
+            data = await data
+        if not data:
+            return
+        yield data
+
+
+async def _chunks_of(pieces: AsyncIterator[Any], chunk_size: int) -> AsyncIterator[bytes]:
+    """Yield ``pieces`` cut into chunks of exactly ``chunk_size`` bytes (the last shorter)."""
+    pending = bytearray()
+    async for piece in pieces:
+        if not isinstance(piece, bytes | bytearray | memoryview):
+            raise GridFSError(
+                f"the upload source gave a {type(piece).__name__}, not bytes; an iterable "
+                "source must yield bytes (encode text first)"
+            )
+        view = memoryview(piece).cast("B")
+        if pending:
+            needed = chunk_size - len(pending)
+            pending += view[:needed]
+            view = view[needed:]
+            if len(pending) < chunk_size:
+                continue
+            yield bytes(pending)
+            pending.clear()
+        while len(view) >= chunk_size:
+            yield bytes(view[:chunk_size])
+            view = view[chunk_size:]
+        pending += view
+    if pending:
+        yield bytes(pending)
+
+
+def _now() -> datetime:
+    """The current UTC time at BSON's millisecond precision."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class GridFS:
+    """Store and read files of any size in a GridFS bucket.
+
+    Get one from :meth:`Catalogue.gridfs`. Uploads stream from bytes, file objects or
+    (async) iterables and never hold more than a few MiB; reads stream too, fetch
+    only the chunks a byte range needs, and check every file they read end to end
+    against its length and SHA-256.
+
+    Example:
+        >>> fs = cat.gridfs("images")  # doctest: +SKIP
+        >>> file_id = await fs.upload("cat.png", png_bytes, content_type="image/png")
+        >>> assert await fs.download(file_id) == png_bytes
+    """
+
+    __slots__ = ("_bucket", "_catalogue", "_chunk_size", "_chunks", "_files")
+
+    def __init__(self, catalogue: "Catalogue", bucket: str, chunk_size: int) -> None:
+        self._bucket = _check_name(bucket, "the GridFS bucket name")
+        if (
+            not isinstance(chunk_size, int)
+            or isinstance(chunk_size, bool)
+            or not 0 < chunk_size <= _MAX_CHUNK_SIZE
+        ):
+            raise ConfigurationError(
+                f"chunk_size must be an int from 1 to {_MAX_CHUNK_SIZE} bytes, not "
+                f"{chunk_size!r}; the default {DEFAULT_CHUNK_SIZE} suits most files"
+            )
+        self._catalogue = catalogue
+        self._chunk_size = chunk_size
+        self._files = catalogue.collection(f"{bucket}.files")
+        self._chunks = catalogue.collection(f"{bucket}.chunks")
+
+    def __repr__(self) -> str:
+        return f"GridFS(bucket={self._bucket!r}, chunk_size={self._chunk_size})"
+
+    @property
+    def bucket(self) -> str:
+        """The bucket's name: its collections are ``<bucket>.files`` and ``<bucket>.chunks``."""
+        return self._bucket
+
+    @property
+    def chunk_size(self) -> int:
+        """The chunk size new uploads use, in bytes."""
+        return self._chunk_size
+
+    # -- writing -------------------------------------------------------------------
+
+    async def _ensure_indexes(self) -> None:
+        """Create the indexes the GridFS spec requires, once per Catalogue and bucket.
+
+        Runs without the caller's session: index builds cannot join a transaction.
+        """
+        if self._bucket in self._catalogue._gridfs_ready:
+            return
+        for collection, keys, unique in (
+            (self._files, _FILES_INDEX, False),
+            (self._chunks, _CHUNKS_INDEX, True),
+        ):
+            wanted = list(keys.items())
+            if not any(
+                list(index.key.items()) == wanted for index in await collection.indexes.list()
+            ):
+                await collection._run(collection._live().create_index(wanted, unique=unique))
+        self._catalogue._gridfs_ready.add(self._bucket)
+
+    async def upload(
+        self,
+        filename: str,
+        source: UploadSource,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        content_type: str | None = None,
+        file_id: Any = None,
+    ) -> Any:
+        """Store a file, streaming it from ``source`` chunk by chunk.
+
+        The chunks are written first and the files document last, so a file is
+        visible only once all of it is stored. If the upload fails or is cancelled,
+        the chunks already written are deleted.
+
+        Args:
+            filename: The file's name; uploading the same name again adds a revision.
+            source: Bytes, a binary file object (``read(n)``, plain or async), or an
+                iterable or async iterable of bytes pieces of any size.
+            metadata: An application document stored with the file (queryable with
+                :meth:`find`, e.g. ``F.metadata.owner == "ann"``).
+            content_type: The file's media type, such as ``"image/png"``.
+            file_id: The ``_id`` to store the file under; a new ObjectId by default.
+
+        Returns:
+            The file's ``_id``.
+
+        Raises:
+            GridFSError: ``source`` is not bytes, a file object or an iterable of bytes.
+            DuplicateKeyError: A file with ``file_id`` exists already.
+
+        Example:
+            >>> with open("video.mp4", "rb") as f:  # doctest: +SKIP
+            ...     video_id = await fs.upload("video.mp4", f, content_type="video/mp4")
+        """
+        _check_name(filename, "filename")
+        if metadata is not None and not isinstance(metadata, Mapping):
+            raise GridFSError(f"metadata must be a document (a dict), not {metadata!r}")
+        if content_type is not None and not isinstance(content_type, str):
+            raise GridFSError(
+                f"content_type must be a string such as 'image/png', not {content_type!r}"
+            )
+        chunks = _chunks_of(_raw_pieces(source, self._chunk_size), self._chunk_size)
+        await self._ensure_indexes()
+        if file_id is None:
+            file_id = ObjectId()
+        elif await self.exists(file_id):
+            raise DuplicateKeyError(
+                f"GridFS bucket {self._bucket!r} already has a file with _id {file_id!r}; "
+                "choose another file_id, delete() the file first, or use replace() to add "
+                "a revision under a new id",
+                index_name="_id_",
+                key_pattern={"_id": 1},
+                key_value={"_id": file_id},
+            )
+        digest = hashlib.sha256()
+        per_batch = max(1, _BATCH_BYTES // self._chunk_size)
+        batch: list[dict[str, Any]] = []
+        length = n = written = 0
+        try:
+            async for chunk in chunks:
+                digest.update(chunk)
+                batch.append({"_id": ObjectId(), "files_id": file_id, "n": n, "data": chunk})
+                n += 1
+                length += len(chunk)
+                if len(batch) == per_batch:
+                    await self._chunks.insert_many(batch)
+                    written, batch = n, []
+            if batch:
+                await self._chunks.insert_many(batch)
+                written, batch = n, []
+            document: dict[str, Any] = {
+                "_id": file_id,
+                "length": length,
+                "chunkSize": self._chunk_size,
+                "uploadDate": _now(),
+                "filename": filename,
+            }
+            if metadata is not None:
+                document["metadata"] = dict(metadata)
+            if content_type is not None:
+                document["contentType"] = content_type
+            document["sha256"] = digest.hexdigest()
+            await self._files.insert_one(document)
+        except BaseException:
+            await asyncio.shield(self._abort(file_id, written))
+            raise
+        return file_id
+
+    async def _abort(self, file_id: Any, written: int) -> None:
+        """Delete the chunks of an upload that failed, and never another file's."""
+        # The upload's own error is the one to report; a failed clean-up leaves only
+        # orphaned chunks, which no read can see.
+        with contextlib.suppress(Exception):
+            if await self.exists(file_id):
+                # Another file has this id (the files insert failed on it): remove only
+                # the chunks this upload is known to have written.
+                await self._chunks.delete_many(
+                    {"files_id": {"$eq": file_id}, "n": {"$lt": written}}
+                )
+            else:
+                await self._chunks.delete_many({"files_id": {"$eq": file_id}})
+
+    async def replace(
+        self,
+        filename: str,
+        source: UploadSource,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        content_type: str | None = None,
+        delete_old: bool = False,
+    ) -> Any:
+        """Upload a new revision of an existing file.
+
+        Args:
+            filename: The name of the file to replace; it must exist.
+            source: The new content, as for :meth:`upload`.
+            metadata: The new revision's metadata; the latest revision's by default.
+            content_type: The new revision's media type; the latest revision's by default.
+            delete_old: Delete the older revisions once the new one is stored.
+
+        Returns:
+            The new revision's ``_id``.
+
+        Raises:
+            FileNotFound: No file has that name (use :meth:`upload` for a new file).
+        """
+        current = await self.latest(filename)
+        file_id = await self.upload(
+            filename,
+            source,
+            metadata=current.metadata if metadata is None else metadata,
+            content_type=current.content_type if content_type is None else content_type,
+        )
+        if delete_old:
+            for old in await self.revisions(filename):
+                if old.id != file_id:
+                    await self.delete(old.id)
+        return file_id
+
+    async def delete(self, file_id: Any) -> None:
+        """Delete a file: its files document first, then its chunks.
+
+        Raises:
+            FileNotFound: No file has that id (orphaned chunks with it are removed anyway).
+        """
+        result = await self._files.delete_one({"_id": {"$eq": file_id}})
+        await self._chunks.delete_many({"files_id": {"$eq": file_id}})
+        if result.deleted_count == 0:
+            raise FileNotFound(self._bucket, file_id=file_id)
+
+    async def rename(self, file_id: Any, filename: str) -> None:
+        """Give a file a new name.
+
+        Raises:
+            FileNotFound: No file has that id.
+        """
+        _check_name(filename, "filename")
+        result = await self._files.update_one(
+            {"_id": {"$eq": file_id}}, {"$set": {"filename": filename}}
+        )
+        if result.matched_count == 0:
+            raise FileNotFound(self._bucket, file_id=file_id)
+
+    # -- finding -------------------------------------------------------------------
+
+    async def info(self, file_id: Any) -> FileInfo:
+        """Return a file's description.
+
+        Raises:
+            FileNotFound: No file has that id.
+        """
+        document = await self._files.find_one({"_id": {"$eq": file_id}})
+        if document is None:
+            raise FileNotFound(self._bucket, file_id=file_id)
+        return FileInfo.from_document(document)
+
+    async def exists(self, file_id: Any) -> bool:
+        """Return whether a file with this id exists."""
+        found = await self._files.find_one({"_id": {"$eq": file_id}}, projection={"_id": 1})
+        return found is not None
+
+    async def find(
+        self,
+        filter: FilterLike | None = None,
+        *,
+        sort: SortLike | None = None,
+        skip: int | None = None,
+        limit: int | None = None,
+    ) -> list[FileInfo]:
+        """Return the files whose files documents match ``filter``.
+
+        Args:
+            filter: A filter on the files documents' fields: ``filename``,
+                ``length``, ``uploadDate``, ``contentType``, ``metadata.<field>``.
+            sort: Their order, e.g. ``[("uploadDate", -1)]``.
+            skip: How many to skip.
+            limit: The most to return.
+
+        Example:
+            >>> mine = await fs.find(F.metadata.owner == "ann", sort="filename")  # doctest: +SKIP
+        """
+        documents = await self._files.find(as_filter(filter), sort=sort, skip=skip, limit=limit)
+        return [FileInfo.from_document(document) for document in documents]
+
+    async def revisions(self, filename: str) -> list[FileInfo]:
+        """Return every revision of ``filename``, oldest first."""
+        return await self.find(
+            {"filename": {"$eq": _check_name(filename, "filename")}},
+            sort=[("uploadDate", 1), ("_id", 1)],
+        )
+
+    async def latest(self, filename: str) -> FileInfo:
+        """Return the newest revision of ``filename``.
+
+        Raises:
+            FileNotFound: No file has that name.
+        """
+        found = await self.find(
+            {"filename": {"$eq": _check_name(filename, "filename")}},
+            sort=[("uploadDate", -1), ("_id", -1)],
+            limit=1,
+        )
+        if not found:
+            raise FileNotFound(self._bucket, filename=filename)
+        return found[0]
+
+    # -- reading -------------------------------------------------------------------
+
+    async def download(self, file_id: Any) -> bytes:
+        """Return a file's whole content, checked against its length and SHA-256.
+
+        Raises:
+            FileNotFound: No file has that id.
+            GridFSIntegrityError: A chunk is missing, has the wrong size, or the content
+                does not hash to the stored SHA-256.
+        """
+        return b"".join([piece async for piece in self.stream(file_id)])
+
+    async def download_to(self, file_id: Any, target: str | os.PathLike[str] | _Writable) -> int:
+        """Write a file's content to a path or a writer, streaming it chunk by chunk.
+
+        A path is written to a temporary file beside it, renamed into place only once
+        the whole file has been read and checked, so a damaged file never leaves a
+        partial copy. A writer (an object with ``write(bytes)``, whose result is
+        awaited if it is awaitable) receives the chunks as they arrive.
+
+        Returns:
+            The number of bytes written.
+
+        Raises:
+            FileNotFound: No file has that id.
+            GridFSIntegrityError: The stored file is damaged.
+        """
+        if isinstance(target, str | os.PathLike):
+            return await self._download_to_path(file_id, os.fspath(target))
+        if not callable(getattr(target, "write", None)):
+            raise GridFSError(
+                f"download_to needs a path or an object with write(bytes), not {target!r}"
+            )
+        written = 0
+        async for piece in self.stream(file_id):
+            result = target.write(piece)
+            if isinstance(result, Awaitable):
+                await result
+            written += len(piece)
+        return written
+
+    async def _download_to_path(self, file_id: Any, path: str) -> int:
+        """Stream a file into a temporary file beside ``path``, then rename it into place."""
+        await self.info(file_id)  # FileNotFound before a temporary file is made
+        handle, temporary = await asyncio.to_thread(_temporary_beside, path)
+        written = 0
+        try:
+            with os.fdopen(handle, "wb") as out:
+                async for piece in self.stream(file_id):
+                    await asyncio.to_thread(out.write, piece)
+                    written += len(piece)
+            await asyncio.to_thread(os.replace, temporary, path)
+        except BaseException:
+            await asyncio.to_thread(_remove_quietly, temporary)
+            raise
+        return written
+
+    def stream(
+        self, file_id: Any, *, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        """Iterate over a file's bytes ``[start, end)``, fetching only the chunks they lie in.
+
+        Reading the whole file (the default range) checks its SHA-256 once the last
+        chunk has arrived: a damaged file raises after its bytes have been yielded,
+        so a consumer that must not act on bad data should use :meth:`download` or
+        :meth:`download_to`. Every read checks each chunk's number and size.
+
+        Args:
+            file_id: The file's ``_id``.
+            start: The first byte to return.
+            end: One past the last byte to return; None or a value past the end means
+                "to the end of the file" (as in slicing).
+
+        Yields:
+            Pieces of the content, at most one chunk each.
+
+        Raises:
+            FileNotFound: No file has that id (on the first iteration).
+            InvalidRange: ``start`` is negative or past the end, or ``end < start``.
+            GridFSIntegrityError: The stored file is damaged.
+
+        Example:
+            >>> async for piece in fs.stream(video_id, start=1_000, end=2_000):  # doctest: +SKIP
+            ...     await response.send(piece)
+        """
+        if (
+            not _is_int(start)
+            or start < 0
+            or (end is not None and (not _is_int(end) or end < start))
+        ):
+            raise InvalidRange(start, end, None)
+        return self._stream(file_id, start, end)
+
+    async def _stream(self, file_id: Any, start: int, end: int | None) -> AsyncIterator[bytes]:
+        """The body of :meth:`stream`, once its arguments are checked."""
+        info = await self.info(file_id)
+        async for piece in self._read(info, start, end):
+            yield piece
+
+    async def _read(self, info: FileInfo, start: int, end: int | None) -> AsyncIterator[bytes]:
+        """Yield ``info``'s bytes ``[start, end)``, checking chunks and, for all of it, the hash."""
+        length, size = info.length, info.chunk_size
+        if start > length:
+            raise InvalidRange(start, end, length)
+        end = length if end is None or end > length else end
+        whole = start == 0 and end == length
+        digest = hashlib.sha256() if whole and info.sha256 is not None else None
+        if start < end:
+            first, last = start // size, (end - 1) // size
+            final = info.chunk_count - 1
+            cursor = self._chunks.find(
+                {"files_id": {"$eq": info.id}, "n": {"$gte": first, "$lte": last}},
+                sort=[("n", 1)],
+                limit=last - first + 1,
+                batch_size=min(last - first + 1, max(1, _BATCH_BYTES // size)),
+            )
+            expected = first
+            async with cursor:
+                async for chunk in cursor:
+                    n, data = chunk.get("n"), chunk.get("data")
+                    if n != expected:
+                        raise self._damaged(info, f"chunk {expected} is missing")
+                    want = size if n < final else length - final * size
+                    if not isinstance(data, bytes) or len(data) != want:
+                        got = len(data) if isinstance(data, bytes) else type(data).__name__
+                        raise self._damaged(info, f"chunk {n} holds {got} bytes, not {want}")
+                    if digest is not None:
+                        digest.update(data)
+                    offset = n * size
+                    if offset >= start and offset + want <= end:
+                        yield data
+                    else:
+                        yield data[max(start - offset, 0) : min(end - offset, want)]
+                    expected += 1
+            if expected <= last:
+                raise self._damaged(info, f"chunk {expected} is missing")
+        if digest is not None and digest.hexdigest() != info.sha256:
+            raise self._damaged(
+                info, f"its content hashes to SHA-256 {digest.hexdigest()}, not {info.sha256}"
+            )
+
+    def _damaged(self, info: FileInfo, reason: str) -> GridFSIntegrityError:
+        return GridFSIntegrityError(reason, bucket=self._bucket, file_id=info.id)
+
+    async def open(self, file_id: Any) -> "GridFSReader":
+        """Open a file for reading with ``read(n)`` and ``seek()``, like a binary file.
+
+        Raises:
+            FileNotFound: No file has that id.
+
+        Example:
+            >>> async with await fs.open(file_id) as reader:  # doctest: +SKIP
+            ...     header = await reader.read(16)
+        """
+        return GridFSReader(self, await self.info(file_id))
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _temporary_beside(path: str) -> tuple[int, str]:
+    """Create a temporary file in ``path``'s directory, so that a rename can replace it."""
+    directory = os.path.dirname(os.path.abspath(path))
+    return tempfile.mkstemp(prefix=".mongocat-", suffix=".part", dir=directory)
+
+
+def _remove_quietly(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
+
+
+class GridFSReader:
+    """A GridFS file opened for reading: ``await read(n)``, ``seek()``, ``tell()``.
+
+    Sequential reads fetch chunks a batch at a time; a seek drops what was fetched
+    and the next read starts a new fetch at the chunk holding the new position.
+    Reading the whole file from the start without seeking checks its SHA-256.
+    """
+
+    __slots__ = ("_buffer", "_fs", "_info", "_pieces", "_position")
+
+    def __init__(self, fs: GridFS, info: FileInfo) -> None:
+        self._fs = fs
+        self._info = info
+        self._position = 0
+        self._buffer = b""
+        self._pieces: AsyncIterator[bytes] | None = None
+
+    def __repr__(self) -> str:
+        return f"GridFSReader(file_id={self._info.id!r}, position={self._position})"
+
+    @property
+    def info(self) -> FileInfo:
+        """The open file's description."""
+        return self._info
+
+    @property
+    def length(self) -> int:
+        """The file's size in bytes."""
+        return self._info.length
+
+    def tell(self) -> int:
+        """Return the current position."""
+        return self._position
+
+    async def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Move to ``offset`` from the start, the current position or the end; return it.
+
+        Raises:
+            InvalidRange: The new position would be negative.
+        """
+        if not _is_int(offset) or whence not in (os.SEEK_SET, os.SEEK_CUR, os.SEEK_END):
+            raise GridFSError(
+                f"seek needs an int offset and whence 0, 1 or 2, not {offset!r}, {whence!r}"
+            )
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self.length}[whence]
+        position = base + offset
+        if position < 0:
+            raise InvalidRange(position, None, self.length)
+        if position != self._position:
+            await self._drop()
+            self._position = position
+        return position
+
+    async def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` bytes (all that is left if ``size`` is negative).
+
+        Returns:
+            The bytes read; ``b""`` at the end of the file.
+
+        Raises:
+            GridFSIntegrityError: The stored file is damaged.
+        """
+        if not _is_int(size):
+            raise GridFSError(f"read needs an int size, not {size!r}")
+        remaining = self.length - self._position
+        wanted = remaining if size < 0 else min(size, remaining)
+        if wanted <= 0:
+            return b""
+        if self._pieces is None:
+            self._pieces = self._fs._read(self._info, self._position, None)
+        parts: list[bytes] = []
+        have = 0
+        while have < wanted:
+            if not self._buffer:
+                self._buffer = await anext(self._pieces)
+            take = self._buffer[: wanted - have]
+            self._buffer = self._buffer[len(take) :]
+            parts.append(take)
+            have += len(take)
+        self._position += have
+        if self._position == self.length and self._buffer == b"":
+            # Drain the stream so that a whole-file read checks the hash now.
+            async for _ in self._pieces:
+                pass
+        return b"".join(parts)
+
+    async def _drop(self) -> None:
+        """Forget the chunks fetched for the old position."""
+        self._buffer = b""
+        if self._pieces is not None:
+            pieces, self._pieces = self._pieces, None
+            await pieces.aclose()  # type: ignore[attr-defined]
+
+    async def close(self) -> None:
+        """Release the cursor the reader holds, if any."""
+        await self._drop()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
