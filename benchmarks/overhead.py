@@ -40,13 +40,15 @@ Op = Callable[[], Awaitable[None]]
 
 
 @contextlib.contextmanager
-def server_uri() -> Iterator[tuple[str, str]]:
+def server_uri(*extra_args: str) -> Iterator[tuple[str, str]]:
+    """Yield the benchmark server's URI and a description; ``extra_args`` go to secantusd."""
     uri = os.environ.get("MONGOCAT_BENCH_URI")
     if uri:
         yield uri, "MONGOCAT_BENCH_URI (driver defaults: retryable writes on)"
         return
-    with EmbeddedServer(enable_test_commands=False) as server:
-        yield server.uri, f"embedded SecantusDB on {server.host}, retryWrites=false"
+    with EmbeddedServer(enable_test_commands=False, extra_args=extra_args) as server:
+        flags = f" {' '.join(extra_args)}" if extra_args else ""
+        yield server.uri, f"embedded SecantusDB{flags} on {server.host}, retryWrites=false"
 
 
 def operations(

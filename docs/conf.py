@@ -38,7 +38,7 @@ nitpick_ignore_regex = [
     (r"py:class", r"TracebackType"),
     (r"py:class", r"(str|int|float|bool|bytes|dict|list|tuple|set|frozenset|type|object)"),
     (r"py:class", r"(Exception|BaseException|ValueError|NoneType|None)"),
-    (r"py:class", r"(pathlib|subprocess)\..*"),
+    (r"py:class", r"(pathlib|subprocess|os)\..*"),
     # Names that autodoc qualifies with the documented module although they are the
     # standard library's, and a variadic tuple it cannot split.
     (r"py:.*", r"mongocat\.(Any|Self)"),
@@ -49,6 +49,8 @@ nitpick_ignore_regex = [
     # A private base class, and quoted unions that autodoc splits at the comma.
     (r"py:class", r"mongocat\._paths\.FieldPath"),
     (r"py:class", r"mongocat\._\w+\._(T|Row)"),
+    # The small read/write protocols an upload source or download target satisfies.
+    (r"py:class", r"mongocat\._gridfs\._(Readable|AsyncReadable|Writable)"),
     (r"py:class", r".* \| Mapping\[str"),
     (r"py:class", r"(re|datetime)\..*"),
 ]

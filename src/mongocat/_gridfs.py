@@ -21,7 +21,9 @@ import inspect
 import io
 import os
 import tempfile
+from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -214,6 +216,49 @@ async def _chunks_of(pieces: AsyncIterator[Any], chunk_size: int) -> AsyncIterat
         yield bytes(pending)
 
 
+class _Hasher:
+    """The SHA-256 of a stream of chunks, computed on a worker thread beside the I/O.
+
+    hashlib releases the GIL while it hashes a large buffer, so hashing one chunk
+    overlaps with sending or receiving the next. One thread per stream keeps the
+    updates in order; a small input is hashed inline and never starts it.
+    """
+
+    __slots__ = ("_digest", "_executor", "_pending")
+
+    _INLINE_BELOW: Final = 64 * 1024
+    _MAX_PENDING: Final = 16
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending: deque[Future[None]] = deque()
+
+    async def update(self, data: bytes) -> None:
+        """Add ``data``; waits only when the thread falls many chunks behind."""
+        if self._executor is None:
+            if len(data) < self._INLINE_BELOW:
+                self._digest.update(data)
+                return
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="mongocat-sha256")
+        self._pending.append(self._executor.submit(self._digest.update, data))
+        if len(self._pending) > self._MAX_PENDING:
+            await asyncio.wrap_future(self._pending.popleft())
+
+    async def hexdigest(self) -> str:
+        """Wait for the updates, stop the thread, and return the hash in hex."""
+        if self._pending:
+            await asyncio.wrap_future(self._pending[-1])  # one thread: the last is the latest
+            self._pending.clear()
+        self.close()
+        return self._digest.hexdigest()
+
+    def close(self) -> None:
+        """Stop the thread (after the updates it has queued)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+
+
 def _now() -> datetime:
     """The current UTC time at BSON's millisecond precision."""
     now = datetime.now(UTC)
@@ -257,7 +302,7 @@ class GridFS:
 
     @property
     def bucket(self) -> str:
-        """The bucket's name: its collections are ``<bucket>.files`` and ``<bucket>.chunks``."""
+        """The bucket's name, which prefixes its two collections (``<bucket>.files``)."""
         return self._bucket
 
     @property
@@ -340,13 +385,13 @@ class GridFS:
                 key_pattern={"_id": 1},
                 key_value={"_id": file_id},
             )
-        digest = hashlib.sha256()
+        digest = _Hasher()
         per_batch = max(1, _BATCH_BYTES // self._chunk_size)
         batch: list[dict[str, Any]] = []
         length = n = written = 0
         try:
             async for chunk in chunks:
-                digest.update(chunk)
+                await digest.update(chunk)
                 batch.append({"_id": ObjectId(), "files_id": file_id, "n": n, "data": chunk})
                 n += 1
                 length += len(chunk)
@@ -367,9 +412,10 @@ class GridFS:
                 document["metadata"] = dict(metadata)
             if content_type is not None:
                 document["contentType"] = content_type
-            document["sha256"] = digest.hexdigest()
+            document["sha256"] = await digest.hexdigest()
             await self._files.insert_one(document)
         except BaseException:
+            digest.close()
             await asyncio.shield(self._abort(file_id, written))
             raise
         return file_id
@@ -618,40 +664,46 @@ class GridFS:
             raise InvalidRange(start, end, length)
         end = length if end is None or end > length else end
         whole = start == 0 and end == length
-        digest = hashlib.sha256() if whole and info.sha256 is not None else None
-        if start < end:
-            first, last = start // size, (end - 1) // size
-            final = info.chunk_count - 1
-            cursor = self._chunks.find(
-                {"files_id": {"$eq": info.id}, "n": {"$gte": first, "$lte": last}},
-                sort=[("n", 1)],
-                limit=last - first + 1,
-                batch_size=min(last - first + 1, max(1, _BATCH_BYTES // size)),
-            )
-            expected = first
-            async with cursor:
-                async for chunk in cursor:
-                    n, data = chunk.get("n"), chunk.get("data")
-                    if n != expected:
-                        raise self._damaged(info, f"chunk {expected} is missing")
-                    want = size if n < final else length - final * size
-                    if not isinstance(data, bytes) or len(data) != want:
-                        got = len(data) if isinstance(data, bytes) else type(data).__name__
-                        raise self._damaged(info, f"chunk {n} holds {got} bytes, not {want}")
-                    if digest is not None:
-                        digest.update(data)
-                    offset = n * size
-                    if offset >= start and offset + want <= end:
-                        yield data
-                    else:
-                        yield data[max(start - offset, 0) : min(end - offset, want)]
-                    expected += 1
-            if expected <= last:
-                raise self._damaged(info, f"chunk {expected} is missing")
-        if digest is not None and digest.hexdigest() != info.sha256:
-            raise self._damaged(
-                info, f"its content hashes to SHA-256 {digest.hexdigest()}, not {info.sha256}"
-            )
+        digest = _Hasher() if whole and info.sha256 is not None else None
+        try:
+            if start < end:
+                first, last = start // size, (end - 1) // size
+                final = info.chunk_count - 1
+                cursor = self._chunks.find(
+                    {"files_id": {"$eq": info.id}, "n": {"$gte": first, "$lte": last}},
+                    sort=[("n", 1)],
+                    limit=last - first + 1,
+                    batch_size=min(last - first + 1, max(1, _BATCH_BYTES // size)),
+                )
+                expected = first
+                async with cursor:
+                    async for chunk in cursor:
+                        n, data = chunk.get("n"), chunk.get("data")
+                        if n != expected:
+                            raise self._damaged(info, f"chunk {expected} is missing")
+                        want = size if n < final else length - final * size
+                        if not isinstance(data, bytes) or len(data) != want:
+                            got = len(data) if isinstance(data, bytes) else type(data).__name__
+                            raise self._damaged(info, f"chunk {n} holds {got} bytes, not {want}")
+                        if digest is not None:
+                            await digest.update(data)
+                        offset = n * size
+                        if offset >= start and offset + want <= end:
+                            yield data
+                        else:
+                            yield data[max(start - offset, 0) : min(end - offset, want)]
+                        expected += 1
+                if expected <= last:
+                    raise self._damaged(info, f"chunk {expected} is missing")
+            if digest is not None:
+                actual = await digest.hexdigest()
+                if actual != info.sha256:
+                    raise self._damaged(
+                        info, f"its content hashes to SHA-256 {actual}, not {info.sha256}"
+                    )
+        finally:
+            if digest is not None:
+                digest.close()
 
     def _damaged(self, info: FileInfo, reason: str) -> GridFSIntegrityError:
         return GridFSIntegrityError(reason, bucket=self._bucket, file_id=info.id)
