@@ -1,5 +1,6 @@
 """GridFS over the wire, on both drivers."""
 
+import asyncio
 import hashlib
 import io
 import os
@@ -448,3 +449,24 @@ async def test_a_closed_catalogue_refuses_gridfs(catalogue: Catalogue) -> None:
         await fs.upload("a", b"x")
     with pytest.raises(CatalogueClosed):
         catalogue.gridfs()
+
+
+async def test_a_cancelled_upload_deletes_the_chunks_it_wrote(fs: GridFS) -> None:
+    sent_some = asyncio.Event()
+
+    async def slow() -> AsyncIterator[bytes]:
+        yield data_of(40 * CHUNK)  # more than one insert batch
+        sent_some.set()
+        await asyncio.sleep(3600)
+        yield b"never"
+
+    upload = asyncio.create_task(fs.upload("slow.bin", slow()))
+    await sent_some.wait()
+    chunks = fs._catalogue.collection("fs.chunks")
+    # The generator resumes only after the full batches before it were written.
+    assert await chunks.count({}) > 0
+    upload.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await upload
+    assert await chunks.count({}) == 0
+    assert await fs.find() == []
