@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast, overload
+from typing import Any, Self, TypeVar, Unpack, cast, overload
 
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
+from ._changes import ChangeEvent, ChangeStream, Consumer, WatchArgs, WatchFilter, WatchOptions
 from ._collection import Collection
 from ._driver import (
     DRIVER_ERRORS,
@@ -393,6 +394,35 @@ class Catalogue:
         """Drop the collection ``name`` and its indexes; a missing one is not an error."""
         self._ensure_open()
         await self._run(self._database.drop_collection(name))
+
+    def watch(
+        self, filter_or_pipeline: WatchFilter = None, **options: Unpack[WatchArgs]
+    ) -> ChangeStream[dict[str, Any]]:
+        """Return a change stream of every collection in the database; enter it to open it.
+
+        Takes the same arguments as :meth:`Collection.watch`; events carry their
+        collection in ``event.namespace``.
+
+        Example:
+            >>> async with cat.watch(F.operationType == "insert") as stream:  # doctest: +SKIP
+            ...     async for event in stream:
+            ...         print(event.namespace.collection, event.document_key)
+        """
+        self._ensure_open()
+        return ChangeStream(self, self._database, WatchOptions.build(filter_or_pipeline, options))
+
+    def consume(
+        self,
+        handler: Callable[[ChangeEvent[dict[str, Any]]], Awaitable[object]],
+        filter_or_pipeline: WatchFilter = None,
+        **options: Unpack[WatchArgs],
+    ) -> Consumer[dict[str, Any]]:
+        """Return a consumer of every collection's changes; see :meth:`Collection.consume`."""
+        self._ensure_open()
+        stream: ChangeStream[dict[str, Any]] = ChangeStream(
+            self, self._database, WatchOptions.build(filter_or_pipeline, options), autosave=False
+        )
+        return Consumer(stream, handler)
 
     @asynccontextmanager
     async def session(self, **options: Any) -> AsyncIterator[SessionLike]:

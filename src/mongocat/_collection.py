@@ -1,7 +1,7 @@
 """The typed collection: CRUD over one MongoDB collection."""
 
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, Unpack, cast, overload
 
 from ._arguments import (
     as_filter,
@@ -13,6 +13,7 @@ from ._arguments import (
     update_array_filters,
 )
 from ._bulk import BulkWriter, bulk_insert
+from ._changes import ChangeEvent, ChangeStream, Consumer, WatchArgs, WatchFilter, WatchOptions
 from ._cursor import Cursor
 from ._driver import DRIVER_ERRORS, translate_error
 from ._driver import aggregate as open_aggregate
@@ -176,6 +177,64 @@ class Collection(Generic[DocT]):
             on_progress=on_progress,
         )
         return await bulk_insert(writer, documents)
+
+    def watch(
+        self, filter_or_pipeline: WatchFilter = None, **options: Unpack[WatchArgs]
+    ) -> ChangeStream[DocT]:
+        """Return a change stream of this collection's changes; enter it to open it.
+
+        Args:
+            filter_or_pipeline: A filter on the change events (``F.operationType ==
+                "insert"``, ``{"fullDocument.category": "tools"}``), or a pipeline.
+            **options: The :class:`WatchArgs`: ``full_document``,
+                ``full_document_before_change``, ``start_at``, ``resume_after``,
+                ``start_after``, ``batch_size``, ``max_await``, ``checkpoint``,
+                ``on_gap``, ``resume_attempts``, ``resume_backoff``.
+
+        Returns:
+            A :class:`ChangeStream` of ``ChangeEvent[DocT]``, not yet open.
+
+        Raises:
+            ConfigurationError: An option is unknown or has a wrong value.
+
+        Example:
+            >>> async with products.watch(full_document="updateLookup") as stream:  # doctest: +SKIP
+            ...     async for event in stream:
+            ...         await broadcast(event.full_document)
+        """
+        self._live()
+        return ChangeStream(
+            self._catalogue, self._collection, WatchOptions.build(filter_or_pipeline, options)
+        )
+
+    def consume(
+        self,
+        handler: Callable[[ChangeEvent[DocT]], Awaitable[object]],
+        filter_or_pipeline: WatchFilter = None,
+        **options: Unpack[WatchArgs],
+    ) -> Consumer[DocT]:
+        """Return a consumer that calls ``handler`` for each change, in a background task.
+
+        Use it as ``async with coll.consume(handler, checkpoint=...):``. With a
+        checkpoint, processing is at least once across restarts: each event's token
+        is saved after ``handler`` returns.
+
+        Args:
+            handler: An async function taking a :class:`ChangeEvent`.
+            filter_or_pipeline: As for :meth:`watch`.
+            **options: As for :meth:`watch`.
+
+        Returns:
+            A :class:`Consumer`, not yet started.
+        """
+        self._live()
+        stream: ChangeStream[DocT] = ChangeStream(
+            self._catalogue,
+            self._collection,
+            WatchOptions.build(filter_or_pipeline, options),
+            autosave=False,
+        )
+        return Consumer(stream, handler)
 
     @property
     def indexes(self) -> IndexManager:

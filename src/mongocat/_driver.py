@@ -41,6 +41,7 @@ __all__ = [
     "close_client",
     "create_client",
     "detect_driver",
+    "open_change_stream",
     "redact_uri",
     "start_session",
     "start_transaction",
@@ -143,6 +144,19 @@ async def aggregate(
     if driver == "motor":
         return collection.aggregate(pipeline, **options)
     return await collection.aggregate(pipeline, **options)
+
+
+async def open_change_stream(target: Any, driver: DriverName, options: Mapping[str, Any]) -> Any:
+    """Open a change stream on a collection or database: its aggregate has run on return.
+
+    PyMongo's ``watch`` is awaited; Motor's returns a stream that opens lazily, so it
+    is entered here (Motor runs the aggregate on its executor).
+    """
+    if driver == "motor":
+        stream = target.watch(**options)
+        await stream.__aenter__()
+        return stream
+    return await target.watch(**options)
 
 
 def uri_secrets(uri: str) -> tuple[str, ...]:

@@ -16,6 +16,9 @@ next. The tree::
     ├── TransactionError          a transaction or session used the wrong way
     ├── TransactionFailed         run_transaction gave up at its deadline
     ├── UnacknowledgedWrite       counts read from a w=0 write
+    ├── ChangeStreamError         a change stream misused or unable to continue
+    │   ├── ChangeStreamHistoryLost   its resume point has left the oplog
+    │   └── ChangeStreamInvalidated   its collection was dropped or renamed
     ├── GridFSError               a GridFS upload or read that cannot proceed
     │   ├── GridFSIntegrityError  stored chunks that do not add up to what was written
     │   └── InvalidRange          a byte range outside the file
@@ -37,6 +40,9 @@ if TYPE_CHECKING:
 __all__ = [
     "BulkWriteFailed",
     "CatalogueClosed",
+    "ChangeStreamError",
+    "ChangeStreamHistoryLost",
+    "ChangeStreamInvalidated",
     "ConfigurationError",
     "DocumentNotFound",
     "DuplicateKeyError",
@@ -158,6 +164,44 @@ class TransactionFailed(MongocatError):
 
 class UnacknowledgedWrite(MongocatError):
     """A count was read from the result of an unacknowledged (``w=0``) write."""
+
+
+class ChangeStreamError(MongocatError):
+    """A change stream was misused (iterated before opening) or cannot continue."""
+
+
+class ChangeStreamHistoryLost(ChangeStreamError):
+    """A change stream's resume point is no longer in the oplog (server code 286).
+
+    Attributes:
+        resume_token: The token the stream tried to resume after, if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        resume_token: Mapping[str, Any] | None,
+        driver_error: BaseException | None = None,
+    ) -> None:
+        labels = getattr(driver_error, "error_labels", ())
+        super().__init__(message, driver_error=driver_error, error_labels=labels)
+        self.resume_token = resume_token
+
+
+class ChangeStreamInvalidated(ChangeStreamError):
+    """The watched collection or database was dropped or renamed.
+
+    Attributes:
+        event: The ``invalidate`` event, as the server sent it.
+    """
+
+    def __init__(self, event: Mapping[str, Any]) -> None:
+        super().__init__(
+            "the change stream was invalidated: its collection or database was dropped "
+            "or renamed; pass on_gap='restart' to keep watching the namespace"
+        )
+        self.event = event
 
 
 class GridFSError(MongocatError):

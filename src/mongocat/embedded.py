@@ -2,8 +2,8 @@
 
 :class:`EmbeddedServer` runs `SecantusDB <https://pypi.org/project/secantusdb/>`_
 (``pip install 'mongocat[embedded]'``) as a separate process on loopback, with its
-data in memory. SecantusDB is GPL-2.0; mongocat only ever runs its ``secantusd-py``
-program and never imports it.
+data in memory (or in a directory you name, to survive restarts). SecantusDB is
+GPL-2.0; mongocat only ever runs its ``secantusd-py`` program and never imports it.
 
 It is a stand-in, not MongoDB: use it to develop and test against the wire protocol
 on a machine without ``mongod``, and test against a real server before production.
@@ -80,6 +80,8 @@ class EmbeddedServer:
         port: The port; a free one is picked when None.
         enable_test_commands: Accept ``configureFailPoint`` for fault-injection tests.
         extra_args: More ``secantusd-py`` flags (``["--auth"]``, TLS files, ...).
+        storage_path: A directory to keep the data in, which survives :meth:`stop`
+            and is reopened by the next :meth:`start`; in memory when None.
         startup_timeout: Seconds to wait for the server to answer ``ping``.
     """
 
@@ -90,12 +92,14 @@ class EmbeddedServer:
         port: int | None = None,
         enable_test_commands: bool = True,
         extra_args: Sequence[str] = (),
+        storage_path: str | os.PathLike[str] | None = None,
         startup_timeout: float = 60.0,
     ) -> None:
         self.host = host
         self.port = port
         self.enable_test_commands = enable_test_commands
         self.extra_args = tuple(extra_args)
+        self.storage_path = None if storage_path is None else Path(storage_path)
         self.startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
         self._workdir: Path | None = None
@@ -141,7 +145,8 @@ class EmbeddedServer:
         config.write_text("")
         port = self.port if self.port is not None else _free_port(self.host)
         args = [program, "--config", str(config), "--host", self.host, "--port", str(port)]
-        args += ["--storage-path", ":memory:", *self.extra_args]
+        storage = ":memory:" if self.storage_path is None else str(self.storage_path.resolve())
+        args += ["--storage-path", storage, *self.extra_args]
         if self.enable_test_commands:
             args.append("--enable-test-commands")
         log = (self._workdir / "server.log").open("wb")
