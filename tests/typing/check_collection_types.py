@@ -94,3 +94,23 @@ async def check_aggregate(cat: Catalogue) -> None:
     assert_type(orders.aggregate(pipeline), Cursor[dict[str, Any]])
     assert_type(await orders.aggregate(pipeline, output=SalesRow), list[SalesRow])
     assert_type(pipeline.to_mongo(), list[dict[str, Any]])
+
+
+async def check_change_streams(cat: Catalogue) -> None:
+    from mongocat import ChangeEvent, ChangeStream, Consumer, F, MemoryCheckpoint
+
+    products = cat.collection("products", Product)
+    stream = products.watch(F.operationType == "insert", full_document="updateLookup")
+    assert_type(stream, ChangeStream[Product])
+    async with stream:
+        async for event in stream:
+            assert_type(event, ChangeEvent[Product])
+            assert_type(event.full_document, Product | None)
+
+    async def handle(event: ChangeEvent[Product]) -> None:
+        pass
+
+    assert_type(products.consume(handle, checkpoint=MemoryCheckpoint()), Consumer[Product])
+    assert_type(cat.watch(), ChangeStream[dict[str, Any]])
+    products.watch(full_document="always")  # type: ignore[arg-type]
+    products.watch(resume_attempts="3")  # type: ignore[arg-type]
