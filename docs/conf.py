@@ -46,6 +46,7 @@ nitpick_ignore_regex = [
     # Overload signatures are read from the source, with the private module path.
     (r"py:class", r"mongocat\._(collection|cursor|pagination)\.(Collection|Cursor|Page)"),
     (r"py:class", r"mongocat\._bulk\.BulkWriter"),
+    (r"py:class", r"mongocat\._changes\.(ChangeEvent|ChangeStream|Consumer|WatchOptions)"),
     # A private base class, and quoted unions that autodoc splits at the comma.
     (r"py:class", r"mongocat\._paths\.FieldPath"),
     (r"py:class", r"mongocat\._\w+\._(T|Row)"),
