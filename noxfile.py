@@ -53,7 +53,7 @@ _put_pyenv_pythons_on_path()
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Run the unit and integration tests (integration tests on both drivers)."""
-    session.install("-e", ".[testing]", "hypothesis")
+    session.install("-e", ".[testing,pydantic]", "hypothesis")
     session.run("pytest", *session.posargs)
 
 
@@ -68,7 +68,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on src/ and tests/typing/."""
-    session.install("-e", ".[testing]", "mypy")
+    session.install("-e", ".[testing,pydantic]", "mypy")
     session.run("mypy", "--strict", "src", "tests/typing")
 
 

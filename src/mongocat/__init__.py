@@ -35,6 +35,7 @@ from ._errors import (
     ChangeStreamHistoryLost,
     ChangeStreamInvalidated,
     ConfigurationError,
+    DocumentDecodeError,
     DocumentNotFound,
     DuplicateKeyError,
     ExecutionTimeout,
@@ -61,6 +62,7 @@ from ._filters import F, Field, Filter, GeoJSON
 from ._gridfs import FileInfo, GridFS, GridFSReader, UploadSource
 from ._index_manager import IndexDifference, IndexManager, IndexPlan
 from ._indexes import Index, IndexInfo
+from ._models import ModelFields, fields, where
 from ._pagination import Page
 from ._pipeline import Pipeline
 from ._projection import Projection
@@ -80,6 +82,7 @@ from ._types import (
     DriverName,
     FilterLike,
     HintLike,
+    OnInvalid,
     ProjectionLike,
     ReturnDocument,
     SessionLike,
@@ -110,6 +113,7 @@ __all__ = [
     "Cursor",
     "DeleteResult",
     "DocT",
+    "DocumentDecodeError",
     "DocumentNotFound",
     "DriverName",
     "DuplicateKeyError",
@@ -142,10 +146,12 @@ __all__ = [
     "InvalidQuery",
     "InvalidRange",
     "MemoryCheckpoint",
+    "ModelFields",
     "MongocatError",
     "Namespace",
     "NetworkError",
     "OnGap",
+    "OnInvalid",
     "OperationFailed",
     "Page",
     "Pipeline",
@@ -172,6 +178,8 @@ __all__ = [
     "__version__",
     "acc",
     "expr",
+    "fields",
+    "where",
 ]
 
 # Public classes report ``mongocat`` as their module, so that reprs, tracebacks and

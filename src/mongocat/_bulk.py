@@ -122,10 +122,15 @@ class BulkWriter(Generic[DocT]):
     # -- queueing ----------------------------------------------------------------
 
     async def insert_one(self, document: DocT) -> None:
-        """Queue an insert; the document gets its ``_id`` now, so a retry cannot duplicate it."""
-        if "_id" not in document:
-            document["_id"] = ObjectId()  # type: ignore[index]
-        await self._queue(InsertOne(document), document)
+        """Queue an insert; the document gets its ``_id`` now, so a retry cannot duplicate it.
+
+        A dataclass or model document is encoded first; the ``_id`` goes into the
+        encoded document, never into the object itself.
+        """
+        raw: dict[str, Any] = self._collection._encoded(document)
+        if "_id" not in raw:
+            raw["_id"] = ObjectId()
+        await self._queue(InsertOne(raw), raw)
 
     async def update_one(
         self,
@@ -167,7 +172,8 @@ class BulkWriter(Generic[DocT]):
         self, filter: FilterLike, replacement: DocT, *, upsert: bool = False
     ) -> None:
         """Queue a replacement of the first matching document."""
-        query, doc = as_write_filter(filter), as_replacement(replacement)
+        query = as_write_filter(filter)
+        doc = as_replacement(self._collection._encoded(replacement))
         await self._queue(ReplaceOne(query, doc, upsert=upsert), query, doc)
 
     async def delete_one(self, filter: FilterLike) -> None:

@@ -35,7 +35,7 @@ from ._transaction import (
     run_transaction,
     transaction_options,
 )
-from ._types import DocT, DriverName, SessionLike
+from ._types import DocT, DriverName, OnInvalid, SessionLike
 
 __all__ = ["Catalogue"]
 
@@ -261,12 +261,21 @@ class Catalogue:
 
     @overload
     def collection(
-        self, name: str, *, indexes: Sequence[Index] | None = None
+        self,
+        name: str,
+        *,
+        indexes: Sequence[Index] | None = None,
+        on_invalid: OnInvalid = "raise",
     ) -> Collection[dict[str, Any]]: ...
 
     @overload
     def collection(
-        self, name: str, document_type: type[DocT], *, indexes: Sequence[Index] | None = None
+        self,
+        name: str,
+        document_type: type[DocT],
+        *,
+        indexes: Sequence[Index] | None = None,
+        on_invalid: OnInvalid = "raise",
     ) -> Collection[DocT]: ...
 
     def collection(
@@ -275,15 +284,22 @@ class Catalogue:
         document_type: type[Any] = dict,
         *,
         indexes: Sequence[Index] | None = None,
+        on_invalid: OnInvalid = "raise",
     ) -> Collection[Any]:
         """Return the collection ``name``, whose documents are ``document_type``.
 
         Args:
             name: The collection's name.
-            document_type: A ``TypedDict`` (or ``dict``) describing the documents;
-                it types the results and costs nothing at run time.
+            document_type: What the documents are: a ``TypedDict`` or ``dict`` (types
+                the results and costs nothing at run time), or a dataclass or Pydantic
+                v2 model (documents are decoded into it on reads and encoded from it on
+                writes; see "Document types" in the docs for the ``_id`` rule).
             indexes: Declare the collection's indexes; :meth:`ensure_indexes` creates
                 them (the call an application makes at startup).
+            on_invalid: What reads do with a stored document that does not fit a
+                dataclass or model: ``"raise"`` :class:`DocumentDecodeError`, ``"skip"``
+                it (counted in ``Collection.skipped`` and ``Cursor.skipped``), or return
+                it ``"raw"`` as a dict.
 
         Returns:
             A typed :class:`Collection`.
@@ -301,7 +317,7 @@ class Catalogue:
             )
         if indexes is not None:
             self.register_indexes(name, *indexes)
-        return Collection(self, self._database.get_collection(name), document_type)
+        return Collection(self, self._database.get_collection(name), document_type, on_invalid)
 
     def gridfs(self, bucket: str = "fs", *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> GridFS:
         """Return the GridFS bucket ``bucket``, for files of any size.

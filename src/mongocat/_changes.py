@@ -10,6 +10,7 @@ handled event.
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -486,6 +487,7 @@ class ChangeStream(Generic[DocT]):
         "_autosave",
         "_catalogue",
         "_closed",
+        "_decode",
         "_driver_stream",
         "_failures",
         "_gaps",
@@ -504,8 +506,10 @@ class ChangeStream(Generic[DocT]):
         options: WatchOptions,
         *,
         autosave: bool = True,
+        decode: Callable[[Any], Any] | None = None,
     ) -> None:
         self._catalogue = catalogue
+        self._decode = decode
         self._target = target
         self._options = options
         self._autosave = autosave
@@ -671,6 +675,12 @@ class ChangeStream(Generic[DocT]):
                 continue
             self._failures = 0
             event: ChangeEvent[DocT] = cast("ChangeEvent[DocT]", ChangeEvent.from_raw(raw))
+            if self._decode is not None:
+                event = dataclasses.replace(
+                    event,
+                    full_document=self._decode(event.full_document),
+                    full_document_before_change=self._decode(event.full_document_before_change),
+                )
             self._last_token = event.resume_token
             if self._autosave and self._options.checkpoint is not None:
                 self._unsaved = event.resume_token

@@ -1,5 +1,6 @@
 """The typed collection: CRUD over one MongoDB collection."""
 
+import logging
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, Unpack, cast, overload
 
@@ -14,12 +15,13 @@ from ._arguments import (
 )
 from ._bulk import BulkWriter, bulk_insert
 from ._changes import ChangeEvent, ChangeStream, Consumer, WatchArgs, WatchFilter, WatchOptions
-from ._cursor import Cursor
+from ._cursor import SKIP, Cursor, Decoder
 from ._driver import DRIVER_ERRORS, translate_error
 from ._driver import aggregate as open_aggregate
-from ._errors import DocumentNotFound, InvalidQuery
+from ._errors import ConfigurationError, DocumentDecodeError, DocumentNotFound, InvalidQuery
 from ._explain import ExplainSummary
 from ._index_manager import IndexManager
+from ._models import DecodeFailure, DocumentCodec, codec_for, is_model_type
 from ._pagination import Page, PageKeys
 from ._pipeline import Pipeline
 from ._results import (
@@ -35,6 +37,7 @@ from ._types import (
     DocT,
     FilterLike,
     HintLike,
+    OnInvalid,
     ProjectionLike,
     ReturnDocument,
     SessionLike,
@@ -47,8 +50,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Collection"]
 
+_log = logging.getLogger("mongocat")
+
 _T = TypeVar("_T")
-_Row = TypeVar("_Row", bound=Mapping[str, Any])
+_Row = TypeVar("_Row")
 
 
 def _options(**options: Any) -> dict[str, Any]:
@@ -76,13 +81,85 @@ class Collection(Generic[DocT]):
         >>> await products.insert_one({"sku": "W-1", "name": "Widget", "price": 9.99})
     """
 
-    __slots__ = ("_catalogue", "_collection", "document_type")
+    __slots__ = (
+        "_catalogue",
+        "_collection",
+        "_decode",
+        "_encode",
+        "_on_invalid",
+        "document_type",
+        "skipped",
+    )
 
-    def __init__(self, catalogue: "Catalogue", driver_collection: Any, document_type: type[DocT]):
+    def __init__(
+        self,
+        catalogue: "Catalogue",
+        driver_collection: Any,
+        document_type: type[DocT],
+        on_invalid: OnInvalid = "raise",
+    ):
+        if on_invalid not in ("raise", "skip", "raw"):
+            raise ConfigurationError(
+                f"on_invalid must be 'raise', 'skip' or 'raw', not {on_invalid!r}"
+            )
         self._catalogue = catalogue
         self._collection = driver_collection
-        #: The type the documents are declared as (a TypedDict or ``dict``).
+        #: The type the documents are declared as (a TypedDict, ``dict``, a dataclass
+        #: or a Pydantic model).
         self.document_type = document_type
+        self._on_invalid = on_invalid
+        codec = codec_for(document_type)
+        # None for dict and TypedDict documents: they cross the wire untouched.
+        self._decode: Decoder | None = None if codec is None else self._decoder(codec)
+        self._encode: Callable[[Any], dict[str, Any]] | None = (
+            None if codec is None else codec.encode
+        )
+        #: How many stored documents reads have skipped (``on_invalid="skip"``).
+        self.skipped = 0
+
+    def _decoder(self, codec: DocumentCodec[Any]) -> Decoder:
+        """The function that decodes this collection's documents with ``codec``."""
+        namespace = self._collection.full_name
+        on_invalid = self._on_invalid
+        type_name = codec.document_type.__name__
+
+        def decode(raw: Any) -> Any:
+            try:
+                return codec.decode(raw)
+            except DecodeFailure as failure:
+                if on_invalid == "raw":
+                    return raw
+                if on_invalid == "skip":
+                    self.skipped += 1
+                    _log.warning(
+                        "skipped the document with _id %r in %s: field %s %s",
+                        raw.get("_id"),
+                        namespace,
+                        failure.field,
+                        failure.reason,
+                    )
+                    return SKIP
+                raise DocumentDecodeError(
+                    namespace,
+                    raw.get("_id"),
+                    failure.field,
+                    failure.reason,
+                    document_type=type_name,
+                ) from failure
+
+        return decode
+
+    def _decode_one(self, raw: Any, decode: Decoder | None = None) -> Any:
+        """Decode one document (None stays None; a skipped one becomes None)."""
+        decode = decode or self._decode
+        if raw is None or decode is None:
+            return raw
+        value = decode(raw)
+        return None if value is SKIP else value
+
+    def _encoded(self, document: Any) -> Any:
+        """The document to send for ``document`` (encoded if the type needs it)."""
+        return document if self._encode is None else self._encode(document)
 
     def __repr__(self) -> str:
         return f"<Collection {self.full_name!r} of {self.document_type.__name__}>"
@@ -233,6 +310,7 @@ class Collection(Generic[DocT]):
             self._collection,
             WatchOptions.build(filter_or_pipeline, options),
             autosave=False,
+            decode=None if self._decode is None else self._decode_one,
         )
         return Consumer(stream, handler)
 
@@ -316,7 +394,7 @@ class Collection(Generic[DocT]):
         """
         raw = await self._run(
             self._live().insert_one(
-                document,
+                self._encoded(document),
                 bypass_document_validation=bypass_document_validation,
                 comment=comment,
                 session=self._session(session),
@@ -352,6 +430,8 @@ class Collection(Generic[DocT]):
                 of each failed document in ``documents``.
         """
         batch = documents if isinstance(documents, list) else list(documents)
+        if self._encode is not None:
+            batch = [self._encode(document) for document in batch]
         if not batch:
             self._catalogue._ensure_open()
             return InsertManyResult([])
@@ -368,6 +448,24 @@ class Collection(Generic[DocT]):
 
     # -- reads ---------------------------------------------------------------------
 
+    @overload
+    def find(
+        self,
+        filter: FilterLike | None = None,
+        *,
+        projection: type[_Row],
+        sort: SortLike | None = None,
+        skip: int | None = None,
+        limit: int | None = None,
+        batch_size: int | None = None,
+        max_time_ms: int | None = None,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> Cursor[_Row]: ...
+
+    @overload
     def find(
         self,
         filter: FilterLike | None = None,
@@ -382,14 +480,32 @@ class Collection(Generic[DocT]):
         collation: CollationLike | None = None,
         comment: Any = None,
         session: SessionLike = None,
-    ) -> Cursor[DocT]:
+    ) -> Cursor[DocT]: ...
+
+    def find(
+        self,
+        filter: FilterLike | None = None,
+        *,
+        projection: ProjectionLike | type[Any] | None = None,
+        sort: SortLike | None = None,
+        skip: int | None = None,
+        limit: int | None = None,
+        batch_size: int | None = None,
+        max_time_ms: int | None = None,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> Cursor[Any]:
         """Return a cursor over the documents that match ``filter``.
 
         Nothing is sent until the cursor is iterated or awaited.
 
         Args:
             filter: The query; None matches every document.
-            projection: The fields to return (a document, or field names to include).
+            projection: The fields to return (a document, or field names to include),
+                or a smaller dataclass or Pydantic model: its fields are fetched and
+                each document is decoded into it.
             sort: The order: a field name, ``(field, direction)`` pairs or a document.
             skip: How many matching documents to skip.
             limit: The most documents to return.
@@ -406,6 +522,42 @@ class Collection(Generic[DocT]):
         Example:
             >>> cheap = await products.find({"price": {"$lt": 10}}, sort="price")  # doctest: +SKIP
         """
+        decode = self._decode
+        if is_model_type(projection):
+            codec = cast("DocumentCodec[Any]", codec_for(projection))
+            decode, projection = self._decoder(codec), codec.projection()
+        return self._find(
+            filter,
+            decode,
+            projection=projection,
+            sort=sort,
+            skip=skip,
+            limit=limit,
+            batch_size=batch_size,
+            max_time_ms=max_time_ms,
+            hint=hint,
+            collation=collation,
+            comment=comment,
+            session=session,
+        )
+
+    def _find(
+        self,
+        filter: FilterLike | None,
+        decode: Decoder | None,
+        *,
+        projection: Any = None,
+        sort: SortLike | None = None,
+        skip: int | None = None,
+        limit: int | None = None,
+        batch_size: int | None = None,
+        max_time_ms: int | None = None,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> Cursor[Any]:
+        """The cursor of :meth:`find`, decoding with ``decode`` (None: raw documents)."""
         options = _options(
             projection=as_projection(projection),
             sort=as_sort(sort),
@@ -418,7 +570,9 @@ class Collection(Generic[DocT]):
             comment=comment,
             session=self._session(session),
         )
-        return Cursor(self._live().find(as_filter(filter), **options), self._catalogue._secrets)
+        return Cursor(
+            self._live().find(as_filter(filter), **options), self._catalogue._secrets, decode=decode
+        )
 
     @overload
     def aggregate(
@@ -469,7 +623,8 @@ class Collection(Generic[DocT]):
 
         Args:
             pipeline: A :class:`~mongocat.Pipeline` or a list of stage documents.
-            output: The type of the result rows (a TypedDict; nothing is converted).
+            output: The type of the result rows: a TypedDict (nothing is converted), or
+                a dataclass or Pydantic model each row is decoded into.
             allow_disk_use: Let large sorts and groups spill to disk.
             max_time_ms: Stop on the server after this many milliseconds.
             batch_size: How many rows each round trip fetches.
@@ -504,13 +659,31 @@ class Collection(Generic[DocT]):
             command = {"aggregate": collection.name, "pipeline": stages, "cursor": {}}
             return await catalogue._database.command("explain", command, verbosity="executionStats")
 
+        codec = codec_for(output)
         return Cursor(
             None,
             catalogue._secrets,
             opener=lambda: open_aggregate(collection, catalogue._driver, stages, options),
             explainer=explain,
+            decode=None if codec is None else self._decoder(codec),
         )
 
+    @overload
+    async def find_one(
+        self,
+        filter: FilterLike | None = None,
+        *,
+        projection: type[_Row],
+        sort: SortLike | None = None,
+        skip: int | None = None,
+        max_time_ms: int | None = None,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> _Row | None: ...
+
+    @overload
     async def find_one(
         self,
         filter: FilterLike | None = None,
@@ -523,12 +696,27 @@ class Collection(Generic[DocT]):
         collation: CollationLike | None = None,
         comment: Any = None,
         session: SessionLike = None,
-    ) -> DocT | None:
+    ) -> DocT | None: ...
+
+    async def find_one(
+        self,
+        filter: FilterLike | None = None,
+        *,
+        projection: ProjectionLike | type[Any] | None = None,
+        sort: SortLike | None = None,
+        skip: int | None = None,
+        max_time_ms: int | None = None,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> Any:
         """Return the first document that matches ``filter``, or None.
 
         Args:
             filter: The query; None matches every document.
-            projection: The fields to return.
+            projection: The fields to return, or a smaller dataclass or Pydantic model
+                to decode into (as for :meth:`find`).
             sort: Which document is first when several match.
             skip: How many matching documents to skip.
             max_time_ms: Stop the query on the server after this many milliseconds.
@@ -540,8 +728,12 @@ class Collection(Generic[DocT]):
         Returns:
             The document, or None when nothing matches.
         """
+        decode = self._decode
+        if is_model_type(projection):
+            codec = cast("DocumentCodec[Any]", codec_for(projection))
+            decode, projection = self._decoder(codec), codec.projection()
         options = _options(
-            projection=as_projection(projection),
+            projection=as_projection(projection),  # type: ignore[arg-type]
             sort=as_sort(sort),
             skip=skip,
             max_time_ms=max_time_ms,
@@ -550,9 +742,8 @@ class Collection(Generic[DocT]):
             comment=comment,
             session=self._session(session),
         )
-        return cast(
-            "DocT | None", await self._run(self._live().find_one(as_filter(filter), **options))
-        )
+        raw = await self._run(self._live().find_one(as_filter(filter), **options))
+        return self._decode_one(raw, decode)
 
     async def find_one_or_raise(
         self,
@@ -636,27 +827,33 @@ class Collection(Generic[DocT]):
                 if query
                 else keys.beyond(anchor, forward)
             )
-        documents: list[DocT] = await self.find(
+        # Tokens are made from the stored documents; the page holds them decoded.
+        documents: list[dict[str, Any]] = await self._find(
             query,
+            None,
             sort=keys.sort(forward),
             limit=limit + 1,
             projection=projection,
             session=session,
         ).to_list()
         more = len(documents) > limit
-        items = documents[:limit]
+        raw = documents[:limit]
         if not forward:
-            items.reverse()
-        if not items:
-            return Page(items, None, None)
+            raw.reverse()
+        if not raw:
+            return Page([], None, None)
         # Going forward, there is a previous page if we started from a token; going
         # backward, there is a next page (the token's own document at least).
         has_next = more if forward else True
         has_prev = (token is not None) if forward else more
+        items: list[DocT] = raw  # type: ignore[assignment]
+        if self._decode is not None:
+            values = [self._decode(document) for document in raw]
+            items = [value for value in values if value is not SKIP]
         return Page(
             items,
-            keys.token(items[-1], "after") if has_next else None,
-            keys.token(items[0], "before") if has_prev else None,
+            keys.token(raw[-1], "after") if has_next else None,
+            keys.token(raw[0], "before") if has_prev else None,
         )
 
     async def count(
@@ -863,7 +1060,10 @@ class Collection(Generic[DocT]):
         )
         raw = await self._run(
             self._live().replace_one(
-                as_write_filter(filter), as_replacement(replacement), upsert=upsert, **options
+                as_write_filter(filter),
+                as_replacement(self._encoded(replacement)),
+                upsert=upsert,
+                **options,
             )
         )
         return _update_result(raw)
@@ -922,7 +1122,7 @@ class Collection(Generic[DocT]):
                 **options,
             )
         )
-        return cast("DocT | None", document)
+        return cast("DocT | None", self._decode_one(document))
 
     async def find_one_and_replace(
         self,
@@ -966,13 +1166,13 @@ class Collection(Generic[DocT]):
         document = await self._run(
             self._live().find_one_and_replace(
                 as_write_filter(filter),
-                as_replacement(replacement),
+                as_replacement(self._encoded(replacement)),
                 upsert=upsert,
                 return_document=_return_after(return_document),
                 **options,
             )
         )
-        return cast("DocT | None", document)
+        return cast("DocT | None", self._decode_one(document))
 
     async def find_one_and_delete(
         self,
@@ -1010,7 +1210,7 @@ class Collection(Generic[DocT]):
         document = await self._run(
             self._live().find_one_and_delete(as_write_filter(filter), **options)
         )
-        return cast("DocT | None", document)
+        return cast("DocT | None", self._decode_one(document))
 
     # -- deletes -------------------------------------------------------------------
 

@@ -8,7 +8,13 @@ from ._driver import DRIVER_ERRORS, translate_error
 from ._explain import ExplainSummary
 from ._types import DocT
 
-__all__ = ["Cursor"]
+__all__ = ["SKIP", "Cursor", "Decoder"]
+
+#: What a decoder returns for a document it skips (``on_invalid="skip"``).
+SKIP: Any = object()
+
+#: Turns a stored document into a collection's document type (or SKIP).
+Decoder = Callable[[Any], Any]
 
 
 class Cursor(Generic[DocT]):
@@ -22,7 +28,7 @@ class Cursor(Generic[DocT]):
         ...     print(product["name"])
     """
 
-    __slots__ = ("_cursor", "_explainer", "_opener", "_secrets")
+    __slots__ = ("_cursor", "_decode", "_explainer", "_opener", "_secrets", "skipped")
 
     def __init__(
         self,
@@ -31,11 +37,16 @@ class Cursor(Generic[DocT]):
         *,
         opener: Callable[[], Awaitable[Any]] | None = None,
         explainer: Callable[[], Awaitable[Any]] | None = None,
+        decode: Decoder | None = None,
     ) -> None:
         self._cursor = driver_cursor
         self._secrets = tuple(secrets)
         self._opener = opener
         self._explainer = explainer
+        self._decode = decode
+        #: How many stored documents were skipped for not fitting the document type
+        #: (only with ``on_invalid="skip"``).
+        self.skipped = 0
 
     @property
     def driver_cursor(self) -> Any:
@@ -53,10 +64,19 @@ class Cursor(Generic[DocT]):
 
     async def _iterate(self) -> AsyncIterator[DocT]:
         """Yield the documents, translating driver errors."""
+        decode = self._decode
         try:
             cursor = self._cursor if self._cursor is not None else await self._open()
-            async for document in cursor:
-                yield document
+            if decode is None:
+                async for document in cursor:
+                    yield document
+            else:
+                async for document in cursor:
+                    value = decode(document)
+                    if value is SKIP:
+                        self.skipped += 1
+                    else:
+                        yield value
         except DRIVER_ERRORS as exc:
             raise translate_error(exc, self._secrets) from exc
 
@@ -71,9 +91,16 @@ class Cursor(Generic[DocT]):
         """
         try:
             cursor = self._cursor if self._cursor is not None else await self._open()
-            return cast("list[DocT]", await cursor.to_list(length))
+            documents = await cursor.to_list(length)
         except DRIVER_ERRORS as exc:
             raise translate_error(exc, self._secrets) from exc
+        decode = self._decode
+        if decode is None:
+            return cast("list[DocT]", documents)
+        values = [decode(document) for document in documents]
+        kept = [value for value in values if value is not SKIP]
+        self.skipped += len(values) - len(kept)
+        return kept
 
     def __await__(self) -> Generator[Any, None, list[DocT]]:
         return self.to_list().__await__()

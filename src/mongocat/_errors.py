@@ -9,6 +9,7 @@ next. The tree::
     ├── CatalogueClosed           a Catalogue used after close()
     ├── InvalidQuery              a filter, update or option that cannot be sent
     ├── InvalidDocument           a document that cannot be encoded to BSON
+    ├── DocumentDecodeError       a stored document that does not fit the document type
     ├── InvalidPageToken          a page token that is forged, truncated or for another query
     ├── DocumentNotFound          a document that must exist does not
     │   └── FileNotFound          a GridFS file that must exist does not (also a GridFSError)
@@ -44,6 +45,7 @@ __all__ = [
     "ChangeStreamHistoryLost",
     "ChangeStreamInvalidated",
     "ConfigurationError",
+    "DocumentDecodeError",
     "DocumentNotFound",
     "DuplicateKeyError",
     "ExecutionTimeout",
@@ -111,6 +113,37 @@ class InvalidPageToken(MongocatError):
 
 class InvalidDocument(MongocatError):
     """A document that cannot be encoded to BSON (an unsupported value type, say)."""
+
+
+class DocumentDecodeError(MongocatError):
+    """A stored document does not fit the collection's dataclass or Pydantic model.
+
+    Attributes:
+        namespace: ``"database.collection"`` the document came from.
+        document_id: The document's ``_id``, if it has one.
+        field: The offending field's path (``"price"``, ``"items.0.qty"``), if known.
+        reason: What is wrong with it (``"is missing"``).
+    """
+
+    def __init__(
+        self,
+        namespace: str,
+        document_id: Any,
+        field: str | None,
+        reason: str,
+        *,
+        document_type: str,
+    ) -> None:
+        where = f"field {field!r} " if field else ""
+        super().__init__(
+            f"the document with _id {document_id!r} in {namespace!r} does not fit "
+            f"{document_type}: {where}{reason}; fix the document, make the field optional, "
+            "or read with on_invalid='skip' or 'raw'"
+        )
+        self.namespace = namespace
+        self.document_id = document_id
+        self.field = field
+        self.reason = reason
 
 
 class DocumentNotFound(MongocatError):

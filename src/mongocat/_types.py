@@ -19,6 +19,7 @@ __all__ = [
     "DriverName",
     "FilterLike",
     "HintLike",
+    "OnInvalid",
     "ProjectionLike",
     "ReturnDocument",
     "SessionLike",
@@ -26,8 +27,13 @@ __all__ = [
     "UpdateLike",
 ]
 
-#: The document type a collection reads and writes: a ``TypedDict`` or ``dict``.
-DocT = TypeVar("DocT", bound=Mapping[str, Any])
+#: The document type a collection reads and writes: a ``TypedDict`` or ``dict`` (sent
+#: as they are), a dataclass or a Pydantic model (decoded and encoded).
+DocT = TypeVar("DocT")
+
+#: What reads do with a stored document that does not fit a dataclass or model type:
+#: ``"raise"`` a DocumentDecodeError, ``"skip"`` it (counted), or return it ``"raw"``.
+OnInvalid: TypeAlias = Literal["raise", "skip", "raw"]
 
 #: Which async driver a :class:`~mongocat.Catalogue` runs on.
 DriverName: TypeAlias = Literal["motor", "pymongo"]

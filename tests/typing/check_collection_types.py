@@ -50,7 +50,7 @@ async def check(cat: Catalogue) -> None:
     # A document of the wrong shape is a type error.
     await products.insert_one({"sku": "W-1"})  # type: ignore[typeddict-item]
     # Results of a wrong shape are caught too.
-    await products.find(sort="price", limit="10")  # type: ignore[arg-type]
+    await products.find(sort="price", limit="10")  # type: ignore[call-overload]
 
 
 async def check_builders(cat: Catalogue) -> None:

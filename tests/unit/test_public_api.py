@@ -23,6 +23,7 @@ EXPORTED = {
     "Cursor",
     "DeleteResult",
     "DocT",
+    "DocumentDecodeError",
     "DocumentNotFound",
     "DriverName",
     "DuplicateKeyError",
@@ -55,10 +56,12 @@ EXPORTED = {
     "InvalidQuery",
     "InvalidRange",
     "MemoryCheckpoint",
+    "ModelFields",
     "MongocatError",
     "Namespace",
     "NetworkError",
     "OnGap",
+    "OnInvalid",
     "OperationFailed",
     "Page",
     "Pipeline",
@@ -85,6 +88,8 @@ EXPORTED = {
     "__version__",
     "acc",
     "expr",
+    "fields",
+    "where",
 }
 
 
@@ -104,7 +109,7 @@ def test_every_error_derives_from_mongocat_error() -> None:
         if isinstance(getattr(mongocat, name), type)
         and issubclass(getattr(mongocat, name), Exception)
     ]
-    assert len(errors) == 25
+    assert len(errors) == 26
     assert all(issubclass(error, mongocat.MongocatError) for error in errors)
 
 
