@@ -91,8 +91,9 @@ def demo(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
     """Measure the overhead over the raw drivers, the builders, bulk and GridFS throughput."""
-    session.install("-e", ".[embedded]")
+    session.install("-e", ".[embedded,pydantic]")
     session.run("python", "benchmarks/overhead.py", *session.posargs)
     session.run("python", "benchmarks/builders.py", *session.posargs)
     session.run("python", "benchmarks/bulk.py")
-    session.run("python", "benchmarks/gridfs.py")
+    session.run("python", "benchmarks/gridfs_throughput.py")
+    session.run("python", "benchmarks/models.py")

@@ -114,3 +114,41 @@ async def check_change_streams(cat: Catalogue) -> None:
     assert_type(cat.watch(), ChangeStream[dict[str, Any]])
     products.watch(full_document="always")  # type: ignore[arg-type]
     products.watch(resume_attempts="3")  # type: ignore[arg-type]
+
+
+async def check_document_types(cat: Catalogue) -> None:
+    from dataclasses import dataclass
+
+    from pydantic import BaseModel
+
+    from mongocat import F, ModelFields, fields, where
+
+    @dataclass
+    class Item:
+        sku: str
+        price: float
+
+    class ItemModel(BaseModel):
+        sku: str
+        price: float
+
+    @dataclass
+    class Summary:
+        sku: str
+
+    models = cat.collection("items", ItemModel)
+    assert_type(models, Collection[ItemModel])
+    assert_type(await models.find_one(F.sku == "a"), ItemModel | None)
+    assert_type(await models.find(), list[ItemModel])
+    assert_type(await models.find(projection=Summary), list[Summary])
+    assert_type(await models.find_one(projection=Summary), Summary | None)
+    items = cat.collection("items", Item, on_invalid="skip")
+    assert_type(await items.find_one(), Item | None)
+    await items.insert_one(Item("a", 1.0))
+    await items.insert_one(ItemModel(sku="a", price=1.0))  # type: ignore[arg-type]
+    assert_type(fields(Item), ModelFields[Item])
+    # where(): the predicate is checked against the model's declared field types.
+    where(Item, lambda p: p.price < 10)
+    where(Item, lambda p: p.price < "10")  # type: ignore[operator]
+    where(Item, lambda p: p.sku == 3)  # type: ignore[comparison-overlap]
+    where(Item, lambda p: p.prise < 10)  # type: ignore[attr-defined]

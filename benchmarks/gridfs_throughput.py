@@ -1,7 +1,7 @@
 """GridFS throughput and memory: mongocat against each driver's own bucket, in one run.
 
 Usage:
-    python benchmarks/gridfs.py [--size-mb 50] [--reps 9] [--rss-mb 200]
+    python benchmarks/gridfs_throughput.py [--size-mb 50] [--reps 9] [--rss-mb 200]
 
 Throughput: each repetition uploads and downloads one ``--size-mb`` file with the
 raw driver's bucket (PyMongo's ``AsyncGridFSBucket``, Motor's
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
 import os
 import platform
@@ -35,19 +34,11 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-# This file shares its name with the driver's gridfs package: take its directory off
-# the import path so that ``import gridfs`` finds the package, and load the shared
-# server helper from overhead.py by its path.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != _HERE]
-_spec = importlib.util.spec_from_file_location("overhead", os.path.join(_HERE, "overhead.py"))
-assert _spec is not None
-assert _spec.loader is not None
-_overhead = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_overhead)
-server_uri = _overhead.server_uri
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mongocat import Catalogue  # noqa: E402
+from overhead import server_uri
+
+from mongocat import Catalogue
 
 DATABASE = "mongocat_bench_gridfs"
 MIB = 1024 * 1024
