@@ -46,10 +46,11 @@ nitpick_ignore_regex = [
     # Overload signatures are read from the source, with the private module path.
     (r"py:class", r"mongocat\._(collection|cursor|pagination)\.(Collection|Cursor|Page)"),
     (r"py:class", r"mongocat\._bulk\.BulkWriter"),
+    (r"py:class", r"mongocat\._models\.ModelFields"),
     (r"py:class", r"mongocat\._changes\.(ChangeEvent|ChangeStream|Consumer|WatchOptions)"),
     # A private base class, and quoted unions that autodoc splits at the comma.
     (r"py:class", r"mongocat\._paths\.FieldPath"),
-    (r"py:class", r"mongocat\._\w+\._(T|Row)"),
+    (r"py:(class|obj)", r"mongocat\._\w+\._(T|Row|M)"),
     # The small read/write protocols an upload source or download target satisfies.
     (r"py:class", r"mongocat\._gridfs\._(Readable|AsyncReadable|Writable)"),
     (r"py:class", r".* \| Mapping\[str"),
