@@ -3,12 +3,14 @@
 Usage:
     python benchmarks/gridfs_throughput.py [--size-mb 50] [--reps 9] [--rss-mb 200]
 
-Throughput: each repetition uploads and downloads one ``--size-mb`` file with the
-raw driver's bucket (PyMongo's ``AsyncGridFSBucket``, Motor's
-``AsyncIOMotorGridFSBucket``) and with mongocat on the same client, alternating who
-goes first; the table shows median MB/s and mongocat's ratio to the raw bucket
-(1.00 = as fast; above 1 = faster). mongocat also hashes every byte (SHA-256) both
-ways, which the buckets do not.
+Throughput: each repetition uploads a ``--size-mb`` file with the raw driver's bucket
+(PyMongo's ``AsyncGridFSBucket``, Motor's ``AsyncIOMotorGridFSBucket``) and with
+mongocat on the same client, then both download one shared file of that size (the
+format is the same) — mongocat once checking the SHA-256 and once with verify=False —
+in a shuffled order, each after a garbage collection. The table shows median MB/s and
+mongocat's ratio to the raw bucket (1.00 = as fast; above 1 = faster). mongocat hashes
+every byte it writes and, unless verify=False, every byte it reads (SHA-256), which the
+buckets do not.
 
 Memory: a fresh process per driver and contestant streams a ``--rss-mb`` upload from
 an async generator (1 MiB pieces, nothing kept) and then streams the download,
@@ -24,9 +26,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -77,21 +81,33 @@ async def throughput(uri: str, driver: str, size_mb: int, reps: int) -> dict[str
         async def mc_down(file_id: Any) -> bytes:
             return await fs.download(file_id)
 
-        contestants = {"raw": (raw_up, raw_down), "mongocat": (mc_up, mc_down)}
+        async def mc_down_unverified(file_id: Any) -> bytes:
+            return await fs.download(file_id, verify=False)
+
+        async def drop(file_id: Any) -> None:
+            await cat.client[DATABASE]["fs.chunks"].delete_many({"files_id": file_id})
+            await cat.client[DATABASE]["fs.files"].delete_one({"_id": file_id})
+
+        uploads = {"raw": raw_up, "mongocat": mc_up}
+        downloads = {"raw": raw_down, "mongocat": mc_down, "unverified": mc_down_unverified}
+        shared = await fs.upload("shared.bin", content)  # both read this one file
         for rep in range(reps):
-            order = list(contestants) if rep % 2 == 0 else list(reversed(contestants))
-            for name in order:
-                up, down = contestants[name]
+            order = ["raw", "mongocat"]
+            random.Random(rep).shuffle(order)
+            for name in order:  # uploads, each file deleted after (untimed)
+                gc.collect()
                 start = time.perf_counter()
-                file_id = await up()
-                middle = time.perf_counter()
-                data = await down(file_id)
-                end = time.perf_counter()
+                file_id = await uploads[name]()
+                seconds.setdefault(f"{name} upload", []).append(time.perf_counter() - start)
+                await drop(file_id)
+            readers = [*order, "unverified"]
+            random.Random(-rep).shuffle(readers)
+            for name in readers:
+                gc.collect()
+                start = time.perf_counter()
+                data = await downloads[name](shared)
+                seconds.setdefault(f"{name} download", []).append(time.perf_counter() - start)
                 assert data == content
-                seconds.setdefault(f"{name} upload", []).append(middle - start)
-                seconds.setdefault(f"{name} download", []).append(end - middle)
-                await cat.client[DATABASE]["fs.chunks"].delete_many({"files_id": file_id})
-                await cat.client[DATABASE]["fs.files"].delete_one({"_id": file_id})
         await cat.client.drop_database(DATABASE)
     return {key: [size_mb / s for s in values] for key, values in seconds.items()}
 
@@ -179,15 +195,20 @@ def main() -> None:
     with server_uri("--cache-size", "4G", "--oplog-max-entries", "500") as (uri, server):
         print(f"Python {platform.python_version()} on {platform.machine()}, {server}")
         print(f"throughput: a {args.size_mb} MB file, {args.reps} repetitions, medians\n")
-        print(f"{'driver':8} {'operation':9} {'raw MB/s':>9} {'mongocat':>9} {'ratio':>6}")
+        print(f"{'driver':8} {'operation':22} {'raw MB/s':>9} {'mongocat':>9} {'ratio':>6}")
         ratios = []
         for driver in ("pymongo", "motor"):
             speeds = asyncio.run(throughput(uri, driver, args.size_mb, args.reps))
-            for op in ("upload", "download"):
-                raw = statistics.median(speeds[f"raw {op}"])
-                ours = statistics.median(speeds[f"mongocat {op}"])
+            raw_down = statistics.median(speeds["raw download"])
+            rows = [
+                ("upload", statistics.median(speeds["raw upload"]), "mongocat upload"),
+                ("download (SHA-256)", raw_down, "mongocat download"),
+                ("download verify=False", raw_down, "unverified download"),
+            ]
+            for op, raw, key in rows:
+                ours = statistics.median(speeds[key])
                 ratios.append(ours / raw)
-                print(f"{driver:8} {op:9} {raw:9.1f} {ours:9.1f} {ours / raw:6.2f}")
+                print(f"{driver:8} {op:22} {raw:9.1f} {ours:9.1f} {ours / raw:6.2f}")
         print(f"\nworst throughput ratio (mongocat / raw bucket): {min(ratios):.2f}")
         print(f"\npeak RSS growth streaming {args.rss_mb} MB (MiB):\n")
         print(f"{'driver':8} {'operation':9} {'raw':>7} {'mongocat':>9}")

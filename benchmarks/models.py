@@ -5,10 +5,10 @@ Usage:
 
 For each driver, each repetition runs ``find({}).to_list()`` over the same documents
 with the raw driver collection and with mongocat collections typed as ``dict``, a
-TypedDict, a dataclass and a Pydantic v2 model, in an order that rotates from one
-repetition to the next; the table shows the median time and the ratio to the raw
-driver. dict and TypedDict collections convert nothing, so their ratio is mongocat's
-own overhead; the dataclass and model rows add the cost of building the objects.
+TypedDict, a dataclass and a Pydantic v2 model, in a shuffled order, each after a
+garbage collection; the table shows the median time and the ratio to the raw driver.
+dict and TypedDict collections convert nothing, so their ratio is mongocat's own
+overhead; the dataclass and model rows add the cost of building the objects.
 
 The server is the embedded SecantusDB unless MONGOCAT_BENCH_URI names another one
 (against the embedded server clients connect with retryWrites=false).
@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import platform
+import random
 import statistics
 import sys
 import time
@@ -105,8 +107,10 @@ async def run(uri: str, driver: str, docs: int, reps: int) -> dict[str, float]:
         for name in names:  # warm up every path once
             assert await contestants[name]() == docs
         for rep in range(reps):
-            order = names[rep % len(names) :] + names[: rep % len(names)]
+            order = names[:]
+            random.Random(rep).shuffle(order)  # no contestant always follows another
             for name in order:
+                gc.collect()  # no contestant pays for the garbage of the one before
                 start = time.perf_counter()
                 assert await contestants[name]() == docs
                 times[name].append(time.perf_counter() - start)

@@ -470,3 +470,15 @@ async def test_a_cancelled_upload_deletes_the_chunks_it_wrote(fs: GridFS) -> Non
         await upload
     assert await chunks.count({}) == 0
     assert await fs.find() == []
+
+
+async def test_verify_false_skips_only_the_hash(fs: GridFS) -> None:
+    content = data_of(3 * CHUNK, seed=15)
+    file_id = await fs.upload("v.bin", content)
+    await corrupt(fs, file_id, 1, b"\x00" * CHUNK)
+    damaged = await fs.download(file_id, verify=False)
+    assert damaged[:CHUNK] == content[:CHUNK]
+    assert damaged[CHUNK : 2 * CHUNK] == b"\x00" * CHUNK
+    await corrupt(fs, file_id, 2, b"short")
+    with pytest.raises(GridFSIntegrityError, match="chunk 2 holds 5 bytes"):
+        await fs.download(file_id, verify=False)
