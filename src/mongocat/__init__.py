@@ -9,6 +9,7 @@ Example:
 from typing import TypeVar
 
 from . import acc, expr
+from ._arguments import object_id
 from ._bulk import BulkWriter
 from ._catalogue import Catalogue
 from ._changes import (
@@ -29,11 +30,13 @@ from ._changes import (
 from ._collection import Collection
 from ._cursor import Cursor
 from ._errors import (
+    AuthenticationFailed,
     BulkWriteFailed,
     CatalogueClosed,
     ChangeStreamError,
     ChangeStreamHistoryLost,
     ChangeStreamInvalidated,
+    ClientTimeout,
     ConfigurationError,
     DocumentDecodeError,
     DocumentNotFound,
@@ -50,6 +53,7 @@ from ._errors import (
     MongocatError,
     NetworkError,
     OperationFailed,
+    PoolExhausted,
     ServerFeatureUnavailable,
     ServerUnavailable,
     TransactionError,
@@ -93,6 +97,7 @@ from ._update import Update
 from ._version import __version__
 
 __all__ = [
+    "AuthenticationFailed",
     "BulkOperationError",
     "BulkWriteFailed",
     "BulkWriteSummary",
@@ -105,6 +110,7 @@ __all__ = [
     "ChangeStreamHistoryLost",
     "ChangeStreamInvalidated",
     "Checkpoint",
+    "ClientTimeout",
     "CollationLike",
     "Collection",
     "CollectionCheckpoint",
@@ -155,6 +161,7 @@ __all__ = [
     "OperationFailed",
     "Page",
     "Pipeline",
+    "PoolExhausted",
     "Projection",
     "ProjectionLike",
     "ReturnDocument",
@@ -179,6 +186,7 @@ __all__ = [
     "acc",
     "expr",
     "fields",
+    "object_id",
     "where",
 ]
 

@@ -6,9 +6,12 @@ common case (a plain ``dict``) to one type check.
 """
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from ._errors import InvalidQuery
+from bson import Decimal128, ObjectId
+
+from ._errors import InvalidDocument, InvalidQuery
 from ._filters import Filter
 from ._projection import Projection
 from ._sort import Sort
@@ -16,14 +19,22 @@ from ._types import FilterLike, ProjectionLike, SortLike, UpdateLike
 from ._update import Update
 
 __all__ = [
+    "MAX_NESTING",
     "as_filter",
     "as_projection",
     "as_replacement",
     "as_sort",
     "as_update",
     "as_write_filter",
+    "check_document",
+    "check_documents",
+    "object_id",
     "update_array_filters",
 ]
+
+#: How deeply documents may nest: the server refuses more than 100 levels (and 180 in a
+#: stored document with its own wrapping), so mongocat refuses more than 100.
+MAX_NESTING = 100
 
 
 def as_filter(filter: FilterLike | None) -> Mapping[str, Any]:
@@ -36,6 +47,11 @@ def as_filter(filter: FilterLike | None) -> Mapping[str, Any]:
         return filter.to_mongo()
     if isinstance(filter, Mapping):
         return filter
+    if isinstance(filter, Update):  # type: ignore[unreachable]
+        raise InvalidQuery(
+            f"{filter!r} is an Update, given where a filter goes; pass the filter first "
+            "and the update second: update_one(F.sku == 'W-1', Update.set(...))"
+        )
     raise InvalidQuery(
         f"a filter must be a mapping such as {{'sku': 'W-1'}}, not {type(filter).__name__} "
         f"{filter!r}; pass None to match every document"
@@ -74,6 +90,11 @@ def as_update(update: UpdateLike) -> Any:
                 f"an update pipeline must be a non-empty list of stage documents, got {update!r}"
             )
         return update
+    if isinstance(update, Filter):  # type: ignore[unreachable]
+        raise InvalidQuery(
+            f"{update!r} is a Filter, given where an update goes; describe the change with "
+            "Update (Update.set(price=7.99)) and pass the filter first"
+        )
     raise InvalidQuery(
         f"an update must be a document of update operators or a pipeline, not "
         f"{type(update).__name__} {update!r}"
@@ -151,3 +172,108 @@ def as_projection(projection: ProjectionLike | None) -> Any:
             f"instead of {projection!r}"
         )
     return projection
+
+
+def check_document(document: Any) -> None:
+    """Refuse a document to store whose field names the server would refuse or misread.
+
+    Names must be strings without NUL and must not start with ``$`` (at any depth: such
+    a field reads as an operator when the document is later used in a query or an
+    update), and nesting must stay within :data:`MAX_NESTING` levels. The error names
+    the offending path; nothing has been sent.
+
+    Raises:
+        InvalidDocument: The first offending field, by path.
+    """
+    if type(document) is dict or isinstance(document, Mapping):
+        _check_fields(document, "", 1)
+
+
+def check_documents(documents: Sequence[Any]) -> None:
+    """:func:`check_document` for each document, naming the position of a bad one."""
+    for position, document in enumerate(documents):
+        try:
+            check_document(document)
+        except InvalidDocument as error:
+            raise InvalidDocument(f"document #{position}: {error.message}") from None
+
+
+# Value types that hold no field names: skipped without an isinstance() check.
+_LEAVES = frozenset({str, int, float, bool, type(None), bytes, datetime, ObjectId, Decimal128})
+
+
+def _check_fields(document: Mapping[Any, Any], prefix: str, depth: int) -> None:
+    if depth > MAX_NESTING:
+        _too_deep(prefix)
+    for key, value in document.items():
+        if type(key) is not str or key[:1] == "$" or "\x00" in key:
+            _bad_name(key, prefix)
+        kind = type(value)
+        if kind in _LEAVES:
+            continue
+        if kind is dict or (kind is not list and isinstance(value, Mapping)):
+            _check_fields(value, f"{prefix}{key}.", depth + 1)
+        elif kind is list:
+            _check_items(value, f"{prefix}{key}.", depth + 1)
+
+
+def _check_items(items: list[Any], prefix: str, depth: int) -> None:
+    if depth > MAX_NESTING:
+        _too_deep(prefix)
+    for position, item in enumerate(items):
+        kind = type(item)
+        if kind in _LEAVES:
+            continue
+        if kind is dict or (kind is not list and isinstance(item, Mapping)):
+            _check_fields(item, f"{prefix}{position}.", depth + 1)
+        elif kind is list:
+            _check_items(item, f"{prefix}{position}.", depth + 1)
+
+
+def _too_deep(prefix: str) -> None:
+    raise InvalidDocument(
+        f"{prefix.rstrip('.') or 'the document'} nests more than {MAX_NESTING} levels deep, "
+        "which the server refuses; flatten the structure"
+    )
+
+
+def _bad_name(key: Any, prefix: str) -> None:
+    if type(key) is not str:
+        raise InvalidDocument(
+            f"field name {key!r} at {prefix.rstrip('.') or 'the top level'} is a "
+            f"{type(key).__name__}; BSON field names are strings: use str({key!r})"
+        )
+    if key.startswith("$"):
+        raise InvalidDocument(
+            f"field {prefix + key!r} starts with '$', which reads as an operator in queries "
+            "and updates; rename the field (a stored document never needs it)"
+        )
+    raise InvalidDocument(
+        f"field {prefix + key!r} contains a NUL character, which BSON cannot store; remove it"
+    )
+
+
+def object_id(value: object) -> ObjectId:
+    """Return ``value`` as an ObjectId: an ObjectId, or its 24-hex-digit string form.
+
+    Use it on ids that arrive as text (URL paths, JSON bodies) before querying with
+    them.
+
+    Raises:
+        InvalidQuery: ``value`` is not an ObjectId or 24 hexadecimal digits.
+
+    Example:
+        >>> object_id("65a1b2c3d4e5f6a7b8c9d0e1")
+        ObjectId('65a1b2c3d4e5f6a7b8c9d0e1')
+    """
+    if isinstance(value, ObjectId):
+        return value
+    if isinstance(value, str) and len(value) == 24:
+        try:
+            return ObjectId(value)
+        except (TypeError, ValueError):
+            pass
+    raise InvalidQuery(
+        f"{value!r} is not an ObjectId: expected 24 hexadecimal digits such as "
+        "'65a1b2c3d4e5f6a7b8c9d0e1'"
+    )

@@ -19,7 +19,13 @@ from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, Up
 
 from ._arguments import as_replacement, as_update, as_write_filter, update_array_filters
 from ._driver import DRIVER_ERRORS, translate_error
-from ._errors import BulkWriteFailed, ConfigurationError, MongocatError, NetworkError
+from ._errors import (
+    BulkWriteFailed,
+    ConfigurationError,
+    InvalidDocument,
+    MongocatError,
+    NetworkError,
+)
 from ._results import BulkOperationError, BulkWriteSummary
 from ._types import DocT, FilterLike, UpdateLike
 
@@ -31,6 +37,10 @@ __all__ = ["BulkWriter"]
 #: Room left under the server's maxMessageSizeBytes for the command's own fields.
 _MESSAGE_HEADROOM = 16 * 1024
 _DEFAULT_MESSAGE_BYTES = 48_000_000
+
+
+# MongoDB's maxBsonObjectSize: the same on every server version and deployment.
+_MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 
 
 @dataclasses.dataclass
@@ -46,6 +56,7 @@ class _Totals:
     errors: list[BulkOperationError] = dataclasses.field(default_factory=list)
     batches: int = 0
     not_run_from: int | None = None
+    in_doubt: list[int] = dataclasses.field(default_factory=list)
 
 
 class BulkWriter(Generic[DocT]):
@@ -117,6 +128,7 @@ class BulkWriter(Generic[DocT]):
             errors=tuple(sorted(t.errors, key=lambda e: e.index)),
             batches=t.batches,
             not_run=not_run,
+            in_doubt=tuple(sorted(t.in_doubt)),
         )
 
     # -- queueing ----------------------------------------------------------------
@@ -193,7 +205,14 @@ class BulkWriter(Generic[DocT]):
                 "this bulk writer has finished (an ordered write stopped at an error, or "
                 "the block ended); start a new one"
             )
-        size = sum(len(bson.encode(d)) for d in documents)
+        sizes = [len(bson.encode(d)) for d in documents]
+        if isinstance(op, InsertOne | ReplaceOne) and sizes[-1] > _MAX_DOCUMENT_BYTES:
+            raise InvalidDocument(
+                f"operation #{self._next_index}: the document is {sizes[-1]:,} bytes of "
+                f"BSON, over the server's {_MAX_DOCUMENT_BYTES:,}-byte limit; nothing of "
+                "it was queued: store large content with GridFS (cat.gridfs())"
+            )
+        size = sum(sizes)
         limit = await self._limit()
         if self._batch and self._batch_bytes + size > limit:
             await self._flush()
@@ -248,6 +267,10 @@ class BulkWriter(Generic[DocT]):
                 )
                 self._applied(pending, raw.bulk_api_result, retried=attempt > 1)
                 break
+            except asyncio.CancelledError:
+                # Sent, and the answer will never be read: the server may apply it.
+                self._totals.in_doubt.extend(index for index, _ in pending)
+                raise
             except DRIVER_ERRORS as exc:
                 error = translate_error(exc, coll._catalogue._secrets)
                 if isinstance(error, BulkWriteFailed):
@@ -292,12 +315,22 @@ class BulkWriter(Generic[DocT]):
             t.not_run_from = batch[first_error][0] + 1
 
     def _failed(self, batch: list[tuple[int, Any]], error: MongocatError) -> None:
-        """Record a batch that failed as a whole."""
-        for index, op in batch:
-            code = getattr(error, "code", None) or 0
+        """Record a batch that failed as a whole.
+
+        A refused command ran none of its operations: an ordered write reports the
+        first as failed and the rest as never run; an unordered one reports each. A
+        broken connection leaves every operation of the batch in doubt.
+        """
+        code = getattr(error, "code", None) or 0
+        broken = isinstance(error, NetworkError)
+        if broken:
+            self._totals.in_doubt.extend(index for index, _ in batch)
+        failed = batch if broken or not self._ordered else batch[:1]
+        for index, op in failed:
             self._totals.errors.append(BulkOperationError(index, code, str(error), {}, op))
         if self._ordered and self._totals.not_run_from is None:
-            self._totals.not_run_from = batch[0][0] + 1
+            last = batch[-1] if broken else batch[0]
+            self._totals.not_run_from = last[0] + 1
 
     def _failure(self) -> BulkWriteFailed:
         """The BulkWriteFailed for the current summary."""

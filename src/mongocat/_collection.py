@@ -11,6 +11,8 @@ from ._arguments import (
     as_sort,
     as_update,
     as_write_filter,
+    check_document,
+    check_documents,
     update_array_filters,
 )
 from ._bulk import BulkWriter, bulk_insert
@@ -158,8 +160,10 @@ class Collection(Generic[DocT]):
         return None if value is SKIP else value
 
     def _encoded(self, document: Any) -> Any:
-        """The document to send for ``document`` (encoded if the type needs it)."""
-        return document if self._encode is None else self._encode(document)
+        """The document to store for ``document``: encoded if its type needs it, checked."""
+        raw = document if self._encode is None else self._encode(document)
+        check_document(raw)
+        return raw
 
     def __repr__(self) -> str:
         return f"<Collection {self.full_name!r} of {self.document_type.__name__}>"
@@ -432,6 +436,7 @@ class Collection(Generic[DocT]):
         batch = documents if isinstance(documents, list) else list(documents)
         if self._encode is not None:
             batch = [self._encode(document) for document in batch]
+        check_documents(batch)
         if not batch:
             self._catalogue._ensure_open()
             return InsertManyResult([])

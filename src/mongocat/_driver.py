@@ -19,7 +19,9 @@ import bson.errors
 import pymongo.errors
 
 from ._errors import (
+    AuthenticationFailed,
     BulkWriteFailed,
+    ClientTimeout,
     ConfigurationError,
     DuplicateKeyError,
     ExecutionTimeout,
@@ -28,6 +30,7 @@ from ._errors import (
     MongocatError,
     NetworkError,
     OperationFailed,
+    PoolExhausted,
     ServerFeatureUnavailable,
     ServerUnavailable,
 )
@@ -265,9 +268,29 @@ def translate_error(exc: BaseException, secrets: Iterable[str] = ()) -> Mongocat
             error_labels=_labels(exc, exc.details),
         )
     if isinstance(exc, pymongo.errors.ServerSelectionTimeoutError):
+        hint = (
+            "the server's TLS certificate is not trusted: give the CA that signed it "
+            "with tlsCAFile, and check the host name"
+            if "CERTIFICATE_VERIFY_FAILED" in message or "certificate verify failed" in message
+            else "check that the server is running and reachable, or raise serverSelectionTimeoutMS"
+        )
         return ServerUnavailable(
-            f"no MongoDB server answered in time ({message}); check that the server is "
-            "running and reachable, or raise serverSelectionTimeoutMS",
+            f"no MongoDB server answered in time ({message}); {hint}",
+            driver_error=exc,
+            error_labels=_labels(exc, {}),
+        )
+    if isinstance(exc, pymongo.errors.WaitQueueTimeoutError):
+        return PoolExhausted(
+            f"no pooled connection came free in time ({message}); raise maxPoolSize or "
+            "waitQueueTimeoutMS, or bound the number of concurrent operations",
+            driver_error=exc,
+            error_labels=_labels(exc, {}),
+        )
+    if isinstance(exc, pymongo.errors.ConnectionFailure) and exc.timeout:
+        return ClientTimeout(
+            f"the operation did not finish within the client's timeout ({message}); the "
+            "server may still complete it: raise timeoutMS / socketTimeoutMS, or retry "
+            "only if it is idempotent",
             driver_error=exc,
             error_labels=_labels(exc, {}),
         )
@@ -284,6 +307,12 @@ def translate_error(exc: BaseException, secrets: Iterable[str] = ()) -> Mongocat
         hint = "see the server's message"
         if isinstance(exc, pymongo.errors.ExecutionTimeout):
             cls, hint = ExecutionTimeout, "narrow the query, add an index, or raise max_time_ms"
+        elif exc.code == 18:
+            cls, hint = (
+                AuthenticationFailed,
+                "check the user name, the password, authSource (the database the user "
+                "was created in) and authMechanism",
+            )
         elif exc.code in _FEATURE_CODES:
             cls, hint = ServerFeatureUnavailable, "this server does not support it"
         return cls(
@@ -296,6 +325,12 @@ def translate_error(exc: BaseException, secrets: Iterable[str] = ()) -> Mongocat
         )
     if isinstance(exc, pymongo.errors.ConfigurationError | pymongo.errors.InvalidName):
         return ConfigurationError(message, driver_error=exc)
+    if isinstance(exc, pymongo.errors.DocumentTooLarge):
+        return InvalidDocument(
+            f"the document is too large to store ({message}); a document holds at most "
+            "16 MiB of BSON: store large content with GridFS (cat.gridfs())",
+            driver_error=exc,
+        )
     if isinstance(exc, bson.errors.InvalidDocument):
         return InvalidDocument(
             f"cannot encode the document to BSON: {message}; convert the value to a "

@@ -25,7 +25,10 @@ next. The tree::
     │   └── InvalidRange          a byte range outside the file
     ├── ServerUnavailable         no server could be selected in time
     ├── NetworkError              a connection failed during an operation
+    │   └── ClientTimeout         the client's own timeout passed (timeoutMS, socketTimeoutMS)
+    │       └── PoolExhausted     no connection came free within waitQueueTimeoutMS
     └── OperationFailed           the server refused an operation (has .code)
+        ├── AuthenticationFailed  wrong user name, password, mechanism or authSource
         ├── DuplicateKeyError     a unique index already holds the key
         ├── ExecutionTimeout      the operation exceeded max_time_ms
         ├── ServerFeatureUnavailable  the server lacks the feature
@@ -39,11 +42,13 @@ if TYPE_CHECKING:
     from ._results import BulkWriteSummary
 
 __all__ = [
+    "AuthenticationFailed",
     "BulkWriteFailed",
     "CatalogueClosed",
     "ChangeStreamError",
     "ChangeStreamHistoryLost",
     "ChangeStreamInvalidated",
+    "ClientTimeout",
     "ConfigurationError",
     "DocumentDecodeError",
     "DocumentNotFound",
@@ -60,6 +65,7 @@ __all__ = [
     "MongocatError",
     "NetworkError",
     "OperationFailed",
+    "PoolExhausted",
     "ServerFeatureUnavailable",
     "ServerUnavailable",
     "TransactionError",
@@ -312,6 +318,18 @@ class NetworkError(MongocatError):
     """The connection to the server failed or timed out during an operation."""
 
 
+class ClientTimeout(NetworkError):
+    """The operation ran past the client's timeout (``timeoutMS``, ``socketTimeoutMS``).
+
+    The server may still complete it: retry only idempotent operations, or writes
+    with retryable writes on. The connection is discarded and the pool replaces it.
+    """
+
+
+class PoolExhausted(ClientTimeout):
+    """No pooled connection came free within ``waitQueueTimeoutMS``."""
+
+
 class OperationFailed(MongocatError):
     """The server refused an operation.
 
@@ -335,6 +353,10 @@ class OperationFailed(MongocatError):
         self.code = code
         self.code_name = code_name
         self.details: Mapping[str, Any] = details if details is not None else {}
+
+
+class AuthenticationFailed(OperationFailed):
+    """The server refused the credentials; the message never contains the password."""
 
 
 class DuplicateKeyError(OperationFailed):

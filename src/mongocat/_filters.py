@@ -330,16 +330,16 @@ class Field(FieldPath):
         return self._op("$ne", value)
 
     def __lt__(self, value: Any) -> Filter:
-        return self._op("$lt", value)
+        return self._op("$lt", _ordered(self._path, "<", value))
 
     def __le__(self, value: Any) -> Filter:
-        return self._op("$lte", value)
+        return self._op("$lte", _ordered(self._path, "<=", value))
 
     def __gt__(self, value: Any) -> Filter:
-        return self._op("$gt", value)
+        return self._op("$gt", _ordered(self._path, ">", value))
 
     def __ge__(self, value: Any) -> Filter:
-        return self._op("$gte", value)
+        return self._op("$gte", _ordered(self._path, ">=", value))
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -545,6 +545,21 @@ def _near(
     if min_distance is not None:
         spec["$minDistance"] = min_distance
     return spec
+
+
+def _ordered(path: str, op: str, value: Any) -> Any:
+    """Return ``value``, refusing NaN as a bound.
+
+    MongoDB orders NaN below every number, so ``< nan`` matches nothing and ``> nan``
+    every number, which is never what the code meant.
+    """
+    if type(value) is float and value != value:
+        raise InvalidQuery(
+            f"F.{path} {op} nan compares with NaN, which MongoDB orders below every number "
+            f"(so the filter matches nothing or all numbers); check the value, or use "
+            f"F.{path} == float('nan') to find NaN itself"
+        )
+    return value
 
 
 @functools.lru_cache(maxsize=4096)

@@ -124,6 +124,9 @@ class BulkWriteSummary:
         batches: How many batches were sent.
         not_run: The indexes of operations that were never sent (an ordered write
             stops at its first failure).
+        in_doubt: The indexes of operations that were sent but whose outcome is
+            unknown: their batch was cancelled in flight, or its connection failed
+            and it was not resent. Each may or may not have been applied.
     """
 
     inserted_count: int = 0
@@ -135,6 +138,7 @@ class BulkWriteSummary:
     errors: tuple[BulkOperationError, ...] = ()
     batches: int = 0
     not_run: range = range(0)
+    in_doubt: tuple[int, ...] = ()
 
     @property
     def failed_indexes(self) -> tuple[int, ...]:

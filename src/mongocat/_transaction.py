@@ -158,11 +158,12 @@ class Transaction:
                 await self.commit()
             elif not self._ended and self._session.in_transaction:
                 # The server aborts an unfinished transaction itself; the error that
-                # ended the block is the one to report.
+                # ended the block is the one to report. Shielded: a task cancelled
+                # in the block (or again while aborting) still aborts it now.
                 with contextlib.suppress(MongocatError):
-                    await self.abort()
+                    await asyncio.shield(self.abort())
         finally:
-            await self._session.end_session()
+            await asyncio.shield(self._session.end_session())
 
     async def commit(self) -> None:
         """Commit now (``async with`` does this on a normal exit)."""

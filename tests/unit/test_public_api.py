@@ -3,6 +3,7 @@
 import mongocat
 
 EXPORTED = {
+    "AuthenticationFailed",
     "BulkOperationError",
     "BulkWriteFailed",
     "BulkWriteSummary",
@@ -15,6 +16,7 @@ EXPORTED = {
     "ChangeStreamHistoryLost",
     "ChangeStreamInvalidated",
     "Checkpoint",
+    "ClientTimeout",
     "CollationLike",
     "Collection",
     "CollectionCheckpoint",
@@ -65,6 +67,7 @@ EXPORTED = {
     "OperationFailed",
     "Page",
     "Pipeline",
+    "PoolExhausted",
     "Projection",
     "ProjectionLike",
     "ReturnDocument",
@@ -89,6 +92,7 @@ EXPORTED = {
     "acc",
     "expr",
     "fields",
+    "object_id",
     "where",
 }
 
@@ -109,7 +113,7 @@ def test_every_error_derives_from_mongocat_error() -> None:
         if isinstance(getattr(mongocat, name), type)
         and issubclass(getattr(mongocat, name), Exception)
     ]
-    assert len(errors) == 26
+    assert len(errors) == 29
     assert all(issubclass(error, mongocat.MongocatError) for error in errors)
 
 
