@@ -53,7 +53,7 @@ _put_pyenv_pythons_on_path()
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Run the unit and integration tests (integration tests on both drivers)."""
-    session.install("-e", ".[testing,pydantic]", "hypothesis")
+    session.install("-e", ".[testing,pydantic]", "hypothesis", "trustme")
     session.run("pytest", *session.posargs)
 
 

@@ -28,7 +28,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import pymongo
 import pymongo.errors
@@ -82,6 +82,11 @@ class EmbeddedServer:
         extra_args: More ``secantusd-py`` flags (``["--auth"]``, TLS files, ...).
         storage_path: A directory to keep the data in, which survives :meth:`stop`
             and is reopened by the next :meth:`start`; in memory when None.
+        tls_cert_file: Serve TLS with this PEM certificate (chain); needs
+            ``tls_key_file``.
+        tls_key_file: The certificate's private key (PEM).
+        tls_ca_file: The CA that signed the certificate: :attr:`uri` then asks
+            clients to check the server against it.
         startup_timeout: Seconds to wait for the server to answer ``ping``.
     """
 
@@ -93,13 +98,21 @@ class EmbeddedServer:
         enable_test_commands: bool = True,
         extra_args: Sequence[str] = (),
         storage_path: str | os.PathLike[str] | None = None,
+        tls_cert_file: str | os.PathLike[str] | None = None,
+        tls_key_file: str | os.PathLike[str] | None = None,
+        tls_ca_file: str | os.PathLike[str] | None = None,
         startup_timeout: float = 60.0,
     ) -> None:
+        if (tls_cert_file is None) != (tls_key_file is None):
+            raise ConfigurationError("give tls_cert_file and tls_key_file together")
         self.host = host
         self.port = port
         self.enable_test_commands = enable_test_commands
         self.extra_args = tuple(extra_args)
         self.storage_path = None if storage_path is None else Path(storage_path)
+        self.tls_cert_file = None if tls_cert_file is None else os.fspath(tls_cert_file)
+        self.tls_key_file = None if tls_key_file is None else os.fspath(tls_key_file)
+        self.tls_ca_file = None if tls_ca_file is None else os.fspath(tls_ca_file)
         self.startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
         self._workdir: Path | None = None
@@ -122,7 +135,10 @@ class EmbeddedServer:
         """
         if self.port is None:
             raise ConfigurationError("the embedded server has no port yet; call start() first")
-        return f"mongodb://{self.host}:{self.port}/?retryWrites=false"
+        tls = ""
+        if self.tls_cert_file is not None:
+            tls = "&tls=true" + (f"&tlsCAFile={self.tls_ca_file}" if self.tls_ca_file else "")
+        return f"mongodb://{self.host}:{self.port}/?retryWrites=false{tls}"
 
     def start(self) -> Self:
         """Start the server and wait until it answers ``ping``.
@@ -147,6 +163,8 @@ class EmbeddedServer:
         args = [program, "--config", str(config), "--host", self.host, "--port", str(port)]
         storage = ":memory:" if self.storage_path is None else str(self.storage_path.resolve())
         args += ["--storage-path", storage, *self.extra_args]
+        if self.tls_cert_file is not None and self.tls_key_file is not None:
+            args += ["--tls-cert-file", self.tls_cert_file, "--tls-key-file", self.tls_key_file]
         if self.enable_test_commands:
             args.append("--enable-test-commands")
         log = (self._workdir / "server.log").open("wb")
@@ -189,12 +207,18 @@ class EmbeddedServer:
                     f"the embedded server exited with code {self._process.returncode} "
                     f"before answering; its log ends:\n{self._log_tail()}"
                 )
+            tls: dict[str, Any] = {}
+            if self.tls_cert_file is not None:
+                tls = {"tls": True}
+                if self.tls_ca_file is not None:
+                    tls["tlsCAFile"] = self.tls_ca_file
             client: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(
                 self.host,
                 self.port,
                 serverSelectionTimeoutMS=250,
                 connectTimeoutMS=250,
                 directConnection=True,
+                **tls,
             )
             try:
                 client.admin.command("ping")

@@ -1,0 +1,329 @@
+"""Faults injected with mongod's failCommand, cancellation, and pool limits, on both drivers.
+
+Retryable writes are off in the harness's URI against the embedded server (its cost
+per write grows with each retryable write it serves); tests about them turn them on
+for their own client.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from pymongo import monitoring
+
+from mongocat import (
+    BulkWriteFailed,
+    Catalogue,
+    ClientTimeout,
+    F,
+    OperationFailed,
+    PoolExhausted,
+)
+from mongocat.testing import CommandRecorder, fail_point
+
+pytestmark = pytest.mark.server_feature("fail_points")
+
+
+class Pool(monitoring.ConnectionPoolListener):
+    """Counts connection check-outs and check-ins."""
+
+    def __init__(self) -> None:
+        self.out = 0
+        self.back = 0
+
+    def connection_checked_out(self, event: Any) -> None:
+        self.out += 1
+
+    def connection_checked_in(self, event: Any) -> None:
+        self.back += 1
+
+    def pool_created(self, event: Any) -> None: ...
+    def pool_ready(self, event: Any) -> None: ...
+    def pool_cleared(self, event: Any) -> None: ...
+    def pool_closed(self, event: Any) -> None: ...
+    def connection_created(self, event: Any) -> None: ...
+    def connection_ready(self, event: Any) -> None: ...
+    def connection_closed(self, event: Any) -> None: ...
+    def connection_check_out_started(self, event: Any) -> None: ...
+    def connection_check_out_failed(self, event: Any) -> None: ...
+
+
+@pytest.fixture
+async def retrying(
+    mongocat_server_uri: str, mongocat_driver: Any, mongocat_database_name: str
+) -> AsyncIterator[Catalogue]:
+    """A Catalogue with the drivers' defaults: retryable reads and writes on."""
+    async with Catalogue.connect(
+        mongocat_server_uri, mongocat_database_name, driver=mongocat_driver, retryWrites=True
+    ) as cat:
+        yield cat
+        await cat.client.drop_database(mongocat_database_name)
+
+
+@pytest.mark.parametrize("command", ["insert", "update", "delete", "find"])
+async def test_a_dropped_connection_is_retried_once_without_duplicates(
+    retrying: Catalogue, command: str
+) -> None:
+    items = retrying.collection("items")
+    await items.insert_many([{"_id": "keep", "n": 0}, {"_id": "gone"}])
+    async with fail_point(retrying, command, closeConnection=True):
+        if command == "insert":
+            await items.insert_one({"_id": "new"})
+        elif command == "update":
+            await items.update_one(F._id == "keep", {"$inc": {"n": 1}})
+        elif command == "delete":
+            await items.delete_one(F._id == "gone")
+        else:
+            assert await items.find_one(F._id == "keep") is not None
+    expected = {
+        "insert": ["gone", "keep", "new"],
+        "update": ["gone", "keep"],
+        "delete": ["keep"],
+        "find": ["gone", "keep"],
+    }[command]
+    assert sorted(await items.distinct("_id")) == expected
+    kept = await items.find_one(F._id == "keep")
+    assert kept is not None
+    assert kept["n"] == (1 if command == "update" else 0)  # incremented exactly once
+
+
+async def test_run_transaction_retries_the_function_on_a_transient_write_error(
+    catalogue: Catalogue,
+) -> None:
+    orders = catalogue.collection("orders")
+    await orders.insert_one({"_id": "seed"})
+    calls = 0
+
+    async def place() -> None:
+        nonlocal calls
+        calls += 1
+        await orders.insert_one({"_id": "order"})
+
+    async with fail_point(
+        catalogue, "insert", errorCode=112, errorLabels=["TransientTransactionError"]
+    ):
+        await catalogue.run_transaction(place, timeout=30)
+    assert calls == 2
+    assert await orders.count(F._id == "order") == 1
+
+
+async def test_run_transaction_does_not_retry_other_server_errors(catalogue: Catalogue) -> None:
+    orders = catalogue.collection("orders")
+    await orders.insert_one({"_id": "seed"})
+    calls = 0
+
+    async def place() -> None:
+        nonlocal calls
+        calls += 1
+        await orders.insert_one({"_id": "order"})
+
+    async with fail_point(catalogue, "insert", errorCode=2):  # BadValue: not transient
+        with pytest.raises(OperationFailed) as info:
+            await catalogue.run_transaction(place, timeout=30)
+    assert info.value.code == 2
+    assert calls == 1
+    assert await orders.count(F._id == "order") == 0
+
+
+@pytest.mark.parametrize("ordered", [True, False], ids=["ordered", "unordered"])
+async def test_a_network_error_in_the_middle_batch_is_resent_exactly_once(
+    catalogue: Catalogue, ordered: bool
+) -> None:
+    items = catalogue.collection("items")
+    await items.insert_one({"_id": "seed"})
+    async with items.bulk(batch_size=1_000, ordered=ordered) as bulk:
+        for i in range(1_000):
+            await bulk.insert_one({"n": i})  # the first batch goes out here
+        async with fail_point(catalogue, "insert", closeConnection=True):
+            for i in range(1_000, 2_000):
+                await bulk.insert_one({"n": i})  # the second fails once and is resent
+        for i in range(2_000, 3_000):
+            await bulk.insert_one({"n": i})
+    summary = bulk.result
+    assert (summary.inserted_count, summary.errors, summary.in_doubt) == (3_000, (), ())
+    assert summary.batches == 4
+    assert await items.count(F.n.exists()) == 3_000
+    assert len(await items.distinct("n")) == 3_000
+
+
+@pytest.mark.parametrize("ordered", [True, False], ids=["ordered", "unordered"])
+async def test_a_refused_middle_batch_is_reported_by_global_index(
+    catalogue: Catalogue, ordered: bool
+) -> None:
+    items = catalogue.collection("items")
+    await items.insert_one({"_id": "seed"})
+    bulk = items.bulk(batch_size=1_000, ordered=ordered, raise_on_error=False)
+    async with bulk:
+        for i in range(1_000):
+            await bulk.insert_one({"n": i})
+        async with fail_point(catalogue, "insert", errorCode=2):
+            for i in range(1_000, 2_000):
+                await bulk.insert_one({"n": i})
+        if not ordered:  # an ordered writer stops at its first failure
+            for i in range(2_000, 3_000):
+                await bulk.insert_one({"n": i})
+    summary = bulk.result
+    stored = await items.count(F.n.exists())
+    assert stored == summary.inserted_count
+    if ordered:
+        assert summary.failed_indexes == (1_000,)
+        assert summary.not_run == range(1_001, 2_000)
+        assert stored == 1_000
+    else:
+        assert summary.failed_indexes == tuple(range(1_000, 2_000))
+        assert {e.code for e in summary.errors} == {2}
+        assert summary.not_run == range(0)
+        assert stored == 2_000
+    # Every operation queued is accounted for: applied, failed, or never run.
+    queued = 2_000 if ordered else 3_000
+    assert stored + len(summary.errors) + len(summary.not_run) == queued
+
+
+async def test_an_operation_past_the_client_timeout_fails_and_the_pool_recovers(
+    mongocat_server_uri: str, mongocat_driver: Any, mongocat_database_name: str
+) -> None:
+    async with Catalogue.connect(
+        mongocat_server_uri, mongocat_database_name, driver=mongocat_driver, timeoutMS=500
+    ) as cat:
+        items = cat.collection("items")
+        await items.insert_one({"_id": 1})
+        async with fail_point(cat, "find", blockConnection=True, blockTimeMS=1_500):
+            with pytest.raises(ClientTimeout, match="client's timeout"):
+                await items.find_one(F._id == 1)
+        assert await items.find_one(F._id == 1) == {"_id": 1}
+        await cat.client.drop_database(mongocat_database_name)
+
+
+async def test_an_exhausted_pool_gives_a_clear_error(
+    mongocat_server_uri: str, mongocat_driver: Any, mongocat_database_name: str
+) -> None:
+    async with Catalogue.connect(
+        mongocat_server_uri,
+        mongocat_database_name,
+        driver=mongocat_driver,
+        maxPoolSize=1,
+        waitQueueTimeoutMS=200,
+    ) as cat:
+        items = cat.collection("items")
+        await items.insert_one({"_id": 1})
+        async with fail_point(cat, "find", blockConnection=True, blockTimeMS=1_000):
+            slow, starved = await asyncio.gather(
+                items.find_one(F._id == 1), items.find_one(F._id == 1), return_exceptions=True
+            )
+        assert slow == {"_id": 1}
+        assert isinstance(starved, PoolExhausted)
+        assert "maxPoolSize" in str(starved)
+        await cat.client.drop_database(mongocat_database_name)
+
+
+async def test_a_thousand_concurrent_operations_share_ten_connections(
+    mongocat_server_uri: str, mongocat_driver: Any, mongocat_database_name: str
+) -> None:
+    pool = Pool()
+    async with Catalogue.connect(
+        mongocat_server_uri,
+        mongocat_database_name,
+        driver=mongocat_driver,
+        maxPoolSize=10,
+        event_listeners=[pool],
+    ) as cat:
+        items = cat.collection("items")
+
+        async def work(i: int) -> None:
+            if i % 2:
+                await items.insert_one({"_id": i})
+            else:
+                await items.find_one(F._id == i - 1)
+
+        await asyncio.wait_for(asyncio.gather(*(work(i) for i in range(1_000))), 120)
+        assert await items.count() == 500
+        await cat.client.drop_database(mongocat_database_name)
+    assert pool.out == pool.back
+
+
+async def test_a_task_cancelled_in_a_transaction_aborts_it(
+    mongocat_server_uri: str, mongocat_driver: Any, mongocat_database_name: str
+) -> None:
+    recorder, pool = CommandRecorder(), Pool()
+    async with Catalogue.connect(
+        mongocat_server_uri,
+        mongocat_database_name,
+        driver=mongocat_driver,
+        event_listeners=[recorder, pool],
+    ) as cat:
+        orders = cat.collection("orders")
+        await orders.insert_one({"_id": "seed"})
+        inside = asyncio.Event()
+
+        async def place() -> None:
+            async with cat.transaction():
+                await orders.insert_one({"_id": "order"})
+                inside.set()
+                await asyncio.sleep(3_600)
+
+        task = asyncio.create_task(place())
+        await inside.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await orders.count(F._id == "order") == 0
+        assert len(recorder.commands("abortTransaction")) == 1
+        # Nothing holds the write: a new transaction takes the same _id at once.
+        async with cat.transaction():
+            await orders.insert_one({"_id": "order"})
+        assert await orders.count(F._id == "order") == 1
+        await cat.client.drop_database(mongocat_database_name)
+    assert pool.out == pool.back
+
+
+async def test_a_bulk_writer_cancelled_mid_flush_says_what_is_in_doubt(
+    mongocat_server_uri: str, mongocat_driver: Any, mongocat_database_name: str
+) -> None:
+    pool = Pool()
+    async with Catalogue.connect(
+        mongocat_server_uri, mongocat_database_name, driver=mongocat_driver, event_listeners=[pool]
+    ) as cat:
+        items = cat.collection("items")
+        await items.insert_one({"_id": "seed"})
+        bulk = items.bulk(batch_size=1_000)
+        first_sent, armed = asyncio.Event(), asyncio.Event()
+
+        async def load() -> None:
+            async with bulk:
+                for i in range(1_000):
+                    await bulk.insert_one({"n": i})  # the first batch goes out
+                first_sent.set()
+                await armed.wait()
+                for i in range(1_000, 3_000):
+                    await bulk.insert_one({"n": i})
+
+        task = asyncio.create_task(load())
+        await first_sent.wait()
+        async with fail_point(cat, "insert", blockConnection=True, blockTimeMS=1_000):
+            armed.set()
+            await asyncio.sleep(0.3)  # the second batch is blocked on the server
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        summary = bulk.result
+        assert summary.inserted_count == 1_000
+        assert summary.in_doubt == tuple(range(1_000, 2_000))
+        assert summary.errors == ()
+        await asyncio.sleep(1.5)  # let the server finish what it was sent
+        stored = await items.count(F.n.exists())
+        assert stored in (1_000, 2_000)  # in doubt: applied or not, never in part
+        await cat.client.drop_database(mongocat_database_name)
+    assert pool.out == pool.back
+
+
+async def test_fail_points_with_the_wrong_error_are_not_retried_by_bulk(
+    catalogue: Catalogue,
+) -> None:
+    items = catalogue.collection("items")
+    await items.insert_one({"_id": "seed"})
+    async with fail_point(catalogue, "insert", errorCode=2):
+        with pytest.raises(BulkWriteFailed) as info:
+            await items.bulk_insert({"n": i} for i in range(10))
+    assert info.value.result.failed_indexes == (0,)
+    assert info.value.result.not_run == range(1, 10)
