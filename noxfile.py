@@ -97,3 +97,4 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/bulk.py")
     session.run("python", "benchmarks/gridfs_throughput.py")
     session.run("python", "benchmarks/models.py")
+    session.run("python", "benchmarks/load.py")

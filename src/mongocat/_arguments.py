@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bson import Decimal128, ObjectId
+from bson.errors import InvalidId
 
 from ._errors import InvalidDocument, InvalidQuery
 from ._filters import Filter
@@ -271,7 +272,7 @@ def object_id(value: object) -> ObjectId:
     if isinstance(value, str) and len(value) == 24:
         try:
             return ObjectId(value)
-        except (TypeError, ValueError):
+        except InvalidId:
             pass
     raise InvalidQuery(
         f"{value!r} is not an ObjectId: expected 24 hexadecimal digits such as "

@@ -301,6 +301,12 @@ def translate_error(exc: BaseException, secrets: Iterable[str] = ()) -> Mongocat
             driver_error=exc,
             error_labels=_labels(exc, {}),
         )
+    if isinstance(exc, pymongo.errors.OperationFailure) and exc.code == 10334:
+        return InvalidDocument(
+            f"the server refused a document over its 16 MiB limit ({message}); nothing "
+            "of it was stored: keep large content in GridFS (cat.gridfs())",
+            driver_error=exc,
+        )
     if isinstance(exc, pymongo.errors.OperationFailure):
         details = exc.details or {}
         cls: type[OperationFailed] = OperationFailed

@@ -16,6 +16,10 @@ Fixtures:
     per driver.
     ``catalogue``: a :class:`~mongocat.Catalogue` on ``mongocat_driver`` with a
     fresh, uniquely named database, dropped after the test.
+    ``catalogue_factory``: ``catalogue_factory(**client_options)`` makes more
+    Catalogues on the same server, driver and database, with client options of the
+    test's own (``event_listeners=[...]``, ``timeoutMS=...``); the database is
+    dropped after the test.
 
 Helpers:
     :class:`CommandRecorder` records the commands a client sends, to assert on what
@@ -31,7 +35,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +55,7 @@ __all__ = [
     "CommandRecorder",
     "ServerFeatures",
     "catalogue",
+    "catalogue_factory",
     "fail_point",
     "mongocat_driver",
     "mongocat_server_features",
@@ -293,3 +298,19 @@ async def catalogue(
             )
         await cat.client.drop_database(mongocat_database_name)
         await cat.close()
+
+
+@pytest_asyncio.fixture
+async def catalogue_factory(
+    mongocat_server_uri: str, mongocat_driver: DriverName, mongocat_database_name: str
+) -> AsyncIterator[Callable[..., Catalogue]]:
+    """Make Catalogues with the test's own client options; the database is dropped after."""
+
+    def connect(**client_options: Any) -> Catalogue:
+        return Catalogue.connect(
+            mongocat_server_uri, mongocat_database_name, driver=mongocat_driver, **client_options
+        )
+
+    yield connect
+    async with connect() as cleanup:
+        await cleanup.client.drop_database(mongocat_database_name)

@@ -50,15 +50,10 @@ class Pool(monitoring.ConnectionPoolListener):
 
 
 @pytest.fixture
-async def retrying(
-    mongocat_server_uri: str, mongocat_driver: Any, mongocat_database_name: str
-) -> AsyncIterator[Catalogue]:
+async def retrying(catalogue_factory: Any) -> AsyncIterator[Catalogue]:
     """A Catalogue with the drivers' defaults: retryable reads and writes on."""
-    async with Catalogue.connect(
-        mongocat_server_uri, mongocat_database_name, driver=mongocat_driver, retryWrites=True
-    ) as cat:
+    async with catalogue_factory(retryWrites=True) as cat:
         yield cat
-        await cat.client.drop_database(mongocat_database_name)
 
 
 @pytest.mark.parametrize("command", ["insert", "update", "delete", "find"])
@@ -181,27 +176,19 @@ async def test_a_refused_middle_batch_is_reported_by_global_index(
 
 
 async def test_an_operation_past_the_client_timeout_fails_and_the_pool_recovers(
-    mongocat_server_uri: str, mongocat_driver: Any, mongocat_database_name: str
+    catalogue_factory: Any,
 ) -> None:
-    async with Catalogue.connect(
-        mongocat_server_uri, mongocat_database_name, driver=mongocat_driver, timeoutMS=500
-    ) as cat:
+    async with catalogue_factory(timeoutMS=500) as cat:
         items = cat.collection("items")
         await items.insert_one({"_id": 1})
         async with fail_point(cat, "find", blockConnection=True, blockTimeMS=1_500):
             with pytest.raises(ClientTimeout, match="client's timeout"):
                 await items.find_one(F._id == 1)
         assert await items.find_one(F._id == 1) == {"_id": 1}
-        await cat.client.drop_database(mongocat_database_name)
 
 
-async def test_an_exhausted_pool_gives_a_clear_error(
-    mongocat_server_uri: str, mongocat_driver: Any, mongocat_database_name: str
-) -> None:
-    async with Catalogue.connect(
-        mongocat_server_uri,
-        mongocat_database_name,
-        driver=mongocat_driver,
+async def test_an_exhausted_pool_gives_a_clear_error(catalogue_factory: Any) -> None:
+    async with catalogue_factory(
         maxPoolSize=1,
         waitQueueTimeoutMS=200,
     ) as cat:
@@ -214,17 +201,13 @@ async def test_an_exhausted_pool_gives_a_clear_error(
         assert slow == {"_id": 1}
         assert isinstance(starved, PoolExhausted)
         assert "maxPoolSize" in str(starved)
-        await cat.client.drop_database(mongocat_database_name)
 
 
 async def test_a_thousand_concurrent_operations_share_ten_connections(
-    mongocat_server_uri: str, mongocat_driver: Any, mongocat_database_name: str
+    catalogue_factory: Any,
 ) -> None:
     pool = Pool()
-    async with Catalogue.connect(
-        mongocat_server_uri,
-        mongocat_database_name,
-        driver=mongocat_driver,
+    async with catalogue_factory(
         maxPoolSize=10,
         event_listeners=[pool],
     ) as cat:
@@ -238,18 +221,12 @@ async def test_a_thousand_concurrent_operations_share_ten_connections(
 
         await asyncio.wait_for(asyncio.gather(*(work(i) for i in range(1_000))), 120)
         assert await items.count() == 500
-        await cat.client.drop_database(mongocat_database_name)
     assert pool.out == pool.back
 
 
-async def test_a_task_cancelled_in_a_transaction_aborts_it(
-    mongocat_server_uri: str, mongocat_driver: Any, mongocat_database_name: str
-) -> None:
+async def test_a_task_cancelled_in_a_transaction_aborts_it(catalogue_factory: Any) -> None:
     recorder, pool = CommandRecorder(), Pool()
-    async with Catalogue.connect(
-        mongocat_server_uri,
-        mongocat_database_name,
-        driver=mongocat_driver,
+    async with catalogue_factory(
         event_listeners=[recorder, pool],
     ) as cat:
         orders = cat.collection("orders")
@@ -273,17 +250,14 @@ async def test_a_task_cancelled_in_a_transaction_aborts_it(
         async with cat.transaction():
             await orders.insert_one({"_id": "order"})
         assert await orders.count(F._id == "order") == 1
-        await cat.client.drop_database(mongocat_database_name)
     assert pool.out == pool.back
 
 
 async def test_a_bulk_writer_cancelled_mid_flush_says_what_is_in_doubt(
-    mongocat_server_uri: str, mongocat_driver: Any, mongocat_database_name: str
+    catalogue_factory: Any,
 ) -> None:
     pool = Pool()
-    async with Catalogue.connect(
-        mongocat_server_uri, mongocat_database_name, driver=mongocat_driver, event_listeners=[pool]
-    ) as cat:
+    async with catalogue_factory(event_listeners=[pool]) as cat:
         items = cat.collection("items")
         await items.insert_one({"_id": "seed"})
         bulk = items.bulk(batch_size=1_000)
@@ -313,7 +287,6 @@ async def test_a_bulk_writer_cancelled_mid_flush_says_what_is_in_doubt(
         await asyncio.sleep(1.5)  # let the server finish what it was sent
         stored = await items.count(F.n.exists())
         assert stored in (1_000, 2_000)  # in doubt: applied or not, never in part
-        await cat.client.drop_database(mongocat_database_name)
     assert pool.out == pool.back
 
 

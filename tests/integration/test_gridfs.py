@@ -132,26 +132,15 @@ async def test_uploads_from_a_file_on_disk_and_an_async_reader(fs: GridFS, tmp_p
     ],
 )
 async def test_a_range_read_fetches_only_the_chunks_that_hold_it(
-    mongocat_server_uri: str,
-    mongocat_driver: Any,
-    mongocat_database_name: str,
-    start: int,
-    end: int,
-    chunks: tuple[int, int],
+    catalogue_factory: Any, start: int, end: int, chunks: tuple[int, int]
 ) -> None:
     recorder = CommandRecorder()
-    async with Catalogue.connect(
-        mongocat_server_uri,
-        mongocat_database_name,
-        driver=mongocat_driver,
-        event_listeners=[recorder],
-    ) as cat:
+    async with catalogue_factory(event_listeners=[recorder]) as cat:
         fs = cat.gridfs()
         content = data_of(5 * 1024 * 1024, seed=5)
         file_id = await fs.upload("video.mp4", content)
         recorder.clear()
         received = b"".join([piece async for piece in fs.stream(file_id, start=start, end=end)])
-        await cat.client.drop_database(mongocat_database_name)
     assert received == content[start:end]
     chunk_finds = [c for c in recorder.commands("find") if c["find"] == "fs.chunks"]
     assert len(chunk_finds) == 1

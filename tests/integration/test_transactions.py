@@ -184,18 +184,9 @@ async def test_non_transient_error_is_not_retried(catalogue: Catalogue) -> None:
     assert calls == 1
 
 
-def listening(uri: str, database: str, driver: DriverName, recorder: CommandRecorder) -> Catalogue:
-    """A Catalogue whose client reports every command to ``recorder``."""
-    return Catalogue.connect(uri, database, driver=driver, event_listeners=[recorder])
-
-
-async def test_operations_in_the_block_carry_the_transaction(
-    mongocat_server_uri: str, mongocat_driver: DriverName, mongocat_database_name: str
-) -> None:
+async def test_operations_in_the_block_carry_the_transaction(catalogue_factory: Any) -> None:
     listener = CommandRecorder()
-    async with listening(
-        mongocat_server_uri, mongocat_database_name, mongocat_driver, listener
-    ) as cat:
+    async with catalogue_factory(event_listeners=[listener]) as cat:
         orders = cat.collection("orders")
         await orders.insert_one({"_id": "before"})
         async with cat.transaction() as tx:
@@ -203,7 +194,6 @@ async def test_operations_in_the_block_carry_the_transaction(
             await orders.find_one(F._id == "inside")
             lsid = tx.session.session_id
         await orders.insert_one({"_id": "after"})
-        await cat.client.drop_database(mongocat_database_name)
 
     def commands(name: str) -> list[Any]:
         return [e.command for e in listener.events if e.command_name == name]
@@ -234,12 +224,10 @@ async def test_session_block_is_implicit_too(catalogue: Catalogue) -> None:
 
 @pytest.mark.server_feature("fail_points")
 async def test_commit_with_unknown_result_is_retried_and_applied_once(
-    mongocat_server_uri: str, mongocat_driver: DriverName, mongocat_database_name: str
+    catalogue_factory: Any,
 ) -> None:
     listener = CommandRecorder()
-    async with listening(
-        mongocat_server_uri, mongocat_database_name, mongocat_driver, listener
-    ) as cat:
+    async with catalogue_factory(event_listeners=[listener]) as cat:
         orders = cat.collection("orders")
         await orders.insert_one({"_id": "seed"})  # create the collection outside
 
@@ -250,7 +238,6 @@ async def test_commit_with_unknown_result_is_retried_and_applied_once(
         async with fail_point(cat, "commitTransaction", times=3, errorCode=262):
             await cat.run_transaction(create, timeout=30)
         assert await orders.count(F._id == "once") == 1
-        await cat.client.drop_database(mongocat_database_name)
     commits = [e for e in listener.events if e.command_name == "commitTransaction"]
     assert len(commits) == 4
     inserts = [e for e in listener.events if e.command_name == "insert"]

@@ -1,0 +1,149 @@
+"""Bad input gets a clear MongocatError naming the offender, and nothing is written."""
+
+import math
+from typing import Any
+
+import pytest
+from bson import ObjectId
+
+from mongocat import (
+    BulkWriteFailed,
+    Catalogue,
+    F,
+    InvalidDocument,
+    InvalidQuery,
+    MongocatError,
+    Update,
+    object_id,
+)
+from mongocat.testing import CommandRecorder
+
+
+def nested(depth: int) -> dict[str, Any]:
+    document: dict[str, Any] = {"leaf": 1}
+    for _ in range(depth - 1):
+        document = {"a": document}
+    return document
+
+
+BAD_DOCUMENTS = [
+    pytest.param({"name": "x", "$where": "1"}, r"'\$where' starts with '\$'", id="dollar-key"),
+    pytest.param({"meta": {"$gt": 1}}, r"'meta.\$gt' starts with '\$'", id="nested-dollar-key"),
+    pytest.param({"items": [{"ok": 1}, {"$set": 2}]}, r"'items.1.\$set'", id="dollar-key-in-array"),
+    pytest.param({"bad\x00name": 1}, "NUL", id="nul-in-key"),
+    pytest.param({1: "one"}, "BSON field names are strings", id="int-key"),
+    pytest.param(nested(101), "nests more than 100 levels", id="too-deep"),
+]
+
+
+@pytest.mark.parametrize(("document", "message"), BAD_DOCUMENTS)
+async def test_bad_documents_are_refused_before_sending(
+    catalogue_factory: Any, document: dict[Any, Any], message: str
+) -> None:
+    recorder = CommandRecorder()
+    async with catalogue_factory(event_listeners=[recorder]) as cat:
+        items = cat.collection("items")
+        with pytest.raises(InvalidDocument, match=message):
+            await items.insert_one(document)
+        with pytest.raises(InvalidDocument, match=rf"document #1: .*{message}"):
+            await items.insert_many([{"_id": "fine"}, document])
+        with pytest.raises(InvalidDocument, match=message):
+            await items.replace_one(F._id == "x", document)
+
+        async def bulk_with_bad() -> None:
+            async with items.bulk() as bulk:
+                await bulk.insert_one({"_id": "fine"})
+                await bulk.insert_one(document)
+
+        with pytest.raises(InvalidDocument, match=message):
+            await bulk_with_bad()
+        for name in ("insert", "update"):
+            assert recorder.commands(name) == []
+        assert await items.count() == 0
+    assert nested(100)  # 100 levels are allowed (checked below)
+
+
+async def test_a_hundred_levels_are_allowed(catalogue: Catalogue) -> None:
+    items = catalogue.collection("items")
+    await items.insert_one(nested(100))
+    assert await items.count() == 1
+
+
+async def test_a_document_over_16_mib_is_refused_and_nothing_is_written(
+    catalogue: Catalogue,
+) -> None:
+    items = catalogue.collection("items")
+    big = {"_id": "big", "blob": b"x" * (16 * 1024 * 1024 + 1)}
+    with pytest.raises(InvalidDocument, match="16 MiB") as info:
+        await items.insert_one(big)
+    assert "GridFS" in str(info.value)
+    assert "nothing of it was stored" in str(info.value)
+
+    async def bulk_with_big() -> None:
+        async with items.bulk() as bulk:
+            await bulk.insert_one({"_id": "small"})
+            await bulk.insert_one(big)
+
+    with pytest.raises(InvalidDocument, match="over the server's 16,777,216-byte limit"):
+        await bulk_with_big()
+    assert await items.count() == 0
+    # insert_many sends what the driver lets through; the server refuses the big one
+    # and the failure names it, with what was stored before it.
+    with pytest.raises(BulkWriteFailed) as failed:
+        await items.insert_many([{"_id": "small"}, big])
+    result = failed.value.result
+    assert result.failed_indexes == (1,)
+    assert result.inserted_count == await items.count() == 1
+
+
+@pytest.mark.parametrize("op", ["<", "<=", ">", ">="])
+def test_nan_as_a_range_bound_is_refused(op: str) -> None:
+    nan = math.nan
+    build = {
+        "<": lambda: F.price < nan,
+        "<=": lambda: F.price <= nan,
+        ">": lambda: F.price > nan,
+        ">=": lambda: F.price >= nan,
+    }[op]
+    with pytest.raises(InvalidQuery, match=f"F.price {op} nan"):
+        build()
+
+
+async def test_nan_equality_finds_nan_as_mongodb_documents(catalogue: Catalogue) -> None:
+    items = catalogue.collection("items")
+    await items.insert_many([{"_id": 1, "price": math.nan}, {"_id": 2, "price": 1.0}])
+    assert await items.distinct("_id", F.price == math.nan) == [1]
+
+
+@pytest.mark.parametrize(
+    "text", ["", "xyz", "65a1b2c3d4e5f6a7b8c9d0e", "65a1b2c3d4e5f6a7b8c9d0eZ", 42, None]
+)
+def test_invalid_object_ids_are_refused_by_the_helper(text: Any) -> None:
+    with pytest.raises(InvalidQuery, match="not an ObjectId: expected 24 hexadecimal"):
+        object_id(text)
+
+
+def test_valid_object_ids_pass() -> None:
+    oid = ObjectId()
+    assert object_id(oid) is oid
+    assert object_id(str(oid)) == oid
+
+
+async def test_a_filter_and_an_update_in_each_others_place_are_named(
+    catalogue: Catalogue,
+) -> None:
+    items = catalogue.collection("items")
+    await items.insert_one({"_id": 1, "price": 5})
+    with pytest.raises(InvalidQuery, match="is a Filter, given where an update goes"):
+        await items.update_one(F._id == 1, F.price < 10)  # type: ignore[arg-type]
+    with pytest.raises(InvalidQuery, match="is an Update, given where a filter goes"):
+        await items.find_one(Update.set(price=1))  # type: ignore[arg-type]
+    with pytest.raises(InvalidQuery, match="is an Update, given where a filter goes"):
+        await items.update_one(Update.set(price=1), F._id == 1)  # type: ignore[arg-type]
+    doc = await items.find_one(F._id == 1)
+    assert doc == {"_id": 1, "price": 5}
+
+
+def test_every_refusal_is_a_mongocat_error() -> None:
+    for error in (InvalidDocument, InvalidQuery):
+        assert issubclass(error, MongocatError)
