@@ -1,0 +1,1 @@
+"""The product catalogue service (FastAPI): ``uvicorn examples.catalogue_api.app:app``."""
