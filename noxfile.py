@@ -55,7 +55,16 @@ _put_pyenv_pythons_on_path()
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Run the unit and integration tests (integration tests on both drivers)."""
-    session.install("-e", ".[testing,pydantic]", "hypothesis", "trustme")
+    session.install(
+        "-e",
+        ".[testing,pydantic,fastapi]",
+        "hypothesis",
+        "trustme",
+        "httpx",
+        "httpx-ws",
+        "uvicorn",
+        "schemathesis",
+    )
     session.run("pytest", *session.posargs)
 
 
@@ -70,14 +79,14 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on src/ and tests/typing/."""
-    session.install("-e", ".[testing,pydantic]", "mypy")
+    session.install("-e", ".[testing,pydantic,fastapi]", "mypy")
     session.run("mypy", "--strict", "src", "tests/typing")
 
 
 @nox.session(python="3.11")
 def docs(session: nox.Session) -> None:
     """Build the Sphinx docs offline, warnings as errors, nitpicky."""
-    session.install("-e", ".[testing]", "sphinx", "furo")
+    session.install("-e", ".[testing,fastapi]", "sphinx", "furo")
     session.run(
         "sphinx-build", "-W", "-n", "--keep-going", "-b", "html", "docs", "docs/_build/html"
     )
@@ -140,7 +149,7 @@ def workflow(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
     """Measure the overhead over the raw drivers, the builders, bulk and GridFS throughput."""
-    session.install("-e", ".[embedded,pydantic]")
+    session.install("-e", ".[embedded,pydantic,fastapi]", "httpx")
     session.run("python", "benchmarks/overhead.py", *session.posargs)
     session.run("python", "benchmarks/builders.py", *session.posargs)
     session.run("python", "benchmarks/bulk.py")

@@ -61,7 +61,7 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Category = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=50)]
 Price = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Stock = Annotated[int, Field(ge=0)]
+Stock = Annotated[int, Field(ge=0, le=1_000_000_000)]
 Description = Annotated[str, StringConstraints(max_length=5000)]
 
 
@@ -357,27 +357,43 @@ async def stats(cat: CatalogueDep) -> list[CategoryStats]:
 
 @router.websocket("/changes")
 async def changes(websocket: WebSocket, cat: CatalogueDep) -> None:
-    """A live feed of product changes: one JSON message per insert, update or delete."""
+    """A live feed of product changes: one JSON message per insert, update or delete.
+
+    The feed stops as soon as the client goes away, even while no change is coming:
+    waiting for the next change and listening for the disconnect run side by side.
+    """
     await websocket.accept()
     watching = F.operationType.in_(["insert", "update", "replace", "delete"])
-    try:
+
+    async def feed() -> None:
         async with products_of(cat).watch(watching, full_document="updateLookup") as stream:
             await websocket.send_json({"ready": True})
             async for event in stream:
                 document = event.full_document or {}
-                await websocket.send_json(
-                    to_jsonable(
-                        {
-                            "op": event.operation_type,
-                            "id": (event.document_key or {}).get("_id"),
-                            "sku": document.get("sku"),
-                            "price": document.get("price"),
-                            "stock": document.get("stock"),
-                        }
-                    )
-                )
-    except (WebSocketDisconnect, asyncio.CancelledError):
-        pass
+                message = {
+                    "op": event.operation_type,
+                    "id": (event.document_key or {}).get("_id"),
+                    "sku": document.get("sku"),
+                    "price": document.get("price"),
+                    "stock": document.get("stock"),
+                }
+                await websocket.send_json(to_jsonable(message))
+
+    async def until_disconnected() -> None:
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
+
+    tasks = {asyncio.create_task(feed()), asyncio.create_task(until_disconnected())}
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in done:
+        error = task.exception()
+        if error is not None and not isinstance(error, WebSocketDisconnect):
+            raise error
 
 
 def create_app(catalogue: Catalogue | None = None) -> FastAPI:

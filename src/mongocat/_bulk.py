@@ -17,7 +17,7 @@ import bson
 from bson import ObjectId
 from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
 
-from ._arguments import as_replacement, as_update, as_write_filter, update_array_filters
+from ._arguments import as_update, as_write_filter, update_array_filters
 from ._driver import DRIVER_ERRORS, translate_error
 from ._errors import (
     BulkWriteFailed,
@@ -185,7 +185,7 @@ class BulkWriter(Generic[DocT]):
     ) -> None:
         """Queue a replacement of the first matching document."""
         query = as_write_filter(filter)
-        doc = as_replacement(self._collection._encoded(replacement))
+        doc = self._collection._encoded(replacement, replacement=True)
         await self._queue(ReplaceOne(query, doc, upsert=upsert), query, doc)
 
     async def delete_one(self, filter: FilterLike) -> None:
@@ -205,7 +205,10 @@ class BulkWriter(Generic[DocT]):
                 "this bulk writer has finished (an ordered write stopped at an error, or "
                 "the block ended); start a new one"
             )
-        sizes = [len(bson.encode(d)) for d in documents]
+        try:
+            sizes = [len(bson.encode(d)) for d in documents]
+        except DRIVER_ERRORS as exc:
+            raise translate_error(exc, self._collection._catalogue._secrets) from exc
         if isinstance(op, InsertOne | ReplaceOne) and sizes[-1] > _MAX_DOCUMENT_BYTES:
             raise InvalidDocument(
                 f"operation #{self._next_index}: the document is {sizes[-1]:,} bytes of "

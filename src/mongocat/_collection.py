@@ -159,9 +159,14 @@ class Collection(Generic[DocT]):
         value = decode(raw)
         return None if value is SKIP else value
 
-    def _encoded(self, document: Any) -> Any:
-        """The document to store for ``document``: encoded if its type needs it, checked."""
+    def _encoded(self, document: Any, *, replacement: bool = False) -> Any:
+        """The document to store for ``document``: encoded if its type needs it, checked.
+
+        A replacement is checked for update operators first, for the clearer message.
+        """
         raw = document if self._encode is None else self._encode(document)
+        if replacement:
+            as_replacement(raw)
         check_document(raw)
         return raw
 
@@ -1066,7 +1071,7 @@ class Collection(Generic[DocT]):
         raw = await self._run(
             self._live().replace_one(
                 as_write_filter(filter),
-                as_replacement(self._encoded(replacement)),
+                self._encoded(replacement, replacement=True),
                 upsert=upsert,
                 **options,
             )
@@ -1171,7 +1176,7 @@ class Collection(Generic[DocT]):
         document = await self._run(
             self._live().find_one_and_replace(
                 as_write_filter(filter),
-                as_replacement(self._encoded(replacement)),
+                self._encoded(replacement, replacement=True),
                 upsert=upsert,
                 return_document=_return_after(return_document),
                 **options,

@@ -56,7 +56,14 @@ __all__ = [
 DRIVER_NAMES: Final[tuple[DriverName, ...]] = get_args(DriverName)
 
 #: What the drivers raise; ``except DRIVER_ERRORS`` then :func:`translate_error`.
-DRIVER_ERRORS: Final = (pymongo.errors.PyMongoError, bson.errors.BSONError)
+#: (BSON encoding raises UnicodeEncodeError for a string holding a lone surrogate, and
+#: OverflowError for an int beyond 64 bits.)
+DRIVER_ERRORS: Final = (
+    pymongo.errors.PyMongoError,
+    bson.errors.BSONError,
+    UnicodeEncodeError,
+    OverflowError,
+)
 
 # Server error codes meaning "this server cannot do that": CommandNotFound,
 # IllegalOperation is deliberately absent (it also means misuse), CommandNotSupported,
@@ -345,4 +352,17 @@ def translate_error(exc: BaseException, secrets: Iterable[str] = ()) -> Mongocat
         )
     if isinstance(exc, bson.errors.BSONError):
         return InvalidQuery(message, driver_error=exc)
+    if isinstance(exc, OverflowError):
+        return InvalidDocument(
+            f"cannot encode an int to BSON ({message}): BSON integers hold at most 64 bits "
+            "(-2**63 to 2**63 - 1); store a larger number as a Decimal128 or a string",
+            driver_error=exc,
+        )
+    if isinstance(exc, UnicodeEncodeError):
+        return InvalidDocument(
+            f"cannot encode a string to BSON ({message}): it holds a lone UTF-16 surrogate, "
+            "which UTF-8 cannot represent; clean the text (e.g. "
+            "text.encode('utf-8', 'replace').decode())",
+            driver_error=exc,
+        )
     return MongocatError(message, driver_error=exc, error_labels=_labels(exc, {}))

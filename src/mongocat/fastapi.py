@@ -17,11 +17,14 @@ Example:
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.requests import HTTPConnection
 
@@ -29,6 +32,7 @@ from ._catalogue import Catalogue
 from ._errors import (
     DocumentNotFound,
     DuplicateKeyError,
+    InvalidDocument,
     InvalidPageToken,
     InvalidQuery,
     InvalidRange,
@@ -106,10 +110,23 @@ def get_catalogue(connection: HTTPConnection) -> Catalogue:
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 
 
+class _ProblemResponse(JSONResponse):
+    """A problem response in JSON escaped to ASCII.
+
+    Text the client sent may hold lone surrogates, which UTF-8 cannot encode; echoing
+    it must not turn a 4xx into a 500.
+    """
+
+    media_type = "application/problem+json"
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     """An ``application/problem+json`` response (RFC 9457)."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+    return _ProblemResponse(jsonable_encoder(body), status_code=status)
 
 
 # Each error, the most specific first: its HTTP status and title.
@@ -117,6 +134,7 @@ _STATUSES: tuple[tuple[type[MongocatError], int, str], ...] = (
     (DuplicateKeyError, 409, "Conflict"),
     (DocumentNotFound, 404, "Not Found"),
     (InvalidRange, 416, "Range Not Satisfiable"),
+    (InvalidDocument, 422, "Unprocessable Content"),
     (InvalidPageToken, 400, "Invalid page token"),
     (InvalidQuery, 400, "Invalid query"),
 )
@@ -126,12 +144,26 @@ def install_error_handlers(app: FastAPI) -> None:
     """Answer mongocat's errors with problem responses instead of 500s.
 
     ``DuplicateKeyError`` → 409 (with the ``key``), ``DocumentNotFound`` (and GridFS's
-    ``FileNotFound``) → 404, ``InvalidRange`` → 416, ``InvalidPageToken`` and
-    ``InvalidQuery`` → 400. Other errors keep FastAPI's default (500), so a server
-    failure is never reported as the client's fault.
+    ``FileNotFound``) → 404, ``InvalidRange`` → 416, ``InvalidDocument`` (input that
+    cannot be stored, such as text with a lone surrogate) → 422, ``InvalidPageToken``
+    and ``InvalidQuery`` → 400; and request validation errors → 422 as a problem
+    whose ``errors`` are FastAPI's list, escaped so that no input can make it a 500.
+    Other errors keep FastAPI's default (500), so a server failure is never reported
+    as the client's fault.
     """
     for error_type, status, title in _STATUSES:
         app.add_exception_handler(error_type, _handler(status, title))
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+
+
+async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
+    """422 for a request that fails validation, as a problem with FastAPI's error list.
+
+    FastAPI's own handler echoes the input, and fails (a 500) when that input holds
+    text UTF-8 cannot encode; this one escapes it.
+    """
+    errors = error.errors() if isinstance(error, RequestValidationError) else []
+    return problem(422, "Unprocessable Content", "the request is not valid", errors=errors)
 
 
 def _handler(status: int, title: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:

@@ -128,7 +128,8 @@ async def test_filter_families_match_on_the_server(
 
 async def test_injection_values_match_only_literals(catalogue: Catalogue) -> None:
     users = catalogue.collection("users")
-    await users.insert_many(
+    # Stored through the driver: mongocat refuses "$" field names in what it writes.
+    await users.driver_collection.insert_many(
         [
             {"name": "alice", "password": "s3cret"},
             {"name": {"$ne": None}, "password": "literal"},
@@ -291,7 +292,8 @@ async def test_update_operators_on_the_server(catalogue: Catalogue) -> None:
 
 async def test_update_values_stay_values_on_the_server(catalogue: Catalogue) -> None:
     docs = catalogue.collection("docs")
-    await docs.insert_one({"_id": 1, "tags": [{"$each": ["x"]}, "y"]})
+    # Stored through the driver: mongocat refuses "$" field names in what it writes.
+    await docs.driver_collection.insert_one({"_id": 1, "tags": [{"$each": ["x"]}, "y"]})
     await docs.update_one(F._id == 1, Update.pull("tags", {"$each": ["x"]}))
     assert (await docs.find_one_or_raise(F._id == 1))["tags"] == ["y"]
 
