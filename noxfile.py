@@ -156,3 +156,4 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/gridfs_throughput.py")
     session.run("python", "benchmarks/models.py")
     session.run("python", "benchmarks/load.py")
+    session.run("python", "benchmarks/api_loop_lag.py")

@@ -63,7 +63,7 @@ def lifespan(
 
     At startup it calls ``connect()`` (a Catalogue, or a coroutine giving one), pings
     the server so that a wrong URI fails the startup rather than the first request,
-    runs :meth:`Catalogue.ensure_indexes` and then ``setup(catalogue)``; at shutdown
+    runs :meth:`mongocat.Catalogue.ensure_indexes` and then ``setup(catalogue)``; at shutdown
     it closes the Catalogue.
 
     Args:
