@@ -411,8 +411,9 @@ def create_app(catalogue: Catalogue | None = None) -> FastAPI:
             else:
                 uri = os.environ.get("MONGOCAT_URI")
                 if not uri:
-                    server = EmbeddedServer()
-                    await asyncio.to_thread(server.start)
+                    # Started from the main thread, on purpose: Linux stops the server
+                    # when the thread that started it ends (so a crash leaves none).
+                    server = EmbeddedServer().start()
                     stack.callback(server.stop)
                     uri = server.uri
                 database = os.environ.get("MONGOCAT_DATABASE", "catalogue")

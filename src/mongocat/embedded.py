@@ -66,7 +66,9 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child process
         import ctypes
 
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        # SIGKILL, not SIGTERM: the server's graceful shutdown can hang (seen when its
+        # clients died with the parent), and nothing is left to escalate after it.
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 class EmbeddedServer:
