@@ -149,7 +149,9 @@ def workflow(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
     """Measure the overhead over the raw drivers, the builders, bulk and GridFS throughput."""
-    session.install("-e", ".[embedded,pydantic,fastapi]", "httpx")
+    session.install(
+        "-e", ".[embedded,pydantic,fastapi]", "httpx", "beanie", "odmantic", "matplotlib"
+    )
     session.run("python", "benchmarks/overhead.py", *session.posargs)
     session.run("python", "benchmarks/builders.py", *session.posargs)
     session.run("python", "benchmarks/bulk.py")
@@ -157,3 +159,4 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/models.py")
     session.run("python", "benchmarks/load.py")
     session.run("python", "benchmarks/api_loop_lag.py")
+    session.run("python", "benchmarks/peers.py")
