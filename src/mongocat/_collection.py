@@ -151,6 +151,17 @@ class Collection(Generic[DocT]):
 
         return decode
 
+    def _read_as(self, projection: Any) -> tuple[Decoder | None, Any]:
+        """The decoder and projection to send for ``projection``.
+
+        A dataclass or model type becomes the projection of its fields, and results
+        are decoded into it; anything else keeps the collection's own decoder.
+        """
+        if not is_model_type(projection):
+            return self._decode, projection
+        codec = cast("DocumentCodec[Any]", codec_for(projection))
+        return self._decoder(codec), codec.projection()
+
     def _decode_one(self, raw: Any, decode: Decoder | None = None) -> Any:
         """Decode one document (None stays None; a skipped one becomes None)."""
         decode = decode or self._decode
@@ -532,10 +543,7 @@ class Collection(Generic[DocT]):
         Example:
             >>> cheap = await products.find({"price": {"$lt": 10}}, sort="price")  # doctest: +SKIP
         """
-        decode = self._decode
-        if is_model_type(projection):
-            codec = cast("DocumentCodec[Any]", codec_for(projection))
-            decode, projection = self._decoder(codec), codec.projection()
+        decode, projection = self._read_as(projection)
         return self._find(
             filter,
             decode,
@@ -738,10 +746,7 @@ class Collection(Generic[DocT]):
         Returns:
             The document, or None when nothing matches.
         """
-        decode = self._decode
-        if is_model_type(projection):
-            codec = cast("DocumentCodec[Any]", codec_for(projection))
-            decode, projection = self._decoder(codec), codec.projection()
+        decode, projection = self._read_as(projection)
         options = _options(
             projection=as_projection(projection),  # type: ignore[arg-type]
             sort=as_sort(sort),
