@@ -195,12 +195,17 @@ async def test_an_exhausted_pool_gives_a_clear_error(catalogue_factory: Any) -> 
         items = cat.collection("items")
         await items.insert_one({"_id": 1})
         async with fail_point(cat, "find", blockConnection=True, blockTimeMS=1_000):
-            slow, starved = await asyncio.gather(
+            results = await asyncio.gather(
                 items.find_one(F._id == 1), items.find_one(F._id == 1), return_exceptions=True
             )
-        assert slow == {"_id": 1}
-        assert isinstance(starved, PoolExhausted)
-        assert "maxPoolSize" in str(starved)
+        # Which of the two gets the one connection is up to the driver (Motor hands
+        # the calls to threads, so the second can win); exactly one of them must.
+        served = [r for r in results if not isinstance(r, BaseException)]
+        starved = [r for r in results if isinstance(r, BaseException)]
+        assert served == [{"_id": 1}]
+        assert len(starved) == 1
+        assert isinstance(starved[0], PoolExhausted)
+        assert "maxPoolSize" in str(starved[0])
 
 
 async def test_a_thousand_concurrent_operations_share_ten_connections(
