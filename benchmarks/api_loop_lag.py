@@ -1,29 +1,32 @@
-"""Event-loop stalls while the catalogue API serves 200 concurrent GET /products.
+"""Event-loop stalls in the catalogue service while it serves 200 concurrent GET /products.
 
 Usage:
     python benchmarks/api_loop_lag.py [--requests 200] [--products 500] [--reps 5]
 
-For each driver, the example app (examples/catalogue_api) runs in this process over
-ASGI with a seeded catalogue; ``--requests`` concurrent ``GET /products?limit=50``
-requests are made while a monitor task asks to wake up every millisecond and records
-how late it woke (the loop lag: the longest time the loop could not run anything
-else), and every callback the loop runs is timed (the longest single callback: what a
-blocking call would show). The table shows, over ``--reps`` runs, the median and worst
-loop lag, the longest callback, and the median wall time. The target is under 50 ms.
+For each driver, the example app (examples/catalogue_api) runs as it is deployed:
+under uvicorn (``--loop asyncio``), in its own process, on a seeded catalogue. This
+process is the clients: ``--requests`` concurrent ``GET /products?limit=50`` over
+as many HTTP connections. Inside the service (benchmarks/lag_app.py) a task asks to
+wake every millisecond and records how late it wakes (the loop lag: the longest time
+the loop could not run anything else), and every callback the loop runs is timed (the
+longest single callback: what a blocking call would show). The table shows, over
+``--reps`` runs after a warm-up run, the median and worst loop lag, the longest
+callback and the median wall time. The target is under 50 ms.
 
 The server is the embedded SecantusDB unless MONGOCAT_BENCH_URI names another one
-(against the embedded server clients connect with retryWrites=false).
+(against the embedded server clients connect with retryWrites=false). The service,
+the clients and the database server share this machine's cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
-import logging
 import os
 import platform
+import socket
 import statistics
+import subprocess
 import sys
 import time
 from typing import Any
@@ -32,93 +35,90 @@ import httpx
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.dirname(HERE))  # the repository, for examples/
 
-from examples.catalogue_api.app import create_app  # noqa: E402
 from overhead import server_uri  # noqa: E402
 
 from mongocat import Catalogue  # noqa: E402
 
-logging.getLogger("catalogue_api").setLevel(logging.ERROR)
-
-# The longest single callback: what one blocking call would show. (asyncio runs every
-# ready callback in one loop iteration, so the monitor's lag also adds up the short
-# steps of all the requests that became ready together.)
-_longest_callback = [0.0]
-_original_run = asyncio.events.Handle._run
-
-
-def _timed_run(self: asyncio.events.Handle) -> None:
-    start = time.perf_counter()
-    _original_run(self)
-    took = time.perf_counter() - start
-    if took > _longest_callback[0]:
-        _longest_callback[0] = took
-        if os.environ.get("LAG_DEBUG"):
-            task = getattr(self._callback, "__self__", None)
-            where = task.get_coro() if isinstance(task, asyncio.Task) else self
-            print(f"{took * 1000:.1f} ms: {where!r}"[:300], file=sys.stderr)
-
-
-asyncio.events.Handle._run = _timed_run  # type: ignore[method-assign]
-
 DATABASE = "mongocat_bench_api"
 
 
-async def monitor(stop: asyncio.Event, stalls: list[float]) -> None:
-    """Sleep 1 ms at a time and record how late each wake-up was."""
-    while not stop.is_set():
-        start = time.perf_counter()
-        await asyncio.sleep(0.001)
-        stalls.append(time.perf_counter() - start - 0.001)
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
-async def run(
-    uri: str, driver: str, requests: int, products: int, reps: int, freeze: bool
-) -> list[Any]:
-    results = []
-    async with Catalogue.connect(uri, DATABASE, driver=driver) as cat:  # type: ignore[arg-type]
+async def seed(uri: str, products: int, drop_only: bool = False) -> None:
+    async with Catalogue.connect(uri, DATABASE) as cat:
         await cat.client.drop_database(DATABASE)
-        app = create_app(cat)
-        async with app.router.lifespan_context(app):
-            await cat.collection("products").insert_many(
-                [
-                    {
-                        "sku": f"S-{i:05d}",
-                        "name": f"Product {i}",
-                        "price": 1 + i % 97,
-                        "category": ["tools", "garden", "kitchen"][i % 3],
-                        "stock": i % 20,
-                        "tags": ["a"],
-                        "description": "",
-                    }
-                    for i in range(products)
-                ]
+        if drop_only:
+            return
+        await cat.collection("products").insert_many(
+            [
+                {
+                    "sku": f"S-{i:05d}",
+                    "name": f"Product {i}",
+                    "price": 1 + i % 97,
+                    "category": ["tools", "garden", "kitchen"][i % 3],
+                    "stock": i % 20,
+                    "tags": ["a"],
+                    "description": "",
+                }
+                for i in range(products)
+            ]
+        )
+
+
+def start_service(uri: str, driver: str, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "MONGOCAT_URI": uri,
+        "MONGOCAT_DRIVER": driver,
+        "MONGOCAT_DATABASE": DATABASE,
+    }
+    command = [sys.executable, "-m", "uvicorn", "benchmarks.lag_app:app"]
+    options = ["--host", "127.0.0.1", "--port", str(port), "--loop", "asyncio"]
+    quiet = ["--no-access-log", "--log-level", "error"]
+    return subprocess.Popen(
+        [*command, *options, *quiet], cwd=os.path.dirname(HERE), env=env, stdin=subprocess.DEVNULL
+    )
+
+
+async def load(base_url: str, requests: int, reps: int) -> list[tuple[float, float, float]]:
+    limits = httpx.Limits(max_connections=requests, max_keepalive_connections=requests)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=120) as client:
+        deadline = time.monotonic() + 60
+        while True:  # until the service has started (it ensures its indexes first)
+            try:
+                if (await client.get("/stats")).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("the service did not start within 60 s")
+            await asyncio.sleep(0.2)
+
+        async def burst() -> float:
+            start = time.perf_counter()
+            responses = await asyncio.gather(
+                *(client.get("/products", params={"limit": 50}) for _ in range(requests))
             )
-            transport = httpx.ASGITransport(app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-                # Warm up: the first request pays one-off costs (lazy imports, the
-                # connection pool filling) that are not what a running service sees.
-                await asyncio.gather(*(client.get("/products") for _ in range(requests)))
-                if freeze:  # what a service does once started (see the docs)
-                    gc.collect()
-                    gc.freeze()
-                for _ in range(reps):
-                    stalls: list[float] = []
-                    _longest_callback[0] = 0.0
-                    stop = asyncio.Event()
-                    watcher = asyncio.create_task(monitor(stop, stalls))
-                    start = time.perf_counter()
-                    responses = await asyncio.gather(
-                        *(client.get("/products", params={"limit": 50}) for _ in range(requests))
-                    )
-                    wall = time.perf_counter() - start
-                    stop.set()
-                    await watcher
-                    assert all(r.status_code == 200 for r in responses)
-                    results.append((max(stalls) * 1000, wall, _longest_callback[0] * 1000))
-        await cat.client.drop_database(DATABASE)
-    return results
+            assert all(r.status_code == 200 for r in responses), responses[0].text
+            assert all(len(r.json()["items"]) == 50 for r in responses)
+            return time.perf_counter() - start
+
+        # Warm-up: opens the connections and pays one-off costs (lazy imports, the
+        # database connection pool filling) that are not what a running service sees.
+        await burst()
+        results = []
+        for _ in range(reps):
+            (await client.post("/_lag/start")).raise_for_status()
+            wall = await burst()
+            stats: dict[str, Any] = (await client.post("/_lag/stop")).json()
+            results.append((stats["loop_lag_ms"], stats["longest_callback_ms"], wall))
+        return results
 
 
 def main() -> None:
@@ -126,30 +126,38 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--products", type=int, default=500)
     parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument(
-        "--gc-freeze", action="store_true", help="gc.freeze() once the app has warmed up"
-    )
     args = parser.parse_args()
     with server_uri() as (uri, server):
         print(f"Python {platform.python_version()} on {platform.machine()}, {server}")
-        frozen = ", gc.freeze() after warm-up" if args.gc_freeze else ""
-        print(f"{args.requests} concurrent GET /products?limit=50, {args.reps} runs{frozen}\n")
+        print(
+            f"the example app under uvicorn in its own process; {args.requests} concurrent "
+            f"GET /products?limit=50 from another, {args.reps} runs after a warm-up\n"
+        )
         print(
             f"{'driver':8} {'loop lag ms median':>18} {'worst':>7} "
             f"{'longest callback ms':>20} {'wall s':>7}"
         )
         worst = worst_callback = 0.0
         for driver in ("pymongo", "motor"):
-            results = asyncio.run(
-                run(uri, driver, args.requests, args.products, args.reps, args.gc_freeze)
-            )
-            gc.unfreeze()
-            stalls = [r[0] for r in results]
-            callback = max(r[2] for r in results)
-            worst, worst_callback = max(worst, max(stalls)), max(worst_callback, callback)
-            wall = statistics.median(r[1] for r in results)
+            asyncio.run(seed(uri, args.products))
+            port = free_port()
+            service = start_service(uri, driver, port)
+            try:
+                results = asyncio.run(load(f"http://127.0.0.1:{port}", args.requests, args.reps))
+            finally:
+                service.terminate()
+                try:
+                    service.wait(30)
+                except subprocess.TimeoutExpired:
+                    service.kill()
+                    service.wait()
+            asyncio.run(seed(uri, args.products, drop_only=True))
+            lags = [r[0] for r in results]
+            callback = max(r[1] for r in results)
+            worst, worst_callback = max(worst, max(lags)), max(worst_callback, callback)
+            wall = statistics.median(r[2] for r in results)
             print(
-                f"{driver:8} {statistics.median(stalls):18.1f} {max(stalls):7.1f} "
+                f"{driver:8} {statistics.median(lags):18.1f} {max(lags):7.1f} "
                 f"{callback:20.1f} {wall:7.2f}"
             )
         print(f"\nworst loop lag: {worst:.1f} ms; longest single callback: {worst_callback:.1f} ms")

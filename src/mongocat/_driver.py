@@ -308,6 +308,12 @@ def translate_error(exc: BaseException, secrets: Iterable[str] = ()) -> Mongocat
             driver_error=exc,
             error_labels=_labels(exc, {}),
         )
+    if isinstance(exc, pymongo.errors.OperationFailure):
+        # The driver's text appends ", full error: {...}" (the whole reply, $clusterTime
+        # signature included); the reply stays on .details, the message keeps the point.
+        errmsg = (exc.details or {}).get("errmsg")
+        if isinstance(errmsg, str) and errmsg:
+            message = _redact(errmsg, secrets)
     if isinstance(exc, pymongo.errors.OperationFailure) and exc.code == 10334:
         return InvalidDocument(
             f"the server refused a document over its 16 MiB limit ({message}); nothing "

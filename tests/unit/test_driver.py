@@ -164,3 +164,25 @@ def test_error_labels_are_kept() -> None:
 def test_secrets_never_reach_the_message() -> None:
     failure = pymongo.errors.ServerSelectionTimeoutError("mongodb://u:hunter2@h refused")
     assert "hunter2" not in str(translate_error(failure, ["hunter2"]))
+
+
+def test_a_server_error_message_is_the_servers_errmsg_not_the_whole_reply() -> None:
+    reply = {
+        "ok": 0.0,
+        "errmsg": "text indexes are not supported",
+        "code": 67,
+        "codeName": "CannotCreateIndex",
+        "$clusterTime": {"signature": {"hash": b"\0" * 20, "keyId": 0}},
+    }
+    error = translate_error(pymongo.errors.OperationFailure(reply["errmsg"], 67, reply))
+    assert str(error) == "text indexes are not supported (code 67); see the server's message"
+    assert isinstance(error, mongocat.OperationFailed)
+    assert error.details == reply
+
+
+def test_secrets_never_reach_the_message_from_the_servers_errmsg() -> None:
+    reply = {"ok": 0.0, "errmsg": "user hunter2 not found", "code": 11}
+    error = translate_error(
+        pymongo.errors.OperationFailure(reply["errmsg"], 11, reply), ["hunter2"]
+    )
+    assert "hunter2" not in str(error)
