@@ -1,7 +1,7 @@
 """Event-loop stalls in the catalogue service while it serves 200 concurrent GET /products.
 
 Usage:
-    python benchmarks/api_loop_lag.py [--requests 200] [--products 500] [--reps 5]
+    python benchmarks/api_loop_lag.py [--requests 200] [--products 500] [--reps 5] [--pin]
 
 For each driver, the example app (examples/catalogue_api) runs as it is deployed:
 under uvicorn (``--loop asyncio``), in its own process, on a seeded catalogue. This
@@ -71,7 +71,7 @@ async def seed(uri: str, products: int, drop_only: bool = False) -> None:
         )
 
 
-def start_service(uri: str, driver: str, port: int) -> subprocess.Popen[bytes]:
+def start_service(uri: str, driver: str, port: int, core: int | None) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "MONGOCAT_URI": uri,
@@ -80,13 +80,21 @@ def start_service(uri: str, driver: str, port: int) -> subprocess.Popen[bytes]:
     }
     command = [sys.executable, "-m", "uvicorn", "benchmarks.lag_app:app"]
     options = ["--host", "127.0.0.1", "--port", str(port), "--loop", "asyncio"]
-    quiet = ["--no-access-log", "--log-level", "error"]
+    # A burst takes longer than uvicorn's 5 s keep-alive default, which would close the
+    # idle connections of the first answered clients just as the next burst reuses them.
+    quiet = ["--no-access-log", "--log-level", "error", "--timeout-keep-alive", "120"]
     return subprocess.Popen(
-        [*command, *options, *quiet], cwd=os.path.dirname(HERE), env=env, stdin=subprocess.DEVNULL
+        [*command, *options, *quiet],
+        cwd=os.path.dirname(HERE),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=None if core is None else (lambda: os.sched_setaffinity(0, {core})),
     )
 
 
-async def load(base_url: str, requests: int, reps: int) -> list[tuple[float, float, float]]:
+async def load(
+    base_url: str, requests: int, reps: int
+) -> list[tuple[float, float, float, float, float]]:
     limits = httpx.Limits(max_connections=requests, max_keepalive_connections=requests)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=120) as client:
         deadline = time.monotonic() + 60
@@ -117,7 +125,15 @@ async def load(base_url: str, requests: int, reps: int) -> list[tuple[float, flo
             (await client.post("/_lag/start")).raise_for_status()
             wall = await burst()
             stats: dict[str, Any] = (await client.post("/_lag/stop")).json()
-            results.append((stats["loop_lag_ms"], stats["longest_callback_ms"], wall))
+            results.append(
+                (
+                    stats["loop_lag_ms"],
+                    stats["longest_callback_ms"],
+                    wall,
+                    stats["longest_gc_ms"],
+                    stats["most_callback_cpu_ms"],
+                )
+            )
         return results
 
 
@@ -126,22 +142,38 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--products", type=int, default=500)
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="give the service the last core to itself; the clients and the embedded "
+        "server share the others (as when the database and the clients are elsewhere)",
+    )
     args = parser.parse_args()
+    service_core = None
+    if args.pin:
+        cores = sorted(os.sched_getaffinity(0))
+        if len(cores) < 2:
+            raise SystemExit("--pin needs at least two cores")
+        service_core = cores[-1]
+        os.sched_setaffinity(0, set(cores[:-1]))  # the embedded server inherits this
     with server_uri() as (uri, server):
         print(f"Python {platform.python_version()} on {platform.machine()}, {server}")
         print(
             f"the example app under uvicorn in its own process; {args.requests} concurrent "
-            f"GET /products?limit=50 from another, {args.reps} runs after a warm-up\n"
+            f"GET /products?limit=50 from another, {args.reps} runs after a warm-up"
         )
+        if service_core is not None:
+            print(f"the service pinned to core {service_core}, the rest to the other cores")
+        print()
         print(
             f"{'driver':8} {'loop lag ms median':>18} {'worst':>7} "
-            f"{'longest callback ms':>20} {'wall s':>7}"
+            f"{'longest callback ms':>20} {'CPU ms':>7} {'GC ms':>6} {'wall s':>7}"
         )
         worst = worst_callback = 0.0
         for driver in ("pymongo", "motor"):
             asyncio.run(seed(uri, args.products))
             port = free_port()
-            service = start_service(uri, driver, port)
+            service = start_service(uri, driver, port, service_core)
             try:
                 results = asyncio.run(load(f"http://127.0.0.1:{port}", args.requests, args.reps))
             finally:
@@ -156,9 +188,11 @@ def main() -> None:
             callback = max(r[1] for r in results)
             worst, worst_callback = max(worst, max(lags)), max(worst_callback, callback)
             wall = statistics.median(r[2] for r in results)
+            longest_gc = max(r[3] for r in results)
+            cpu = max(r[4] for r in results)
             print(
                 f"{driver:8} {statistics.median(lags):18.1f} {max(lags):7.1f} "
-                f"{callback:20.1f} {wall:7.2f}"
+                f"{callback:20.1f} {cpu:7.1f} {longest_gc:6.1f} {wall:7.2f}"
             )
         print(f"\nworst loop lag: {worst:.1f} ms; longest single callback: {worst_callback:.1f} ms")
 

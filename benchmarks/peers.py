@@ -1,7 +1,7 @@
 """mongocat against the raw drivers and the ODMs, in one interleaved run.
 
 Usage:
-    python benchmarks/peers.py [--reps 5] [--calls 200] [--docs 10000] [--bulk 20000]
+    python benchmarks/peers.py [--reps 5] [--calls 200] [--docs 10000] [--bulk 100000]
                                [--gridfs-mb 50] [--out docs]
 
 Contestants, each used the way its documentation teaches: raw PyMongo async, raw
@@ -502,6 +502,15 @@ def table_rst(medians: dict[str, dict[str, float]], header: str) -> str:
             lines.append(
                 "     - n/a" if rate is None else f"     - {rate:,.0f} ({rate / base:.2f}x)"
             )
+        own = [
+            f"{by[ours] / by[driver]:.2f}"
+            for ours, driver in (
+                ("mongocat (PyMongo)", "PyMongo async"),
+                ("mongocat (Motor)", "Motor"),
+            )
+            if ours in by and driver in by
+        ]
+        lines.append(f"     - {' / '.join(own) or 'n/a'}")
     return f"{header}\n\n" + "\n".join(lines) + "\n"
 
 
@@ -534,7 +543,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--docs", type=int, default=10_000)
-    parser.add_argument("--bulk", type=int, default=20_000)
+    parser.add_argument("--bulk", type=int, default=100_000)
     parser.add_argument("--gridfs-mb", type=int, default=50)
     parser.add_argument("--out", type=Path, default=Path("docs"))
     args = parser.parse_args()

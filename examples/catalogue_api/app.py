@@ -14,6 +14,7 @@ and ``WS /changes`` (a live feed of product changes).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import re
@@ -125,9 +126,14 @@ def products_of(cat: Catalogue) -> Collection[dict[str, Any]]:
     return cat.collection("products")
 
 
+# Looked up once: ``ProductIn.model_fields`` is a property that builds its answer on
+# every access (it was a fifth of the CPU of a 50-product page).
+_PRODUCT_FIELDS = frozenset(ProductIn.model_fields)
+
+
 def as_product(document: dict[str, Any]) -> ProductOut:
     """The API view of a stored product."""
-    fields = {key: value for key, value in document.items() if key in ProductIn.model_fields}
+    fields = {key: value for key, value in document.items() if key in _PRODUCT_FIELDS}
     return ProductOut(id=document["_id"], has_image="image_id" in document, **fields)
 
 
@@ -396,8 +402,15 @@ async def changes(websocket: WebSocket, cat: CatalogueDep) -> None:
             raise error
 
 
-def create_app(catalogue: Catalogue | None = None) -> FastAPI:
-    """The app; with ``catalogue`` it uses that one (and leaves closing it to the caller)."""
+def create_app(catalogue: Catalogue | None = None, *, freeze_gc: bool | None = None) -> FastAPI:
+    """The app; with ``catalogue`` it uses that one (and leaves closing it to the caller).
+
+    ``freeze_gc`` (by default: when the app makes its own Catalogue, as when deployed)
+    calls :func:`gc.freeze` once started, so that the garbage collector's full
+    collections no longer walk the objects made at startup (modules, routes, Pydantic
+    validators): they were most of each collection and its pause on the event loop.
+    """
+    freeze = catalogue is None if freeze_gc is None else freeze_gc
 
     @asynccontextmanager
     async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -429,7 +442,14 @@ def create_app(catalogue: Catalogue | None = None) -> FastAPI:
 
             managed = lifespan(prepared, setup=_probe_text_search, close=catalogue is None)
             await stack.enter_async_context(managed(app))
-            yield
+            if freeze:
+                gc.collect()
+                gc.freeze()
+            try:
+                yield
+            finally:
+                if freeze:
+                    gc.unfreeze()
 
     app = FastAPI(
         title="Product catalogue",
