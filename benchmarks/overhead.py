@@ -32,7 +32,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo import AsyncMongoClient
 
 import mongocat
-from mongocat import Catalogue
+from mongocat import Catalogue, F, Update
 from mongocat.embedded import EmbeddedServer
 
 DATABASE = "mongocat_bench_overhead"
@@ -87,10 +87,43 @@ def operations(
             docs = await mc.find({"_id": {"$lt": 1000}}).to_list()
             assert len(docs) == 1000
 
+    async def raw_update_one() -> None:
+        for i in range(calls):
+            await raw.update_one({"_id": i % 1000}, {"$inc": {"stock": 1}})
+
+    async def mc_update_one() -> None:
+        for i in range(calls):
+            await mc.update_one(F._id == i % 1000, Update.inc(stock=1))
+
+    def batch() -> list[dict[str, Any]]:
+        return [{"n": i, "name": "item", "price": i / 10} for i in range(500)]
+
+    async def raw_insert_many() -> None:
+        for _ in range(finds):
+            await raw_ins.insert_many(batch())
+
+    async def mc_insert_many() -> None:
+        for _ in range(finds):
+            await mc_ins.insert_many(batch())
+
+    async def raw_filtered() -> None:
+        for _ in range(finds):
+            projection = {"name": 1, "price": 1, "_id": 0}
+            docs = await raw.find({"price": {"$lt": 50}}, projection).to_list(None)
+            assert len(docs) == 500
+
+    async def mc_filtered() -> None:
+        for _ in range(finds):
+            projection = {"name": 1, "price": 1, "_id": 0}
+            assert len(await mc.find(F.price < 50, projection=projection)) == 500
+
     return {
         "find_one by _id": (raw_find_one, mc_find_one, calls),
         "insert_one": (raw_insert_one, mc_insert_one, calls),
+        "update_one": (raw_update_one, mc_update_one, calls),
         "find 1,000 to list": (raw_find_1000, mc_find_1000, finds),
+        "filtered find (500) + projection": (raw_filtered, mc_filtered, finds),
+        "insert_many 500": (raw_insert_many, mc_insert_many, finds),
     }
 
 
@@ -106,7 +139,9 @@ async def main() -> int:
     parser.add_argument("--reps", type=int, default=7, help="repetitions (at least 5)")
     parser.add_argument("--chunks", type=int, default=10, help="alternating chunks per rep")
     parser.add_argument("--calls", type=int, default=100, help="single-doc calls per chunk")
-    parser.add_argument("--finds", type=int, default=3, help="1,000-doc finds per chunk")
+    parser.add_argument(
+        "--finds", type=int, default=3, help="many-document finds and inserts per chunk"
+    )
     args = parser.parse_args()
     if args.reps < 5:
         parser.error("--reps must be at least 5")
