@@ -177,24 +177,16 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
         ops.setdefault(op, {})[name] = runner
 
     # -- insert_one x N -------------------------------------------------------------
-    for name in collections:
-        coll = scratch[name]
+    # The raw drivers and mongocat are called alike here.
+    for name in [*collections, *mongocats]:
+        target = scratch[name]
 
-        async def insert_one(coll: Any = coll) -> float:
+        async def insert_one(target: Any = target) -> float:
             for i in range(calls):
-                await coll.insert_one(product(i))
+                await target.insert_one(product(i))
             return calls
 
         add("insert_one", name, insert_one)
-    for name in mongocats:
-        mc = scratch[name]
-
-        async def mc_insert_one(mc: Any = mc) -> float:
-            for i in range(calls):
-                await mc.insert_one(product(i))
-            return calls
-
-        add("insert_one", name, mc_insert_one)
 
     async def beanie_insert_one() -> float:
         for i in range(calls):
