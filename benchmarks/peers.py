@@ -73,14 +73,8 @@ class BProduct(beanie.Document):
         name = "beanie_products"
 
 
-class BScratch(beanie.Document):
+class BScratch(BProduct):
     """Where Beanie's write benchmarks write, so the read benchmarks' data stays the same."""
-
-    sku: str
-    name: str
-    price: float
-    category: str
-    stock: int
 
     class Settings:
         name = "beanie_scratch"
