@@ -1,16 +1,19 @@
 """mongocat against the raw drivers and the ODMs, in one interleaved run.
 
 Usage:
-    python benchmarks/peers.py [--reps 5] [--calls 200] [--docs 10000] [--bulk 100000]
-                               [--gridfs-mb 50] [--out docs]
+    python benchmarks/peers.py [--reps 5] [--calls 500] [--docs 10000] [--bulk 100000]
+                               [--gridfs-mb 50] [--out docs] [--pin] [--only find,bulk]
 
 Contestants, each used the way its documentation teaches: raw PyMongo async, raw
 Motor, mongocat on each driver, Beanie (on PyMongo async) and ODMantic (on Motor).
 An operation a contestant does not offer is left out of its row. For each operation
-and repetition the contestants run in a shuffled order; the table shows the median
-rate over ``--reps`` repetitions and the ratio to raw PyMongo async (above 1 is
-faster). It is written as ``<out>/performance_table.rst`` and plotted as
-``<out>/_static/performance.png``, which the docs' "Performance" page shows.
+and repetition the contestants run in a shuffled order in which each mongocat runs
+right before or after its own driver; the table shows the median rate over
+``--reps`` repetitions, the ratio to raw PyMongo async (above 1 is faster) and the
+median of mongocat's per-repetition ratio to its driver. It is written as
+``<out>/performance_table.rst`` and plotted as ``<out>/_static/performance.png``,
+which the docs' "Performance" page shows. ``--only`` runs some operations and only
+prints their table; ``--pin`` gives the contestants a core of their own.
 
 The server is the embedded SecantusDB unless MONGOCAT_BENCH_URI names another one
 (against the embedded server clients connect with retryWrites=false). Ratios are the
@@ -50,6 +53,7 @@ from mongocat import Catalogue, F, Pipeline, Sort, Update, acc
 DATABASE = "mongocat_bench_peers"
 CATEGORIES = ["tools", "garden", "kitchen", "toys"]
 Runner = Callable[[], Awaitable[float]]  # runs once, returns the amount of work done
+REPEAT = {"find 1,000 to a list": 2, "filtered find + projection": 5}  # calls per round
 
 
 def product(i: int) -> dict[str, Any]:
@@ -70,7 +74,7 @@ class BProduct(beanie.Document):
     stock: int
 
     class Settings:
-        name = "beanie_products"
+        name = "products"
 
 
 class BScratch(BProduct):
@@ -92,7 +96,7 @@ class OProduct(odmantic.Model):
     category: str
     stock: int
 
-    model_config = {"collection": "odmantic_products"}  # noqa: RUF012 - ODMantic's spelling
+    model_config = {"collection": "products"}  # noqa: RUF012 - ODMantic's spelling
 
 
 class OScratch(odmantic.Model):
@@ -120,12 +124,12 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
     engine = odmantic.AIOEngine(client=odmantic_client, database=DATABASE)
 
     collections = {
-        "PyMongo async": raw_pymongo[DATABASE]["pymongo_products"],
-        "Motor": raw_motor[DATABASE]["motor_products"],
+        "PyMongo async": raw_pymongo[DATABASE]["products"],
+        "Motor": raw_motor[DATABASE]["products"],
     }
     mongocats = {
-        "mongocat (PyMongo)": mc_pymongo.collection("mc_pymongo_products"),
-        "mongocat (Motor)": mc_motor.collection("mc_motor_products"),
+        "mongocat (PyMongo)": mc_pymongo.collection("products"),
+        "mongocat (Motor)": mc_motor.collection("products"),
     }
     # Write benchmarks write here and are emptied after each (untimed), so every read
     # benchmark reads the same documents.
@@ -142,33 +146,35 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
         await BScratch.delete_all()
         await engine.get_collection(OScratch).delete_many({})
 
-    seeded: dict[str, list[Any]] = {}
+    # Every contestant reads the same collection, so that the server's work is the
+    # same for all of them and only the client side differs.
+    seeded: list[Any] = []
     docs = [product(i) for i in range(args.docs)]
 
     async def seed() -> None:
-        for name, coll in collections.items():
-            await coll.delete_many({})
-            result = await coll.insert_many([dict(d) for d in docs])
-            await coll.create_index("price")
-            seeded[name] = list(result.inserted_ids)
-        for name, mc in mongocats.items():
-            await mc.delete_many({})
-            result = await mc.insert_many([dict(d) for d in docs])
-            await mc.driver_collection.create_index("price")
-            seeded[name] = list(result.inserted_ids)
-        await BProduct.delete_all()
-        result = await BProduct.insert_many([BProduct(**d) for d in docs])
-        seeded["Beanie"] = list(result.inserted_ids)
-        await engine.get_collection(OProduct).delete_many({})
-        models = [OProduct(**d) for d in docs]
-        await engine.save_all(models)
-        seeded["ODMantic"] = [m.id for m in models]
+        products = collections["PyMongo async"]
+        await products.delete_many({})
+        seeded[:] = (await products.insert_many([dict(d) for d in docs])).inserted_ids
+        await products.create_index("price")
 
-    calls = args.calls
+    calls = max(1, args.calls // args.rounds)  # per round
     ops: dict[str, dict[str, Runner]] = {}
+    # How many rounds each operation runs per repetition: short operations run many
+    # short rounds, so that the contestants alternate often and a pause of the server
+    # falls on all of them alike; the long ones run once or a few times.
+    rounds: dict[str, int] = {}
 
-    def add(op: str, name: str, runner: Runner) -> None:
-        ops.setdefault(op, {})[name] = runner
+    def add(op: str, name: str, runner: Runner, times: int | None = None) -> None:
+        repeat = REPEAT.get(op, 1)
+        if repeat > 1:  # a very short call, run a few times in each round
+
+            async def repeated(runner: Runner = runner) -> float:
+                return sum([await runner() for _ in range(repeat)])
+
+            ops.setdefault(op, {})[name] = repeated
+        else:
+            ops.setdefault(op, {})[name] = runner
+        rounds[op] = args.rounds if times is None else times
 
     # -- insert_one x N -------------------------------------------------------------
     # The raw drivers and mongocat are called alike here.
@@ -202,7 +208,7 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
             await coll.insert_many([product(i) for i in range(args.docs)])
             return args.docs
 
-        add("insert_many", name, insert_many)
+        add("insert_many", name, insert_many, 3)
 
     async def beanie_insert_many() -> float:
         await BScratch.insert_many([BScratch(**product(i)) for i in range(args.docs)])
@@ -212,14 +218,14 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
         await engine.save_all([OScratch(**product(i)) for i in range(args.docs)])
         return args.docs
 
-    add("insert_many", "Beanie", beanie_insert_many)
-    add("insert_many", "ODMantic", odmantic_insert_many)
+    add("insert_many", "Beanie", beanie_insert_many, 3)
+    add("insert_many", "ODMantic", odmantic_insert_many, 3)
 
     # -- find_one by _id x N --------------------------------------------------------
     for name, coll in [*collections.items(), *mongocats.items()]:
 
-        async def find_one(coll: Any = coll, name: str = name) -> float:
-            ids = seeded[name]
+        async def find_one(coll: Any = coll) -> float:
+            ids = seeded
             for i in range(calls):
                 await coll.find_one({"_id": ids[i % len(ids)]})
             return calls
@@ -228,11 +234,11 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
 
     async def beanie_find_one() -> float:
         for i in range(calls):
-            await BProduct.get(seeded["Beanie"][i % len(seeded["Beanie"])])
+            await BProduct.get(seeded[i % len(seeded)])
         return calls
 
     async def odmantic_find_one() -> float:
-        ids = seeded["ODMantic"]
+        ids = seeded
         for i in range(calls):
             await engine.find_one(OProduct, OProduct.id == ids[i % len(ids)])
         return calls
@@ -313,8 +319,8 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
     # -- update_one x N -------------------------------------------------------------
     for name, coll in collections.items():
 
-        async def update_one(coll: Any = coll, name: str = name) -> float:
-            ids = seeded[name]
+        async def update_one(coll: Any = coll) -> float:
+            ids = seeded
             for i in range(calls):
                 await coll.update_one({"_id": ids[i % len(ids)]}, {"$inc": {"stock": 1}})
             return calls
@@ -322,8 +328,8 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
         add("update_one", name, update_one)
     for name, mc in mongocats.items():
 
-        async def mc_update_one(mc: Any = mc, name: str = name) -> float:
-            ids = seeded[name]
+        async def mc_update_one(mc: Any = mc) -> float:
+            ids = seeded
             for i in range(calls):
                 await mc.update_one(F._id == ids[i % len(ids)], Update.inc(stock=1))
             return calls
@@ -331,13 +337,13 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
         add("update_one", name, mc_update_one)
 
     async def beanie_update_one() -> float:
-        ids = seeded["Beanie"]
+        ids = seeded
         for i in range(calls):
             await BProduct.find_one(BProduct.id == ids[i % len(ids)]).inc({BProduct.stock: 1})
         return calls
 
     async def odmantic_update_one() -> float:
-        ids = seeded["ODMantic"]
+        ids = seeded
         for i in range(calls):  # ODMantic's way: load, change, save
             found = await engine.find_one(OProduct, OProduct.id == ids[i % len(ids)])
             assert found is not None
@@ -358,7 +364,7 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
                 await coll.bulk_write(requests[start : start + 1000], ordered=False)
             return args.bulk
 
-        add("bulk insert", name, bulk)
+        add("bulk insert", name, bulk, 1)
     for name in mongocats:
         mc = scratch[name]
 
@@ -368,7 +374,7 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
             )
             return summary.inserted_count
 
-        add("bulk insert", name, mc_bulk)
+        add("bulk insert", name, mc_bulk, 1)
 
     # -- GridFS ---------------------------------------------------------------------
     blob = os.urandom(args.gridfs_mb * 1024 * 1024)
@@ -385,7 +391,7 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
             await bucket.delete(file_id)
             return 2 * args.gridfs_mb
 
-        add("GridFS up + down (MB)", name, gridfs_raw)
+        add("GridFS up + down (MB)", name, gridfs_raw, 3)
     for name, cat in (("mongocat (PyMongo)", mc_pymongo), ("mongocat (Motor)", mc_motor)):
         fs = cat.gridfs(f"{name[10:-1].lower()}_fs")
 
@@ -395,7 +401,7 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
             await fs.delete(file_id)
             return 2 * args.gridfs_mb
 
-        add("GridFS up + down (MB)", name, gridfs_mc)
+        add("GridFS up + down (MB)", name, gridfs_mc, 3)
 
     # -- paginating -----------------------------------------------------------------
     page = 100
@@ -408,7 +414,7 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
                 seen += len(await cursor.limit(page).to_list(None))
             return seen
 
-        add(f"paginate {args.docs:,} (docs)", name, pages_skip)
+        add(f"paginate {args.docs:,} (docs)", name, pages_skip, 1)
     for name, mc in mongocats.items():
 
         async def pages_keyset(mc: Any = mc) -> float:
@@ -420,7 +426,7 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
                 if token is None:
                     return seen
 
-        add(f"paginate {args.docs:,} (docs)", name, pages_keyset)
+        add(f"paginate {args.docs:,} (docs)", name, pages_keyset, 1)
 
     async def beanie_pages() -> float:
         seen = 0
@@ -438,22 +444,30 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
             seen += len(found)
         return seen
 
-    add(f"paginate {args.docs:,} (docs)", "Beanie", beanie_pages)
-    add(f"paginate {args.docs:,} (docs)", "ODMantic", odmantic_pages)
+    add(f"paginate {args.docs:,} (docs)", "Beanie", beanie_pages, 1)
+    add(f"paginate {args.docs:,} (docs)", "ODMantic", odmantic_pages, 1)
 
+    if args.only:
+        wanted = [word.strip().lower() for word in args.only.split(",")]
+        ops = {op: by for op, by in ops.items() if any(word in op.lower() for word in wanted)}
+        if not ops:
+            raise SystemExit(f"--only {args.only!r} names no operation")
     rates: dict[str, dict[str, list[float]]] = {}
     for rep in range(args.reps):
         await seed()
         for op, contestants in ops.items():
-            order = list(contestants)
-            random.Random(rep * 31 + len(op)).shuffle(order)
-            for name in order:
-                gc.collect()
-                start = time.perf_counter()
-                amount = await contestants[name]()
-                elapsed = time.perf_counter() - start
-                rates.setdefault(op, {}).setdefault(name, []).append(amount / elapsed)
-                await clear_scratch()
+            rng = random.Random(rep * 31 + len(op))
+            work = dict.fromkeys(contestants, 0.0)
+            spent = dict.fromkeys(contestants, 0.0)
+            for _ in range(rounds[op]):
+                for name in running_order(list(contestants), rng):
+                    gc.collect()
+                    start = time.perf_counter()
+                    work[name] += await contestants[name]()
+                    spent[name] += time.perf_counter() - start
+                    await clear_scratch()
+            for name in contestants:
+                rates.setdefault(op, {}).setdefault(name, []).append(work[name] / spent[name])
         print(f"  repetition {rep + 1}/{args.reps} done", file=sys.stderr)
 
     await raw_pymongo.drop_database(DATABASE)
@@ -463,14 +477,48 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
     raw_motor.close()
     await beanie_client.close()
     odmantic_client.close()
-    return {op: {n: statistics.median(v) for n, v in by.items()} for op, by in rates.items()}
+    return rates
 
 
 NAMES = ["PyMongo async", "Motor", "mongocat (PyMongo)", "mongocat (Motor)", "Beanie", "ODMantic"]
+PAIRS = (("mongocat (PyMongo)", "PyMongo async"), ("mongocat (Motor)", "Motor"))
 
 
-def table_rst(medians: dict[str, dict[str, float]], header: str) -> str:
-    """The results as an RST list-table: rate and ratio to raw PyMongo async."""
+def running_order(names: list[str], rng: random.Random) -> list[str]:
+    """A shuffled order in which each mongocat runs right before or after its driver.
+
+    The pair's two runs then meet the server in the same state, so their ratio is
+    measured with the least drift; the pairs and the others still come in random order.
+    """
+    groups = [[ours, driver] for ours, driver in PAIRS if ours in names and driver in names]
+    paired = {name for group in groups for name in group}
+    groups += [[name] for name in names if name not in paired]
+    rng.shuffle(groups)
+    for group in groups:
+        rng.shuffle(group)
+    return [name for group in groups for name in group]
+
+
+def summarise(
+    rates: dict[str, dict[str, list[float]]],
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, list[float]]]]:
+    """Median rates, and per pair the ratios of each repetition's adjacent runs."""
+    medians = {op: {n: statistics.median(v) for n, v in by.items()} for op, by in rates.items()}
+    paired = {
+        op: {
+            ours: sorted(a / b for a, b in zip(by[ours], by[driver], strict=True))
+            for ours, driver in PAIRS
+            if ours in by and driver in by
+        }
+        for op, by in rates.items()
+    }
+    return medians, paired
+
+
+def table_rst(
+    medians: dict[str, dict[str, float]], paired: dict[str, dict[str, list[float]]], header: str
+) -> str:
+    """The results as an RST list-table: rate, ratio to raw PyMongo async, and to its driver."""
     lines = [
         ".. list-table::",
         "   :header-rows: 1",
@@ -488,14 +536,7 @@ def table_rst(medians: dict[str, dict[str, float]], header: str) -> str:
             lines.append(
                 "     - n/a" if rate is None else f"     - {rate:,.0f} ({rate / base:.2f}x)"
             )
-        own = [
-            f"{by[ours] / by[driver]:.2f}"
-            for ours, driver in (
-                ("mongocat (PyMongo)", "PyMongo async"),
-                ("mongocat (Motor)", "Motor"),
-            )
-            if ours in by and driver in by
-        ]
+        own = [f"{statistics.median(ratios):.2f}" for ratios in paired[op].values()]
         lines.append(f"     - {' / '.join(own) or 'n/a'}")
     return f"{header}\n\n" + "\n".join(lines) + "\n"
 
@@ -527,14 +568,37 @@ def plot(medians: dict[str, dict[str, float]], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--calls", type=int, default=500, help="single-document calls per rep")
+    parser.add_argument(
+        "--rounds", type=int, default=10, help="rounds per repetition of the short operations"
+    )
     parser.add_argument("--docs", type=int, default=10_000)
     parser.add_argument("--bulk", type=int, default=100_000)
     parser.add_argument("--gridfs-mb", type=int, default=50)
     parser.add_argument("--out", type=Path, default=Path("docs"))
+    parser.add_argument(
+        "--only", help="run only the operations whose names contain one of these words (a,b)"
+    )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="run the embedded server on the first cores and the contestants on the last "
+        "one, so that neither takes the other's core",
+    )
     args = parser.parse_args()
+    cores = sorted(os.sched_getaffinity(0))
+    if args.pin:
+        if len(cores) < 2:
+            raise SystemExit("--pin needs at least two cores")
+        os.sched_setaffinity(0, set(cores[:-1]))  # the embedded server inherits this
     with server_uri("--cache-size", "4G", "--oplog-max-entries", "1000") as (uri, server):
-        medians = asyncio.run(run(args, uri))
+        if args.pin:
+            os.sched_setaffinity(0, {cores[-1]})
+        rates = asyncio.run(run(args, uri))
+    medians, paired = summarise(rates)
+    for op, by in paired.items():
+        spread = ", ".join(f"{ours} {min(r):.2f}-{max(r):.2f}" for ours, r in by.items())
+        print(f"  {op}: per-repetition ratio to its driver {spread}", file=sys.stderr)
     versions = (
         f"PyMongo {pymongo.version}, Motor {motor.version}, Beanie {beanie.__version__}, "
         f"ODMantic {odmantic.__version__}, mongocat {mongocat.__version__}"
@@ -542,10 +606,21 @@ def main() -> None:
     header = (
         f"Python {platform.python_version()} on {platform.machine()} "
         f"({os.cpu_count()} cores), {server}; {versions}; medians of {args.reps} "
-        f"repetitions; ``python benchmarks/peers.py --reps {args.reps} --calls "
-        f"{args.calls} --docs {args.docs} --bulk {args.bulk} --gridfs-mb {args.gridfs_mb}``."
+        f"repetitions; ``python benchmarks/peers.py --reps {args.reps} --rounds "
+        f"{args.rounds} --calls {args.calls} --docs {args.docs} --bulk {args.bulk} "
+        f"--gridfs-mb {args.gridfs_mb}"
+        f"{' --pin' if args.pin else ''}``."
     )
-    table = table_rst(medians, header)
+    if args.pin:
+        header += f" The server ran on core(s) {cores[:-1]}, the contestants on core {cores[-1]}."
+    header += (
+        " The last column is, per driver, the median over the repetitions of mongocat's "
+        "rate divided by its driver's, the two run back to back."
+    )
+    table = table_rst(medians, paired, header)
+    if args.only:
+        print(table)
+        return  # a partial run does not replace the published table
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "performance_table.rst").write_text(table)
     plot(medians, args.out / "_static" / "performance.png")

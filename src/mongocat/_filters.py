@@ -54,11 +54,8 @@ def _render_operand(value: Any) -> Any:
     return value
 
 
-def _render_top(value: Any) -> Any:
-    """Render one top-level entry: conditions, clauses, or a value."""
-    if isinstance(value, _Ops | _Clauses):
-        return value.render()
-    return value
+# What a filter holds besides values: rendered by to_mongo(), found by exact type.
+_NODES: Final = frozenset({_Ops, _Clauses})
 
 
 def _literal(value: Any) -> Any:
@@ -226,7 +223,9 @@ class Filter:
 
     def to_mongo(self) -> dict[str, Any]:
         """Return the filter document, freshly built."""
-        return {key: _render_top(value) for key, value in self._items}
+        return {
+            key: value.render() if type(value) in _NODES else value for key, value in self._items
+        }
 
     def __repr__(self) -> str:
         return f"Filter({self.to_mongo()!r})"

@@ -3,7 +3,11 @@
 import functools
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Concatenate, Final, Generic, ParamSpec, TypeVar
+from datetime import datetime
+from types import MethodType
+from typing import Any, Concatenate, Final, Generic, ParamSpec, TypeVar, cast
+
+from bson import Decimal128, ObjectId
 
 from ._errors import InvalidQuery
 
@@ -16,11 +20,13 @@ __all__ = [
     "render",
 ]
 
-_SCALARS: Final = frozenset({str, int, float, bool, type(None), bytes})
+# Values that are never documents: is_operator_document() answers without an ABC check.
+_SCALARS: Final = frozenset(
+    {str, int, float, bool, type(None), bytes, datetime, ObjectId, Decimal128}
+)
 _POSITIONAL = re.compile(r"^\$(\[[A-Za-z0-9_]*\])?$")  # $, $[] and $[identifier]
 
 
-@functools.lru_cache(maxsize=4096)
 def check_path(path: str, *, positional: bool = False) -> str:
     """Return ``path`` if every dotted segment is a valid field name, else explain.
 
@@ -30,6 +36,12 @@ def check_path(path: str, *, positional: bool = False) -> str:
         path: A dotted field path such as ``"dimensions.width"``.
         positional: Allow the update operators' ``$``, ``$[]`` and ``$[id]`` segments.
     """
+    return _checked_path(path, positional)
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_path(path: str, positional: bool) -> str:
+    """The body of :func:`check_path`, cached on positional arguments (a cheaper key)."""
     if not isinstance(path, str):
         raise InvalidQuery(f"a field path must be a string, not {type(path).__name__} {path!r}")
     if "\x00" in path:
@@ -87,18 +99,23 @@ class classmethod_or_method(Generic[_B, _P, _R]):
 
     def __init__(self, method: Callable[Concatenate[_B, _P], _R]) -> None:
         self._method = method
+        # The builders are immutable, so one empty builder per class serves every call.
+        self._empty: dict[type[_B], _B] = {}
         functools.update_wrapper(self, method)  # type: ignore[arg-type]
 
     def __get__(self, instance: _B | None, owner: type[_B]) -> Callable[_P, _R]:
-        target = instance if instance is not None else owner()
-        return functools.partial(self._method, target)
+        if instance is None:
+            instance = self._empty.get(owner)
+            if instance is None:
+                instance = self._empty[owner] = owner()
+        return cast("Callable[_P, _R]", MethodType(self._method, instance))
 
 
 def field_name(field: "str | FieldPath", *, positional: bool = False) -> str:
     """Return the checked dotted path of a field given as a string or a FieldPath."""
     if isinstance(field, FieldPath):
-        return field._path if not positional else check_path(field._path, positional=True)
-    return check_path(field, positional=positional)
+        return field._path if not positional else _checked_path(field._path, True)
+    return _checked_path(field, positional)
 
 
 def render(value: Any) -> Any:

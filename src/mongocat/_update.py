@@ -30,12 +30,17 @@ def _pairs(
     method: str, fields: Mapping[str, Any] | FieldArg | None, value: Any, kwargs: Mapping[str, Any]
 ) -> list[tuple[str, Any]]:
     """Normalise the three call forms: ``(field, value)``, ``({path: value})``, ``(**kw)``."""
+    if fields is None and value is _MISSING and kwargs:  # the common keyword form
+        return [(field_name(k, positional=True), v) for k, v in kwargs.items()]
     pairs: list[tuple[str, Any]] = []
     if isinstance(fields, Mapping):
         if value is not _MISSING:
             raise InvalidQuery(f"{method}() takes a mapping or a field and a value, not both")
         pairs += [(field_name(k, positional=True), v) for k, v in fields.items()]
-    elif fields is not None:
+    elif fields is None:
+        if value is not _MISSING:
+            raise InvalidQuery(f"{method}(None, {value!r}) names no field: {method}(field, value)")
+    else:
         if value is _MISSING:
             raise InvalidQuery(f"{method}({fields!r}) needs a value: {method}(field, value)")
         pairs.append((field_name(fields, positional=True), value))
@@ -47,6 +52,8 @@ def _pairs(
 
 def _number(method: str, path: str, value: Any) -> Any:
     """Check that ``$inc``/``$mul`` get a number."""
+    if type(value) is int or type(value) is float:
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal128):
         raise InvalidQuery(f"{method}() needs a number for {path!r}, not {value!r}")
     return value

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from mongocat import F, InvalidQuery, Sort, Update
+from mongocat import F, InvalidQuery, Projection, Sort, Update
 
 
 @pytest.mark.parametrize(
@@ -178,6 +178,7 @@ def test_pull_value_never_becomes_a_condition() -> None:
         pytest.param(lambda: Update.inc(a=True), "needs a number", id="inc-bool"),
         pytest.param(lambda: Update.set(), "at least one field", id="empty-set"),
         pytest.param(lambda: Update.set("a"), "needs a value", id="field-no-value"),
+        pytest.param(lambda: Update.set(None, 5, b=1), "names no field", id="value-no-field"),
         pytest.param(lambda: Update.set({"$bad": 1}), "starts with", id="dollar-field"),
         pytest.param(lambda: Update.set({"a..b": 1}), "empty segment", id="empty-segment"),
         pytest.param(lambda: Update.pop("a", "middle"), "first' or 'last", id="pop-end"),  # type: ignore[arg-type]
@@ -200,6 +201,18 @@ def test_pull_value_never_becomes_a_condition() -> None:
 def test_update_misuse_raises_before_sending(make: Any, message: str) -> None:
     with pytest.raises(InvalidQuery, match=message):
         make()
+
+
+def test_class_calls_start_from_an_empty_builder_every_time() -> None:
+    # The class-level calls share one empty Update; none may see another's fields.
+    first = Update.set(a=1)
+    second = Update.set(b=2)
+    assert first.to_mongo() == {"$set": {"a": 1}}
+    assert second.to_mongo() == {"$set": {"b": 2}}
+    assert Sort.asc("a").to_mongo() == {"a": 1}
+    assert Sort.asc("b").to_mongo() == {"b": 1}
+    assert Projection.include("a").to_mongo() == {"a": 1}
+    assert Projection.include("b").to_mongo() == {"b": 1}
 
 
 def test_updates_are_immutable() -> None:
