@@ -597,8 +597,11 @@ def main() -> None:
         rates = asyncio.run(run(args, uri))
     medians, paired = summarise(rates)
     for op, by in paired.items():
-        spread = ", ".join(f"{ours} {min(r):.2f}-{max(r):.2f}" for ours, r in by.items())
-        print(f"  {op}: per-repetition ratio to its driver {spread}", file=sys.stderr)
+        spread = ", ".join(
+            f"{ours} {statistics.median(r):.3f} ({min(r):.2f}-{max(r):.2f})"
+            for ours, r in by.items()
+        )
+        print(f"  {op}: ratio to its driver, median (range) {spread}", file=sys.stderr)
     versions = (
         f"PyMongo {pymongo.version}, Motor {motor.version}, Beanie {beanie.__version__}, "
         f"ODMantic {odmantic.__version__}, mongocat {mongocat.__version__}"
