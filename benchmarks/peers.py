@@ -10,10 +10,11 @@ An operation a contestant does not offer is left out of its row. For each operat
 and repetition the contestants run in a shuffled order in which each mongocat runs
 right before or after its own driver; the table shows the median rate over
 ``--reps`` repetitions, the ratio to raw PyMongo async (above 1 is faster) and the
-median of mongocat's per-repetition ratio to its driver. It is written as
-``<out>/performance_table.rst`` and plotted as ``<out>/_static/performance.png``,
-which the docs' "Performance" page shows. ``--only`` runs some operations and only
-prints their table; ``--pin`` gives the contestants a core of their own.
+median of mongocat's per-repetition ratio to its driver. It is printed in Markdown,
+written as ``<out>/performance_table.rst`` and plotted as
+``<out>/_static/performance.png``, which the docs' "Performance" page shows.
+``--only`` runs some operations and only prints their table; ``--pin`` gives the
+contestants a core of their own.
 
 The server is the embedded SecantusDB unless MONGOCAT_BENCH_URI names another one
 (against the embedded server clients connect with retryWrites=false). Ratios are the
@@ -515,30 +516,36 @@ def summarise(
     return medians, paired
 
 
-def table_rst(
-    medians: dict[str, dict[str, float]], paired: dict[str, dict[str, list[float]]], header: str
-) -> str:
-    """The results as an RST list-table: rate, ratio to raw PyMongo async, and to its driver."""
-    lines = [
-        ".. list-table::",
-        "   :header-rows: 1",
-        "   :stub-columns: 1",
-        "",
-        "   * - operation (per second)",
-        *[f"     - {name}" for name in NAMES],
-        "     - mongocat / its driver",
-    ]
+def rows(
+    medians: dict[str, dict[str, float]], paired: dict[str, dict[str, list[float]]]
+) -> list[list[str]]:
+    """The table's cells, header row first: rate and ratio to raw PyMongo async per
+    contestant, then mongocat's paired ratio to its own driver."""
+    table = [["operation (per second)", *NAMES, "mongocat / its driver"]]
     for op, by in medians.items():
         base = by["PyMongo async"]
-        lines.append(f"   * - {op}")
+        cells = [op]
         for name in NAMES:
             rate = by.get(name)
-            lines.append(
-                "     - n/a" if rate is None else f"     - {rate:,.0f} ({rate / base:.2f}x)"
-            )
+            cells.append("n/a" if rate is None else f"{rate:,.0f} ({rate / base:.2f}x)")
         own = [f"{statistics.median(ratios):.2f}" for ratios in paired[op].values()]
-        lines.append(f"     - {' / '.join(own) or 'n/a'}")
+        table.append([*cells, " / ".join(own) or "n/a"])
+    return table
+
+
+def table_rst(table: list[list[str]], header: str) -> str:
+    """The table as an RST list-table under ``header``, for the docs page."""
+    lines = [".. list-table::", "   :header-rows: 1", "   :stub-columns: 1", ""]
+    for row in table:
+        lines += [f"   * - {row[0]}", *[f"     - {cell}" for cell in row[1:]]]
     return f"{header}\n\n" + "\n".join(lines) + "\n"
+
+
+def table_markdown(table: list[list[str]]) -> str:
+    """The table in Markdown, for issues and pull requests."""
+    lines = [f"| {' | '.join(table[0])} |", f"|---|{'---:|' * (len(table[0]) - 1)}"]
+    lines += [f"| {' | '.join(row)} |" for row in table[1:]]
+    return "\n".join(lines)
 
 
 def plot(medians: dict[str, dict[str, float]], path: Path) -> None:
@@ -620,14 +627,13 @@ def main() -> None:
         " The last column is, per driver, the median over the repetitions of mongocat's "
         "rate divided by its driver's, the two run back to back."
     )
-    table = table_rst(medians, paired, header)
+    table = rows(medians, paired)
+    print(f"{header}\n\n{table_markdown(table)}")
     if args.only:
-        print(table)
         return  # a partial run does not replace the published table
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "performance_table.rst").write_text(table)
+    (args.out / "performance_table.rst").write_text(table_rst(table, header))
     plot(medians, args.out / "_static" / "performance.png")
-    print(table)
 
 
 if __name__ == "__main__":
