@@ -6,14 +6,14 @@ common case (a plain ``dict``) to one type check.
 """
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
-from bson import Decimal128, ObjectId
+from bson import ObjectId
 from bson.errors import InvalidId
 
 from ._errors import InvalidDocument, InvalidQuery
 from ._filters import Filter
+from ._paths import SCALAR_TYPES
 from ._projection import Projection
 from ._sort import Sort
 from ._types import FilterLike, ProjectionLike, SortLike, UpdateLike
@@ -199,10 +199,6 @@ def check_documents(documents: Sequence[Any]) -> None:
             raise InvalidDocument(f"document #{position}: {error.message}") from None
 
 
-# Value types that hold no field names: skipped without an isinstance() check.
-_LEAVES = frozenset({str, int, float, bool, type(None), bytes, datetime, ObjectId, Decimal128})
-
-
 def _check_fields(document: Mapping[Any, Any], prefix: str, depth: int) -> None:
     if depth > MAX_NESTING:
         _too_deep(prefix)
@@ -210,7 +206,7 @@ def _check_fields(document: Mapping[Any, Any], prefix: str, depth: int) -> None:
         if type(key) is not str or key[:1] == "$" or "\x00" in key:
             _bad_name(key, prefix)
         kind = type(value)
-        if kind in _LEAVES:
+        if kind in SCALAR_TYPES:
             continue
         if kind is dict or (kind is not list and isinstance(value, Mapping)):
             _check_fields(value, f"{prefix}{key}.", depth + 1)
@@ -223,7 +219,7 @@ def _check_items(items: list[Any], prefix: str, depth: int) -> None:
         _too_deep(prefix)
     for position, item in enumerate(items):
         kind = type(item)
-        if kind in _LEAVES:
+        if kind in SCALAR_TYPES:
             continue
         if kind is dict or (kind is not list and isinstance(item, Mapping)):
             _check_fields(item, f"{prefix}{position}.", depth + 1)

@@ -12,6 +12,7 @@ from bson import Decimal128, ObjectId
 from ._errors import InvalidQuery
 
 __all__ = [
+    "SCALAR_TYPES",
     "FieldPath",
     "check_path",
     "classmethod_or_method",
@@ -20,8 +21,9 @@ __all__ = [
     "render",
 ]
 
-# Values that are never documents: is_operator_document() answers without an ABC check.
-_SCALARS: Final = frozenset(
+#: Value types that are never documents and hold no field names: checks skip them by
+#: exact type, without an ABC ``isinstance``.
+SCALAR_TYPES: Final = frozenset(
     {str, int, float, bool, type(None), bytes, datetime, ObjectId, Decimal128}
 )
 _POSITIONAL = re.compile(r"^\$(\[[A-Za-z0-9_]*\])?$")  # $, $[] and $[identifier]
@@ -61,7 +63,7 @@ def _checked_path(path: str, positional: bool) -> str:
 
 def is_operator_document(value: object) -> bool:
     """Return whether ``value`` is a mapping with a ``$``-prefixed key at its top level."""
-    if type(value) in _SCALARS:  # the common case, without an ABC check
+    if type(value) in SCALAR_TYPES:  # the common case, without an ABC check
         return False
     if not isinstance(value, Mapping):
         return False

@@ -30,16 +30,14 @@ def _pairs(
     method: str, fields: Mapping[str, Any] | FieldArg | None, value: Any, kwargs: Mapping[str, Any]
 ) -> list[tuple[str, Any]]:
     """Normalise the three call forms: ``(field, value)``, ``({path: value})``, ``(**kw)``."""
-    if fields is None and value is _MISSING and kwargs:  # the common keyword form
-        return [(field_name(k, positional=True), v) for k, v in kwargs.items()]
     pairs: list[tuple[str, Any]] = []
-    if isinstance(fields, Mapping):
+    if fields is None:  # the common keyword form, first: None needs no ABC check
+        if value is not _MISSING:
+            raise InvalidQuery(f"{method}(None, {value!r}) names no field: {method}(field, value)")
+    elif isinstance(fields, Mapping):
         if value is not _MISSING:
             raise InvalidQuery(f"{method}() takes a mapping or a field and a value, not both")
         pairs += [(field_name(k, positional=True), v) for k, v in fields.items()]
-    elif fields is None:
-        if value is not _MISSING:
-            raise InvalidQuery(f"{method}(None, {value!r}) names no field: {method}(field, value)")
     else:
         if value is _MISSING:
             raise InvalidQuery(f"{method}({fields!r}) needs a value: {method}(field, value)")
