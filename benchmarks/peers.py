@@ -54,7 +54,6 @@ from mongocat import Catalogue, F, Pipeline, Sort, Update, acc
 DATABASE = "mongocat_bench_peers"
 CATEGORIES = ["tools", "garden", "kitchen", "toys"]
 Runner = Callable[[], Awaitable[float]]  # runs once, returns the amount of work done
-REPEAT = {"find 1,000 to a list": 2, "filtered find + projection": 5}  # calls per round
 
 
 def product(i: int) -> dict[str, Any]:
@@ -159,23 +158,23 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
         await products.create_index("price")
 
     calls = max(1, args.calls // args.rounds)  # per round
+    pages = f"paginate {args.docs:,} (docs)"
+    # Per operation: rounds per repetition, and runs of each contestant per round.
+    # Short operations run many short rounds, so that the contestants alternate often
+    # and a pause of the server falls on all of them alike; the shortest run a few
+    # times in each round; the long ones run once or a few times per repetition.
+    plan = {
+        "insert_many": (3, 1),
+        "find 1,000 to a list": (args.rounds, 2),
+        "filtered find + projection": (args.rounds, 5),
+        "bulk insert": (1, 1),
+        "GridFS up + down (MB)": (3, 1),
+        pages: (1, 1),
+    }
     ops: dict[str, dict[str, Runner]] = {}
-    # How many rounds each operation runs per repetition: short operations run many
-    # short rounds, so that the contestants alternate often and a pause of the server
-    # falls on all of them alike; the long ones run once or a few times.
-    rounds: dict[str, int] = {}
 
-    def add(op: str, name: str, runner: Runner, times: int | None = None) -> None:
-        repeat = REPEAT.get(op, 1)
-        if repeat > 1:  # a very short call, run a few times in each round
-
-            async def repeated(runner: Runner = runner) -> float:
-                return sum([await runner() for _ in range(repeat)])
-
-            ops.setdefault(op, {})[name] = repeated
-        else:
-            ops.setdefault(op, {})[name] = runner
-        rounds[op] = args.rounds if times is None else times
+    def add(op: str, name: str, runner: Runner) -> None:
+        ops.setdefault(op, {})[name] = runner
 
     # -- insert_one x N -------------------------------------------------------------
     # The raw drivers and mongocat are called alike here.
@@ -209,7 +208,7 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
             await coll.insert_many([product(i) for i in range(args.docs)])
             return args.docs
 
-        add("insert_many", name, insert_many, 3)
+        add("insert_many", name, insert_many)
 
     async def beanie_insert_many() -> float:
         await BScratch.insert_many([BScratch(**product(i)) for i in range(args.docs)])
@@ -219,16 +218,15 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
         await engine.save_all([OScratch(**product(i)) for i in range(args.docs)])
         return args.docs
 
-    add("insert_many", "Beanie", beanie_insert_many, 3)
-    add("insert_many", "ODMantic", odmantic_insert_many, 3)
+    add("insert_many", "Beanie", beanie_insert_many)
+    add("insert_many", "ODMantic", odmantic_insert_many)
 
     # -- find_one by _id x N --------------------------------------------------------
     for name, coll in [*collections.items(), *mongocats.items()]:
 
         async def find_one(coll: Any = coll) -> float:
-            ids = seeded
             for i in range(calls):
-                await coll.find_one({"_id": ids[i % len(ids)]})
+                await coll.find_one({"_id": seeded[i % len(seeded)]})
             return calls
 
         add("find_one by _id", name, find_one)
@@ -239,9 +237,8 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
         return calls
 
     async def odmantic_find_one() -> float:
-        ids = seeded
         for i in range(calls):
-            await engine.find_one(OProduct, OProduct.id == ids[i % len(ids)])
+            await engine.find_one(OProduct, OProduct.id == seeded[i % len(seeded)])
         return calls
 
     add("find_one by _id", "Beanie", beanie_find_one)
@@ -321,32 +318,28 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
     for name, coll in collections.items():
 
         async def update_one(coll: Any = coll) -> float:
-            ids = seeded
             for i in range(calls):
-                await coll.update_one({"_id": ids[i % len(ids)]}, {"$inc": {"stock": 1}})
+                await coll.update_one({"_id": seeded[i % len(seeded)]}, {"$inc": {"stock": 1}})
             return calls
 
         add("update_one", name, update_one)
     for name, mc in mongocats.items():
 
         async def mc_update_one(mc: Any = mc) -> float:
-            ids = seeded
             for i in range(calls):
-                await mc.update_one(F._id == ids[i % len(ids)], Update.inc(stock=1))
+                await mc.update_one(F._id == seeded[i % len(seeded)], Update.inc(stock=1))
             return calls
 
         add("update_one", name, mc_update_one)
 
     async def beanie_update_one() -> float:
-        ids = seeded
         for i in range(calls):
-            await BProduct.find_one(BProduct.id == ids[i % len(ids)]).inc({BProduct.stock: 1})
+            await BProduct.find_one(BProduct.id == seeded[i % len(seeded)]).inc({BProduct.stock: 1})
         return calls
 
     async def odmantic_update_one() -> float:
-        ids = seeded
         for i in range(calls):  # ODMantic's way: load, change, save
-            found = await engine.find_one(OProduct, OProduct.id == ids[i % len(ids)])
+            found = await engine.find_one(OProduct, OProduct.id == seeded[i % len(seeded)])
             assert found is not None
             found.model_update({"stock": found.stock + 1})
             await engine.save(found)
@@ -365,7 +358,7 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
                 await coll.bulk_write(requests[start : start + 1000], ordered=False)
             return args.bulk
 
-        add("bulk insert", name, bulk, 1)
+        add("bulk insert", name, bulk)
     for name in mongocats:
         mc = scratch[name]
 
@@ -375,7 +368,7 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
             )
             return summary.inserted_count
 
-        add("bulk insert", name, mc_bulk, 1)
+        add("bulk insert", name, mc_bulk)
 
     # -- GridFS ---------------------------------------------------------------------
     blob = os.urandom(args.gridfs_mb * 1024 * 1024)
@@ -392,7 +385,7 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
             await bucket.delete(file_id)
             return 2 * args.gridfs_mb
 
-        add("GridFS up + down (MB)", name, gridfs_raw, 3)
+        add("GridFS up + down (MB)", name, gridfs_raw)
     for name, cat in (("mongocat (PyMongo)", mc_pymongo), ("mongocat (Motor)", mc_motor)):
         fs = cat.gridfs(f"{name[10:-1].lower()}_fs")
 
@@ -402,7 +395,7 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
             await fs.delete(file_id)
             return 2 * args.gridfs_mb
 
-        add("GridFS up + down (MB)", name, gridfs_mc, 3)
+        add("GridFS up + down (MB)", name, gridfs_mc)
 
     # -- paginating -----------------------------------------------------------------
     page = 100
@@ -415,7 +408,7 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
                 seen += len(await cursor.limit(page).to_list(None))
             return seen
 
-        add(f"paginate {args.docs:,} (docs)", name, pages_skip, 1)
+        add(pages, name, pages_skip)
     for name, mc in mongocats.items():
 
         async def pages_keyset(mc: Any = mc) -> float:
@@ -427,7 +420,7 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
                 if token is None:
                     return seen
 
-        add(f"paginate {args.docs:,} (docs)", name, pages_keyset, 1)
+        add(pages, name, pages_keyset)
 
     async def beanie_pages() -> float:
         seen = 0
@@ -445,9 +438,10 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
             seen += len(found)
         return seen
 
-    add(f"paginate {args.docs:,} (docs)", "Beanie", beanie_pages, 1)
-    add(f"paginate {args.docs:,} (docs)", "ODMantic", odmantic_pages, 1)
+    add(pages, "Beanie", beanie_pages)
+    add(pages, "ODMantic", odmantic_pages)
 
+    assert set(plan) <= set(ops), f"the plan names no such operation: {set(plan) - set(ops)}"
     if args.only:
         wanted = [word.strip().lower() for word in args.only.split(",")]
         ops = {op: by for op, by in ops.items() if any(word in op.lower() for word in wanted)}
@@ -458,13 +452,15 @@ async def run(args: argparse.Namespace, uri: str) -> dict[str, dict[str, float]]
         await seed()
         for op, contestants in ops.items():
             rng = random.Random(rep * 31 + len(op))
+            rounds, runs = plan.get(op, (args.rounds, 1))
             work = dict.fromkeys(contestants, 0.0)
             spent = dict.fromkeys(contestants, 0.0)
-            for _ in range(rounds[op]):
+            for _ in range(rounds):
                 for name in running_order(list(contestants), rng):
                     gc.collect()
                     start = time.perf_counter()
-                    work[name] += await contestants[name]()
+                    for _ in range(runs):
+                        work[name] += await contestants[name]()
                     spent[name] += time.perf_counter() - start
                     await clear_scratch()
             for name in contestants:
