@@ -9,15 +9,12 @@ Example:
 from typing import TypeVar
 
 from . import acc, expr
-from ._arguments import object_id
 from ._bulk import BulkWriter
+from ._bulk_shared import BulkArgs
 from ._catalogue import Catalogue
-from ._changes import (
+from ._change_events import (
     ChangeEvent,
-    ChangeStream,
     Checkpoint,
-    CollectionCheckpoint,
-    Consumer,
     FullDocument,
     MemoryCheckpoint,
     Namespace,
@@ -27,6 +24,9 @@ from ._changes import (
     WatchArgs,
     WatchFilter,
 )
+from ._changes import ChangeStream, Consumer
+from ._checkpoints import CollectionCheckpoint
+from ._coercion import object_id
 from ._collection import Collection
 from ._cursor import Cursor
 from ._errors import (
@@ -63,7 +63,8 @@ from ._errors import (
 from ._explain import ExplainSummary
 from ._expressions import Expr
 from ._filters import F, Field, Filter, GeoJSON
-from ._gridfs import FileInfo, GridFS, GridFSReader, UploadSource
+from ._gridfs import GridFS, GridFSReader
+from ._gridfs_chunks import FileInfo, UploadSource
 from ._index_manager import IndexDifference, IndexManager, IndexPlan
 from ._indexes import Index, IndexInfo
 from ._models import ModelFields, fields, where
@@ -98,6 +99,7 @@ from ._version import __version__
 
 __all__ = [
     "AuthenticationFailed",
+    "BulkArgs",
     "BulkOperationError",
     "BulkWriteFailed",
     "BulkWriteSummary",

@@ -1,52 +1,30 @@
 """The Catalogue: the entry point that owns a client and a database."""
 
-import asyncio
-import enum
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from types import TracebackType
-from typing import Any, Self, TypeVar, Unpack, cast, overload
+from typing import Any, Self, TypeVar, Unpack, overload
 
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from ._changes import ChangeEvent, ChangeStream, Consumer, WatchArgs, WatchFilter, WatchOptions
+from ._change_events import ChangeEvent, WatchArgs, WatchFilter, WatchOptions
+from ._changes import ChangeStream, Consumer
 from ._collection import Collection
-from ._driver import (
-    DRIVER_ERRORS,
-    close_client,
-    create_client,
-    detect_driver,
-    redact_uri,
-    start_session,
-    translate_error,
-    uri_secrets,
-)
-from ._errors import CatalogueClosed, ConfigurationError
-from ._gridfs import DEFAULT_CHUNK_SIZE, GridFS
+from ._errors import ConfigurationError
+from ._gridfs import GridFS
+from ._gridfs_chunks import DEFAULT_CHUNK_SIZE
+from ._handle import DatabaseHandle
 from ._index_manager import IndexPlan
 from ._indexes import Index
-from ._pagination import PROCESS_KEY
-from ._transaction import (
-    _CURRENT,
-    Transaction,
-    _Binding,
-    run_transaction,
-    transaction_options,
-)
+from ._sessions import bind, unbind
+from ._transaction import Transaction, run_transaction, transaction_options
 from ._types import DocT, DriverName, OnInvalid, SessionLike
 
 __all__ = ["Catalogue"]
 
 _T = TypeVar("_T")
-
-
-class _State(enum.Enum):
-    """Where a Catalogue is in its life."""
-
-    OPEN = "open"
-    CLOSED = "closed"
 
 
 class Catalogue:
@@ -76,19 +54,7 @@ class Catalogue:
         ...     print(await products.find_one({"sku": "W-1"}))
     """
 
-    __slots__ = (
-        "_client",
-        "_database",
-        "_declared_indexes",
-        "_display_uri",
-        "_driver",
-        "_gridfs_ready",
-        "_message_bytes",
-        "_owns_client",
-        "_page_token_key",
-        "_secrets",
-        "_state",
-    )
+    __slots__ = ("_declared_indexes", "_handle")
 
     def __init__(
         self,
@@ -97,45 +63,19 @@ class Catalogue:
         *,
         close_client: bool = False,
         page_token_key: bytes | None = None,
-        _display_uri: str | None = None,
-        _secrets: tuple[str, ...] = (),
     ) -> None:
-        self._driver: DriverName = detect_driver(client)
-        self._client = client
-        self._owns_client = close_client
-        self._secrets = _secrets
-        self._display_uri = _display_uri
-        self._state = _State.OPEN
+        self._handle = DatabaseHandle(
+            client, database, owns_client=close_client, page_token_key=page_token_key
+        )
         self._declared_indexes: dict[str, tuple[Index, ...]] = {}
-        self._message_bytes: int | None = None
-        self._gridfs_ready: set[str] = set()
-        if page_token_key is not None and (
-            not isinstance(page_token_key, bytes) or len(page_token_key) < 16
-        ):
-            raise ConfigurationError(
-                "page_token_key must be at least 16 bytes, e.g. secrets.token_bytes(32)"
-            )
-        self._page_token_key = page_token_key or PROCESS_KEY
-        self._database = self._select_database(database)
 
-    def _select_database(self, name: str | None) -> Any:
-        """Return the named database, or the URI's default database."""
-        if name is not None:
-            if not isinstance(name, str) or not name:
-                raise ConfigurationError(f"database must be a non-empty string, not {name!r}")
-            try:
-                return self._client.get_database(name)
-            except DRIVER_ERRORS as exc:
-                raise translate_error(exc, self._secrets) from exc
-        try:
-            return self._client.get_default_database()
-        except DRIVER_ERRORS as exc:
-            shown = f" {self._display_uri!r}" if self._display_uri else ""
-            raise ConfigurationError(
-                f"no database given and the URI{shown} names none; pass database='name' "
-                "or put it in the URI path (mongodb://host/name)",
-                driver_error=exc,
-            ) from exc
+    @classmethod
+    def _over(cls, handle: DatabaseHandle) -> "Catalogue":
+        """A Catalogue standing on an existing handle."""
+        catalogue = cls.__new__(cls)
+        catalogue._handle = handle
+        catalogue._declared_indexes = {}
+        return catalogue
 
     @classmethod
     def connect(
@@ -170,48 +110,29 @@ class Catalogue:
         Example:
             >>> cat = Catalogue.connect("mongodb://localhost", "shop", driver="pymongo")
         """
-        client = create_client(uri, driver, client_options)
-        secrets = uri_secrets(uri)
-        password = client_options.get("password")
-        if isinstance(password, str) and password:
-            secrets = (*secrets, password)
-        try:
-            return cls(
-                client,
-                database,
-                close_client=True,
-                page_token_key=page_token_key,
-                _display_uri=redact_uri(uri),
-                _secrets=secrets,
-            )
-        except BaseException:
-            if driver == "motor":
-                client.close()
-            # A PyMongo client that never connected holds no sockets, and closing
-            # it needs a running loop, which connect() does not require.
-            raise
+        handle = DatabaseHandle.connect(
+            uri,
+            database,
+            driver=driver,
+            page_token_key=page_token_key,
+            client_options=client_options,
+        )
+        return cls._over(handle)
 
     def __repr__(self) -> str:
-        where = f" uri={self._display_uri!r}" if self._display_uri else ""
+        handle = self._handle
+        where = f" uri={handle.display_uri!r}" if handle.display_uri else ""
         return (
-            f"<Catalogue driver={self._driver!r} database={self.name!r}{where} "
-            f"state={self._state.value}>"
+            f"<Catalogue driver={handle.driver!r} database={handle.name!r}{where} "
+            f"state={handle.state}>"
         )
 
     # -- lifecycle -----------------------------------------------------------------
 
-    def _ensure_open(self) -> None:
-        """Raise CatalogueClosed once close() has run."""
-        if self._state is not _State.OPEN:
-            raise CatalogueClosed(
-                f"this Catalogue (database {self.name!r}) is closed; create a new one with "
-                "Catalogue.connect(...), or keep it open for as long as it is used"
-            )
-
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` has run."""
-        return self._state is _State.CLOSED
+        return self._handle.closed
 
     async def close(self) -> None:
         """Close the Catalogue, and its client if the Catalogue owns it.
@@ -219,14 +140,10 @@ class Catalogue:
         Closing twice is harmless. Using the Catalogue or its collections afterwards
         raises :class:`~mongocat.CatalogueClosed`.
         """
-        if self._state is _State.CLOSED:
-            return
-        self._state = _State.CLOSED
-        if self._owns_client:
-            await close_client(self._client, self._driver)
+        await self._handle.close()
 
     async def __aenter__(self) -> Self:
-        self._ensure_open()
+        self._handle.ensure_open()
         return self
 
     async def __aexit__(
@@ -242,22 +159,22 @@ class Catalogue:
     @property
     def driver(self) -> DriverName:
         """The client's driver, ``"motor"`` or ``"pymongo"``."""
-        return self._driver
+        return self._handle.driver
 
     @property
     def client(self) -> Any:
         """The driver's own client."""
-        return self._client
+        return self._handle.client
 
     @property
     def database(self) -> Any:
         """The driver's own database object, for what mongocat does not wrap."""
-        return self._database
+        return self._handle.database
 
     @property
     def name(self) -> str:
         """The database's name."""
-        return cast(str, self._database.name)
+        return self._handle.name
 
     @overload
     def collection(
@@ -310,14 +227,15 @@ class Catalogue:
         Example:
             >>> products = cat.collection("products", Product)  # doctest: +SKIP
         """
-        self._ensure_open()
+        handle = self._handle
+        handle.ensure_open()
         if not isinstance(name, str) or not name or "$" in name or "\x00" in name:
             raise ConfigurationError(
                 f"invalid collection name {name!r}: use a non-empty string without '$' or NUL"
             )
         if indexes is not None:
             self.register_indexes(name, *indexes)
-        return Collection(self, self._database.get_collection(name), document_type, on_invalid)
+        return Collection(handle, handle.database.get_collection(name), document_type, on_invalid)
 
     def gridfs(self, bucket: str = "fs", *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> GridFS:
         """Return the GridFS bucket ``bucket``, for files of any size.
@@ -338,8 +256,8 @@ class Catalogue:
             >>> fs = cat.gridfs("images")  # doctest: +SKIP
             >>> file_id = await fs.upload("cat.png", data, content_type="image/png")
         """
-        self._ensure_open()
-        return GridFS(self, bucket, chunk_size)
+        self._handle.ensure_open()
+        return GridFS(self._handle, bucket, chunk_size, collection=self.collection)
 
     def register_indexes(self, collection: str, *specs: Index) -> None:
         """Declare the indexes of ``collection`` for :meth:`ensure_indexes`."""
@@ -357,7 +275,7 @@ class Catalogue:
         Raises:
             IndexConflict: An index exists with other keys or options.
         """
-        self._ensure_open()
+        self._handle.ensure_open()
         plans: dict[str, IndexPlan] = {}
         for name, specs in self._declared_indexes.items():
             plans[name] = await self.collection(name).indexes.ensure(*specs)
@@ -365,28 +283,14 @@ class Catalogue:
 
     # -- database commands ---------------------------------------------------------
 
-    async def _run(self, call: Awaitable[_T]) -> _T:
-        """Await a driver call, translating its errors."""
-        try:
-            return await call
-        except DRIVER_ERRORS as exc:
-            raise translate_error(exc, self._secrets) from exc
-
-    async def _max_message_bytes(self) -> int:
-        """The server's maxMessageSizeBytes, asked once."""
-        if self._message_bytes is None:
-            hello = await self._run(self._database.command("hello"))
-            self._message_bytes = int(hello.get("maxMessageSizeBytes", 48_000_000))
-        return self._message_bytes
-
     async def ping(self) -> None:
         """Check that the server answers.
 
         Raises:
             ServerUnavailable: No server answered within ``serverSelectionTimeoutMS``.
         """
-        self._ensure_open()
-        await self._run(self._database.command("ping"))
+        self._handle.ensure_open()
+        await self._handle.run(self._handle.database.command("ping"))
 
     async def command(self, command: str | dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         """Run a database command and return the server's reply.
@@ -398,18 +302,22 @@ class Catalogue:
         Returns:
             The server's reply document.
         """
-        self._ensure_open()
-        return cast("dict[str, Any]", await self._run(self._database.command(command, **kwargs)))
+        handle = self._handle
+        handle.ensure_open()
+        reply: dict[str, Any] = await handle.run(handle.database.command(command, **kwargs))
+        return reply
 
     async def list_collection_names(self) -> list[str]:
         """Return the names of the database's collections, sorted."""
-        self._ensure_open()
-        return sorted(await self._run(self._database.list_collection_names()))
+        handle = self._handle
+        handle.ensure_open()
+        return sorted(await handle.run(handle.database.list_collection_names()))
 
     async def drop_collection(self, name: str) -> None:
         """Drop the collection ``name`` and its indexes; a missing one is not an error."""
-        self._ensure_open()
-        await self._run(self._database.drop_collection(name))
+        handle = self._handle
+        handle.ensure_open()
+        await handle.run(handle.database.drop_collection(name))
 
     def watch(
         self, filter_or_pipeline: WatchFilter = None, **options: Unpack[WatchArgs]
@@ -424,8 +332,11 @@ class Catalogue:
             ...     async for event in stream:
             ...         print(event.namespace.collection, event.document_key)
         """
-        self._ensure_open()
-        return ChangeStream(self, self._database, WatchOptions.build(filter_or_pipeline, options))
+        handle = self._handle
+        handle.ensure_open()
+        return ChangeStream(
+            handle, handle.database, WatchOptions.build(filter_or_pipeline, options)
+        )
 
     def consume(
         self,
@@ -434,9 +345,10 @@ class Catalogue:
         **options: Unpack[WatchArgs],
     ) -> Consumer[dict[str, Any]]:
         """Return a consumer of every collection's changes; see :meth:`Collection.consume`."""
-        self._ensure_open()
+        handle = self._handle
+        handle.ensure_open()
         stream: ChangeStream[dict[str, Any]] = ChangeStream(
-            self, self._database, WatchOptions.build(filter_or_pipeline, options), autosave=False
+            handle, handle.database, WatchOptions.build(filter_or_pipeline, options), autosave=False
         )
         return Consumer(stream, handler)
 
@@ -459,13 +371,14 @@ class Catalogue:
             ...     await products.insert_one(doc)
             ...     await products.find_one({"_id": doc["_id"]})  # sees the insert
         """
-        self._ensure_open()
-        session = await self._run(start_session(self._client, self._driver, options))
-        token = _CURRENT.set(_Binding(self._client, session, asyncio.current_task(), False))
+        handle = self._handle
+        handle.ensure_open()
+        session = await handle.start_session(options)
+        binding = bind(handle.client, session, transaction=False)
         try:
             yield session
         finally:
-            _CURRENT.reset(token)
+            unbind(binding)
             await session.end_session()
 
     def transaction(
@@ -500,7 +413,7 @@ class Catalogue:
             ...     await stock.update_one(F.sku == "W-1", Update.inc(qty=-1))
         """
         return Transaction(
-            self,
+            self._handle,
             transaction_options(read_concern, write_concern, read_preference, max_commit_time),
         )
 
@@ -550,5 +463,5 @@ class Catalogue:
             raise ConfigurationError(f"max_attempts must be at least 1, not {max_attempts!r}")
         options = transaction_options(read_concern, write_concern, read_preference, max_commit_time)
         return await run_transaction(
-            self, fn, timeout=timeout, max_attempts=max_attempts, options=options
+            self._handle, fn, timeout=timeout, max_attempts=max_attempts, options=options
         )

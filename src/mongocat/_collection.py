@@ -1,39 +1,35 @@
 """The typed collection: CRUD over one MongoDB collection."""
 
-import logging
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, Unpack, cast, overload
+from typing import Any, Generic, TypeVar, Unpack, cast, overload
 
-from ._arguments import (
+from ._bulk import BulkWriter, bulk_insert
+from ._bulk_shared import BulkArgs, BulkOptions
+from ._change_events import ChangeEvent, WatchArgs, WatchFilter, WatchOptions
+from ._changes import ChangeStream, Consumer
+from ._coercion import (
     as_filter,
     as_projection,
-    as_replacement,
     as_sort,
     as_update,
     as_write_filter,
-    check_document,
-    check_documents,
     update_array_filters,
 )
-from ._bulk import BulkWriter, bulk_insert
-from ._changes import ChangeEvent, ChangeStream, Consumer, WatchArgs, WatchFilter, WatchOptions
-from ._cursor import SKIP, Cursor, Decoder
-from ._driver import DRIVER_ERRORS, translate_error
-from ._driver import aggregate as open_aggregate
-from ._errors import ConfigurationError, DocumentDecodeError, DocumentNotFound, InvalidQuery
+from ._cursor import Cursor
+from ._documents import Decoder, DocumentCoder
+from ._errors import DocumentNotFound, InvalidQuery
 from ._explain import ExplainSummary
+from ._handle import DatabaseHandle
 from ._index_manager import IndexManager
-from ._models import DecodeFailure, DocumentCodec, codec_for, is_model_type
-from ._pagination import Page, PageKeys
+from ._pagination import Page, PageQuery
 from ._pipeline import Pipeline
 from ._results import (
-    BulkWriteSummary,
     DeleteResult,
     InsertManyResult,
     InsertOneResult,
     UpdateResult,
 )
-from ._transaction import bound_session
+from ._summaries import BulkWriteSummary
 from ._types import (
     CollationLike,
     DocT,
@@ -47,18 +43,12 @@ from ._types import (
     UpdateLike,
 )
 
-if TYPE_CHECKING:
-    from ._catalogue import Catalogue
-
 __all__ = ["Collection"]
 
-_log = logging.getLogger("mongocat")
-
-_T = TypeVar("_T")
 _Row = TypeVar("_Row")
 
 
-def _options(**options: Any) -> dict[str, Any]:
+def _only_given(**options: Any) -> dict[str, Any]:
     """Keep the options the caller set, so the driver's own defaults apply to the rest."""
     return {name: value for name, value in options.items() if value is not None}
 
@@ -83,103 +73,26 @@ class Collection(Generic[DocT]):
         >>> await products.insert_one({"sku": "W-1", "name": "Widget", "price": 9.99})
     """
 
-    __slots__ = (
-        "_catalogue",
-        "_collection",
-        "_decode",
-        "_encode",
-        "_on_invalid",
-        "document_type",
-        "skipped",
-    )
+    __slots__ = ("_coder", "_driver_collection", "_handle", "document_type")
 
     def __init__(
         self,
-        catalogue: "Catalogue",
+        handle: DatabaseHandle,
         driver_collection: Any,
         document_type: type[DocT],
         on_invalid: OnInvalid = "raise",
     ):
-        if on_invalid not in ("raise", "skip", "raw"):
-            raise ConfigurationError(
-                f"on_invalid must be 'raise', 'skip' or 'raw', not {on_invalid!r}"
-            )
-        self._catalogue = catalogue
-        self._collection = driver_collection
+        self._handle = handle
+        self._driver_collection = driver_collection
         #: The type the documents are declared as (a TypedDict, ``dict``, a dataclass
         #: or a Pydantic model).
         self.document_type = document_type
-        self._on_invalid = on_invalid
-        codec = codec_for(document_type)
-        # None for dict and TypedDict documents: they cross the wire untouched.
-        self._decode: Decoder | None = None if codec is None else self._decoder(codec)
-        self._encode: Callable[[Any], dict[str, Any]] | None = (
-            None if codec is None else codec.encode
-        )
-        #: How many stored documents reads have skipped (``on_invalid="skip"``).
-        self.skipped = 0
+        self._coder = DocumentCoder(document_type, driver_collection.full_name, on_invalid)
 
-    def _decoder(self, codec: DocumentCodec[Any]) -> Decoder:
-        """The function that decodes this collection's documents with ``codec``."""
-        namespace = self._collection.full_name
-        on_invalid = self._on_invalid
-        type_name = codec.document_type.__name__
-
-        def decode(raw: Any) -> Any:
-            try:
-                return codec.decode(raw)
-            except DecodeFailure as failure:
-                if on_invalid == "raw":
-                    return raw
-                if on_invalid == "skip":
-                    self.skipped += 1
-                    _log.warning(
-                        "skipped the document with _id %r in %s: field %s %s",
-                        raw.get("_id"),
-                        namespace,
-                        failure.field,
-                        failure.reason,
-                    )
-                    return SKIP
-                raise DocumentDecodeError(
-                    namespace,
-                    raw.get("_id"),
-                    failure.field,
-                    failure.reason,
-                    document_type=type_name,
-                ) from failure
-
-        return decode
-
-    def _read_as(self, projection: Any) -> tuple[Decoder | None, Any]:
-        """The decoder and projection to send for ``projection``.
-
-        A dataclass or model type becomes the projection of its fields, and results
-        are decoded into it; anything else keeps the collection's own decoder.
-        """
-        if not is_model_type(projection):
-            return self._decode, projection
-        codec = cast("DocumentCodec[Any]", codec_for(projection))
-        return self._decoder(codec), codec.projection()
-
-    def _decode_one(self, raw: Any, decode: Decoder | None = None) -> Any:
-        """Decode one document (None stays None; a skipped one becomes None)."""
-        decode = decode or self._decode
-        if raw is None or decode is None:
-            return raw
-        value = decode(raw)
-        return None if value is SKIP else value
-
-    def _encoded(self, document: Any, *, replacement: bool = False) -> Any:
-        """The document to store for ``document``: encoded if its type needs it, checked.
-
-        A replacement is checked for update operators first, for the clearer message.
-        """
-        raw = document if self._encode is None else self._encode(document)
-        if replacement:
-            as_replacement(raw)
-        check_document(raw)
-        return raw
+    @property
+    def skipped(self) -> int:
+        """How many stored documents reads have skipped (``on_invalid="skip"``)."""
+        return self._coder.skipped
 
     def __repr__(self) -> str:
         return f"<Collection {self.full_name!r} of {self.document_type.__name__}>"
@@ -187,72 +100,47 @@ class Collection(Generic[DocT]):
     @property
     def name(self) -> str:
         """The collection's name."""
-        return cast(str, self._collection.name)
+        return cast(str, self._driver_collection.name)
 
     @property
     def full_name(self) -> str:
         """The namespace, ``"database.collection"``."""
-        return cast(str, self._collection.full_name)
+        return cast(str, self._driver_collection.full_name)
 
     @property
     def driver_collection(self) -> Any:
         """The driver's own collection object, for what mongocat does not wrap."""
-        return self._collection
+        return self._driver_collection
 
-    def bulk(
-        self,
-        *,
-        ordered: bool = True,
-        batch_size: int = 1000,
-        max_batch_bytes: int | None = None,
-        concurrency: int = 1,
-        retries: int = 2,
-        raise_on_error: bool = True,
-        on_progress: Callable[[BulkWriteSummary], Any] | None = None,
-    ) -> BulkWriter[DocT]:
-        r"""Return a bulk writer: ``async with coll.bulk() as bulk: await bulk.insert_one(d)``.
+    def bulk(self, **options: Unpack[BulkArgs]) -> BulkWriter[DocT]:
+        """Return a bulk writer: ``async with coll.bulk() as bulk: await bulk.insert_one(d)``.
 
         Operations are sent in batches of ``batch_size`` operations or
         ``max_batch_bytes`` of BSON; queueing one awaits the flush of a full batch.
 
         Args:
-            ordered: Stop at the first failure (the summary lists what never ran), or
-                try every operation.
-            batch_size: Operations per batch.
-            max_batch_bytes: BSON bytes per batch; default just under the server's
-                ``maxMessageSizeBytes``.
-            concurrency: Batches in flight at once (unordered only).
-            retries: Resend an insert batch this many times after a network or
-                retryable error (inserts carry client-side ``_id``\ s, so nothing is
-                inserted twice); other batches rely on the driver's retryable writes.
-            raise_on_error: Raise BulkWriteFailed at the end (ordered: at the failure).
-            on_progress: Called with the summary after every batch.
+            **options: The :class:`BulkArgs`: ``ordered``, ``batch_size``,
+                ``max_batch_bytes``, ``concurrency``, ``retries``, ``raise_on_error``,
+                ``on_progress``.
 
         Returns:
             The writer; its ``result`` is the summary by the caller's indexes.
+
+        Raises:
+            ConfigurationError: An option is unknown or has a wrong value.
+
+        Example:
+            >>> async with products.bulk(batch_size=1000, ordered=False) as bulk:  # doctest: +SKIP
+            ...     await bulk.insert_one(doc)
         """
         return BulkWriter(
-            self,
-            ordered=ordered,
-            batch_size=batch_size,
-            max_batch_bytes=max_batch_bytes,
-            concurrency=concurrency,
-            retries=retries,
-            raise_on_error=raise_on_error,
-            on_progress=on_progress,
+            self._handle, self._driver_collection, self._coder, BulkOptions.build(options)
         )
 
     async def bulk_insert(
         self,
         documents: Iterable[DocT] | AsyncIterable[DocT],
-        *,
-        ordered: bool = True,
-        batch_size: int = 1000,
-        max_batch_bytes: int | None = None,
-        concurrency: int = 1,
-        retries: int = 2,
-        raise_on_error: bool = True,
-        on_progress: Callable[[BulkWriteSummary], Any] | None = None,
+        **options: Unpack[BulkArgs],
     ) -> BulkWriteSummary:
         """Insert any iterable or async iterable in batches, with bounded memory.
 
@@ -264,16 +152,7 @@ class Collection(Generic[DocT]):
         Raises:
             BulkWriteFailed: Some documents failed (with ``raise_on_error``).
         """
-        writer = self.bulk(
-            ordered=ordered,
-            batch_size=batch_size,
-            max_batch_bytes=max_batch_bytes,
-            concurrency=concurrency,
-            retries=retries,
-            raise_on_error=raise_on_error,
-            on_progress=on_progress,
-        )
-        return await bulk_insert(writer, documents)
+        return await bulk_insert(self.bulk(**options), documents)
 
     def watch(
         self, filter_or_pipeline: WatchFilter = None, **options: Unpack[WatchArgs]
@@ -299,9 +178,10 @@ class Collection(Generic[DocT]):
             ...     async for event in stream:
             ...         await broadcast(event.full_document)
         """
-        self._live()
         return ChangeStream(
-            self._catalogue, self._collection, WatchOptions.build(filter_or_pipeline, options)
+            self._handle,
+            self._open_driver_collection(),
+            WatchOptions.build(filter_or_pipeline, options),
         )
 
     def consume(
@@ -324,20 +204,20 @@ class Collection(Generic[DocT]):
         Returns:
             A :class:`Consumer`, not yet started.
         """
-        self._live()
+        coder = self._coder
         stream: ChangeStream[DocT] = ChangeStream(
-            self._catalogue,
-            self._collection,
+            self._handle,
+            self._open_driver_collection(),
             WatchOptions.build(filter_or_pipeline, options),
             autosave=False,
-            decode=None if self._decode is None else self._decode_one,
+            decode=None if coder.decode is None else coder.decode_one,
         )
         return Consumer(stream, handler)
 
     @property
     def indexes(self) -> IndexManager:
         """The index manager of this collection (list, plan, ensure, sync, drop)."""
-        return IndexManager(self)
+        return IndexManager(self._handle, self._driver_collection)
 
     async def assert_uses_index(
         self,
@@ -372,21 +252,10 @@ class Collection(Generic[DocT]):
             )
         return summary
 
-    def _session(self, session: SessionLike) -> SessionLike:
-        """The explicit session, else the transaction or session this task is in."""
-        return session if session is not None else bound_session(self._catalogue._client)
-
-    def _live(self) -> Any:
-        """Return the driver collection, or raise if the Catalogue is closed."""
-        self._catalogue._ensure_open()
-        return self._collection
-
-    async def _run(self, call: Awaitable[_T]) -> _T:
-        """Await a driver call, translating its errors."""
-        try:
-            return await call
-        except DRIVER_ERRORS as exc:
-            raise translate_error(exc, self._catalogue._secrets) from exc
+    def _open_driver_collection(self) -> Any:
+        """Return the driver collection, once the handle is known to be open."""
+        self._handle.ensure_open()
+        return self._driver_collection
 
     # -- inserts -------------------------------------------------------------------
 
@@ -412,12 +281,12 @@ class Collection(Generic[DocT]):
         Raises:
             DuplicateKeyError: A unique index already holds one of its keys.
         """
-        raw = await self._run(
-            self._live().insert_one(
-                self._encoded(document),
+        raw = await self._handle.run(
+            self._open_driver_collection().insert_one(
+                self._coder.stored(document),
                 bypass_document_validation=bypass_document_validation,
                 comment=comment,
-                session=self._session(session),
+                session=self._handle.session(session),
             )
         )
         return InsertOneResult(raw.inserted_id, raw.acknowledged)
@@ -449,20 +318,17 @@ class Collection(Generic[DocT]):
             BulkWriteFailed: Some documents failed; ``.result.errors`` gives the index
                 of each failed document in ``documents``.
         """
-        batch = documents if isinstance(documents, list) else list(documents)
-        if self._encode is not None:
-            batch = [self._encode(document) for document in batch]
-        check_documents(batch)
+        batch = self._coder.stored_many(documents)
         if not batch:
-            self._catalogue._ensure_open()
+            self._handle.ensure_open()
             return InsertManyResult([])
-        raw = await self._run(
-            self._live().insert_many(
+        raw = await self._handle.run(
+            self._open_driver_collection().insert_many(
                 batch,
                 ordered=ordered,
                 bypass_document_validation=bypass_document_validation,
                 comment=comment,
-                session=self._session(session),
+                session=self._handle.session(session),
             )
         )
         return InsertManyResult(raw.inserted_ids, raw.acknowledged)
@@ -543,7 +409,7 @@ class Collection(Generic[DocT]):
         Example:
             >>> cheap = await products.find({"price": {"$lt": 10}}, sort="price")  # doctest: +SKIP
         """
-        decode, projection = self._read_as(projection)
+        decode, projection = self._coder.read_as(projection)
         return self._find(
             filter,
             decode,
@@ -576,7 +442,7 @@ class Collection(Generic[DocT]):
         session: SessionLike = None,
     ) -> Cursor[Any]:
         """The cursor of :meth:`find`, decoding with ``decode`` (None: raw documents)."""
-        options = _options(
+        options = _only_given(
             projection=as_projection(projection),
             sort=as_sort(sort),
             skip=skip,
@@ -586,10 +452,12 @@ class Collection(Generic[DocT]):
             hint=hint,
             collation=collation,
             comment=comment,
-            session=self._session(session),
+            session=self._handle.session(session),
         )
         return Cursor(
-            self._live().find(as_filter(filter), **options), self._catalogue._secrets, decode=decode
+            self._handle,
+            self._open_driver_collection().find(as_filter(filter), **options),
+            decode=decode,
         )
 
     @overload
@@ -660,7 +528,7 @@ class Collection(Generic[DocT]):
             >>> rows = await orders.aggregate(per_product)  # doctest: +SKIP
         """
         stages = Pipeline.from_mongo(pipeline).to_mongo()
-        options = _options(
+        options = _only_given(
             allowDiskUse=allow_disk_use,
             maxTimeMS=max_time_ms,
             batchSize=batch_size,
@@ -668,22 +536,21 @@ class Collection(Generic[DocT]):
             hint=hint,
             let=let,
             comment=comment,
-            session=self._session(session),
+            session=self._handle.session(session),
         )
-        collection = self._live()
-        catalogue = self._catalogue
+        collection = self._open_driver_collection()
+        handle = self._handle
 
         async def explain() -> Any:
             command = {"aggregate": collection.name, "pipeline": stages, "cursor": {}}
-            return await catalogue._database.command("explain", command, verbosity="executionStats")
+            return await collection.database.command("explain", command, verbosity="executionStats")
 
-        codec = codec_for(output)
         return Cursor(
+            handle,
             None,
-            catalogue._secrets,
-            opener=lambda: open_aggregate(collection, catalogue._driver, stages, options),
+            opener=lambda: handle.aggregate(collection, stages, options),
             explainer=explain,
-            decode=None if codec is None else self._decoder(codec),
+            decode=self._coder.decoder_for(output),
         )
 
     @overload
@@ -746,8 +613,8 @@ class Collection(Generic[DocT]):
         Returns:
             The document, or None when nothing matches.
         """
-        decode, projection = self._read_as(projection)
-        options = _options(
+        decode, projection = self._coder.read_as(projection)
+        options = _only_given(
             projection=as_projection(projection),  # type: ignore[arg-type]
             sort=as_sort(sort),
             skip=skip,
@@ -755,10 +622,12 @@ class Collection(Generic[DocT]):
             hint=hint,
             collation=collation,
             comment=comment,
-            session=self._session(session),
+            session=self._handle.session(session),
         )
-        raw = await self._run(self._live().find_one(as_filter(filter), **options))
-        return self._decode_one(raw, decode)
+        raw = await self._handle.run(
+            self._open_driver_collection().find_one(as_filter(filter), **options)
+        )
+        return self._coder.decode_one(raw, decode)
 
     async def find_one_or_raise(
         self,
@@ -824,52 +693,23 @@ class Collection(Generic[DocT]):
             >>> page = await products.paginate(F.category == "tools", sort=Sort.asc("price"),
             ...                                limit=20, after=token)  # doctest: +SKIP
         """
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise InvalidQuery(f"paginate() limit must be a positive int, not {limit!r}")
-        if after is not None and before is not None:
-            raise InvalidQuery("paginate() takes after= or before=, not both")
-        query = as_filter(filter)
-        sort_pairs = as_sort(sort)
-        if not sort_pairs:
-            raise InvalidQuery("paginate() needs a sort, e.g. sort=Sort.asc('price')")
-        keys = PageKeys(sort_pairs, query, self._catalogue._page_token_key)
-        forward = before is None
-        token = after if forward else before
-        if token is not None:
-            anchor = keys.read(token, "after" if forward else "before")
-            query = (
-                {"$and": [query, keys.beyond(anchor, forward)]}
-                if query
-                else keys.beyond(anchor, forward)
-            )
-        # Tokens are made from the stored documents; the page holds them decoded.
-        documents: list[dict[str, Any]] = await self._find(
-            query,
+        query = PageQuery.build(
+            as_filter(filter),
+            as_sort(sort),
+            limit=limit,
+            after=after,
+            before=before,
+            key=self._handle.page_token_key,
+        )
+        rows: list[dict[str, Any]] = await self._find(
+            query.filter,
             None,
-            sort=keys.sort(forward),
-            limit=limit + 1,
+            sort=query.sort,
+            limit=query.limit,
             projection=projection,
             session=session,
         ).to_list()
-        more = len(documents) > limit
-        raw = documents[:limit]
-        if not forward:
-            raw.reverse()
-        if not raw:
-            return Page([], None, None)
-        # Going forward, there is a previous page if we started from a token; going
-        # backward, there is a next page (the token's own document at least).
-        has_next = more if forward else True
-        has_prev = (token is not None) if forward else more
-        items: list[DocT] = raw  # type: ignore[assignment]
-        if self._decode is not None:
-            values = [self._decode(document) for document in raw]
-            items = [value for value in values if value is not SKIP]
-        return Page(
-            items,
-            keys.token(raw[-1], "after") if has_next else None,
-            keys.token(raw[0], "before") if has_prev else None,
-        )
+        return query.page(rows, self._coder.decode_all)
 
     async def count(
         self,
@@ -898,17 +738,20 @@ class Collection(Generic[DocT]):
         Returns:
             The number of matching documents.
         """
-        options = _options(
+        options = _only_given(
             skip=skip,
             limit=limit,
             maxTimeMS=max_time_ms,
             hint=hint,
             collation=collation,
             comment=comment,
-            session=self._session(session),
+            session=self._handle.session(session),
         )
         return cast(
-            int, await self._run(self._live().count_documents(as_filter(filter), **options))
+            int,
+            await self._handle.run(
+                self._open_driver_collection().count_documents(as_filter(filter), **options)
+            ),
         )
 
     async def estimated_count(self, *, max_time_ms: int | None = None, comment: Any = None) -> int:
@@ -921,8 +764,13 @@ class Collection(Generic[DocT]):
         Returns:
             The approximate number of documents.
         """
-        options = _options(maxTimeMS=max_time_ms, comment=comment)
-        return cast(int, await self._run(self._live().estimated_document_count(**options)))
+        options = _only_given(maxTimeMS=max_time_ms, comment=comment)
+        return cast(
+            int,
+            await self._handle.run(
+                self._open_driver_collection().estimated_document_count(**options)
+            ),
+        )
 
     async def distinct(
         self,
@@ -947,14 +795,17 @@ class Collection(Generic[DocT]):
         Returns:
             The distinct values, in no particular order.
         """
-        options = _options(
+        options = _only_given(
             maxTimeMS=max_time_ms,
             collation=collation,
             comment=comment,
-            session=self._session(session),
+            session=self._handle.session(session),
         )
         return cast(
-            "list[Any]", await self._run(self._live().distinct(key, as_filter(filter), **options))
+            "list[Any]",
+            await self._handle.run(
+                self._open_driver_collection().distinct(key, as_filter(filter), **options)
+            ),
         )
 
     # -- updates -------------------------------------------------------------------
@@ -990,15 +841,15 @@ class Collection(Generic[DocT]):
             InvalidQuery: ``update`` is not operators or a pipeline.
             DuplicateKeyError: The update or upsert would duplicate a unique key.
         """
-        options = _options(
+        options = _only_given(
             array_filters=update_array_filters(update, array_filters),
             hint=hint,
             collation=collation,
             comment=comment,
-            session=self._session(session),
+            session=self._handle.session(session),
         )
-        raw = await self._run(
-            self._live().update_one(
+        raw = await self._handle.run(
+            self._open_driver_collection().update_one(
                 as_write_filter(filter), as_update(update), upsert=upsert, **options
             )
         )
@@ -1031,15 +882,15 @@ class Collection(Generic[DocT]):
         Returns:
             matched_count, modified_count and upserted_id.
         """
-        options = _options(
+        options = _only_given(
             array_filters=update_array_filters(update, array_filters),
             hint=hint,
             collation=collation,
             comment=comment,
-            session=self._session(session),
+            session=self._handle.session(session),
         )
-        raw = await self._run(
-            self._live().update_many(
+        raw = await self._handle.run(
+            self._open_driver_collection().update_many(
                 as_write_filter(filter), as_update(update), upsert=upsert, **options
             )
         )
@@ -1070,13 +921,13 @@ class Collection(Generic[DocT]):
         Returns:
             matched_count, modified_count and upserted_id.
         """
-        options = _options(
-            hint=hint, collation=collation, comment=comment, session=self._session(session)
+        options = _only_given(
+            hint=hint, collation=collation, comment=comment, session=self._handle.session(session)
         )
-        raw = await self._run(
-            self._live().replace_one(
+        raw = await self._handle.run(
+            self._open_driver_collection().replace_one(
                 as_write_filter(filter),
-                self._encoded(replacement, replacement=True),
+                self._coder.stored(replacement, replacement=True),
                 upsert=upsert,
                 **options,
             )
@@ -1119,17 +970,17 @@ class Collection(Generic[DocT]):
             The document, or None when nothing matched (and, with ``"before"``, when
             it was upserted).
         """
-        options = _options(
+        options = _only_given(
             projection=as_projection(projection),
             sort=as_sort(sort),
             array_filters=update_array_filters(update, array_filters),
             hint=hint,
             collation=collation,
             comment=comment,
-            session=self._session(session),
+            session=self._handle.session(session),
         )
-        document = await self._run(
-            self._live().find_one_and_update(
+        document = await self._handle.run(
+            self._open_driver_collection().find_one_and_update(
                 as_write_filter(filter),
                 as_update(update),
                 upsert=upsert,
@@ -1137,7 +988,7 @@ class Collection(Generic[DocT]):
                 **options,
             )
         )
-        return cast("DocT | None", self._decode_one(document))
+        return cast("DocT | None", self._coder.decode_one(document))
 
     async def find_one_and_replace(
         self,
@@ -1170,24 +1021,24 @@ class Collection(Generic[DocT]):
         Returns:
             The document, or None when nothing matched.
         """
-        options = _options(
+        options = _only_given(
             projection=as_projection(projection),
             sort=as_sort(sort),
             hint=hint,
             collation=collation,
             comment=comment,
-            session=self._session(session),
+            session=self._handle.session(session),
         )
-        document = await self._run(
-            self._live().find_one_and_replace(
+        document = await self._handle.run(
+            self._open_driver_collection().find_one_and_replace(
                 as_write_filter(filter),
-                self._encoded(replacement, replacement=True),
+                self._coder.stored(replacement, replacement=True),
                 upsert=upsert,
                 return_document=_return_after(return_document),
                 **options,
             )
         )
-        return cast("DocT | None", self._decode_one(document))
+        return cast("DocT | None", self._coder.decode_one(document))
 
     async def find_one_and_delete(
         self,
@@ -1214,18 +1065,18 @@ class Collection(Generic[DocT]):
         Returns:
             The deleted document, or None when nothing matched.
         """
-        options = _options(
+        options = _only_given(
             projection=as_projection(projection),
             sort=as_sort(sort),
             hint=hint,
             collation=collation,
             comment=comment,
-            session=self._session(session),
+            session=self._handle.session(session),
         )
-        document = await self._run(
-            self._live().find_one_and_delete(as_write_filter(filter), **options)
+        document = await self._handle.run(
+            self._open_driver_collection().find_one_and_delete(as_write_filter(filter), **options)
         )
-        return cast("DocT | None", self._decode_one(document))
+        return cast("DocT | None", self._coder.decode_one(document))
 
     # -- deletes -------------------------------------------------------------------
 
@@ -1250,10 +1101,12 @@ class Collection(Generic[DocT]):
         Returns:
             deleted_count (0 or 1).
         """
-        options = _options(
-            hint=hint, collation=collation, comment=comment, session=self._session(session)
+        options = _only_given(
+            hint=hint, collation=collation, comment=comment, session=self._handle.session(session)
         )
-        raw = await self._run(self._live().delete_one(as_write_filter(filter), **options))
+        raw = await self._handle.run(
+            self._open_driver_collection().delete_one(as_write_filter(filter), **options)
+        )
         return DeleteResult(raw.deleted_count if raw.acknowledged else None, raw.acknowledged)
 
     async def delete_many(
@@ -1278,10 +1131,12 @@ class Collection(Generic[DocT]):
         Returns:
             deleted_count.
         """
-        options = _options(
-            hint=hint, collation=collation, comment=comment, session=self._session(session)
+        options = _only_given(
+            hint=hint, collation=collation, comment=comment, session=self._handle.session(session)
         )
-        raw = await self._run(self._live().delete_many(as_write_filter(filter), **options))
+        raw = await self._handle.run(
+            self._open_driver_collection().delete_many(as_write_filter(filter), **options)
+        )
         return DeleteResult(raw.deleted_count if raw.acknowledged else None, raw.acknowledged)
 
 

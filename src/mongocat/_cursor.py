@@ -1,20 +1,15 @@
 """The typed cursor returned by ``Collection.find``."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from types import TracebackType
 from typing import Any, Generic, Self, cast
 
-from ._driver import DRIVER_ERRORS, translate_error
+from ._documents import SKIP, Decoder
 from ._explain import ExplainSummary
+from ._handle import DatabaseHandle
 from ._types import DocT
 
-__all__ = ["SKIP", "Cursor", "Decoder"]
-
-#: What a decoder returns for a document it skips (``on_invalid="skip"``).
-SKIP: Any = object()
-
-#: Turns a stored document into a collection's document type (or SKIP).
-Decoder = Callable[[Any], Any]
+__all__ = ["Cursor"]
 
 
 class Cursor(Generic[DocT]):
@@ -28,19 +23,19 @@ class Cursor(Generic[DocT]):
         ...     print(product["name"])
     """
 
-    __slots__ = ("_cursor", "_decode", "_explainer", "_opener", "_secrets", "skipped")
+    __slots__ = ("_cursor", "_decode", "_explainer", "_handle", "_opener", "skipped")
 
     def __init__(
         self,
+        handle: DatabaseHandle,
         driver_cursor: Any,
-        secrets: Iterable[str] = (),
         *,
         opener: Callable[[], Awaitable[Any]] | None = None,
         explainer: Callable[[], Awaitable[Any]] | None = None,
         decode: Decoder | None = None,
     ) -> None:
+        self._handle = handle
         self._cursor = driver_cursor
-        self._secrets = tuple(secrets)
         self._opener = opener
         self._explainer = explainer
         self._decode = decode
@@ -65,7 +60,7 @@ class Cursor(Generic[DocT]):
     async def _iterate(self) -> AsyncIterator[DocT]:
         """Yield the documents, translating driver errors."""
         decode = self._decode
-        try:
+        with self._handle.errors:
             cursor = self._cursor if self._cursor is not None else await self._open()
             if decode is None:
                 async for document in cursor:
@@ -77,8 +72,6 @@ class Cursor(Generic[DocT]):
                         self.skipped += 1
                     else:
                         yield value
-        except DRIVER_ERRORS as exc:
-            raise translate_error(exc, self._secrets) from exc
 
     async def to_list(self, length: int | None = None) -> list[DocT]:
         """Return the remaining documents as a list.
@@ -89,11 +82,9 @@ class Cursor(Generic[DocT]):
         Returns:
             The documents, in the cursor's order.
         """
-        try:
+        with self._handle.errors:
             cursor = self._cursor if self._cursor is not None else await self._open()
             documents = await cursor.to_list(length)
-        except DRIVER_ERRORS as exc:
-            raise translate_error(exc, self._secrets) from exc
         decode = self._decode
         if decode is None:
             return cast("list[DocT]", documents)
@@ -111,17 +102,16 @@ class Cursor(Generic[DocT]):
         Returns:
             The winning stage (IXSCAN, COLLSCAN, ...), the index, and what was read.
         """
-        try:
+        with self._handle.errors:
             if self._explainer is not None:
                 return ExplainSummary.from_explain(await self._explainer())
             return ExplainSummary.from_explain(await self._cursor.explain())
-        except DRIVER_ERRORS as exc:
-            raise translate_error(exc, self._secrets) from exc
 
     async def close(self) -> None:
         """Close the cursor and free its server-side resources."""
         if self._cursor is not None:
-            await self._cursor.close()
+            with self._handle.errors:
+                await self._cursor.close()
 
     async def __aenter__(self) -> Self:
         return self

@@ -1,10 +1,12 @@
 """The driver seam: the one module that knows Motor and PyMongo's async API.
 
 Everything else in mongocat talks to the driver objects through the calls both
-drivers share (Motor mirrors PyMongo's API) and through the functions here where
-they differ: creating and closing clients, starting sessions, and turning the
-drivers' exceptions into mongocat's. Both drivers raise ``pymongo.errors`` types
-(Motor wraps PyMongo), so one translation serves both.
+drivers share (Motor mirrors PyMongo's API) and, where they differ, through a
+:class:`DriverSeam`: one small object per driver (:data:`PYMONGO`, :data:`MOTOR`)
+that creates and closes clients, starts sessions and transactions, and opens
+aggregation cursors and change streams. The database handle holds the seam of its
+client. Both drivers raise ``pymongo.errors`` types (Motor wraps PyMongo), so one
+:func:`translate_error` serves both; only the handle calls it.
 
 Motor is imported lazily, so an application on PyMongo's async API never pays for
 importing it.
@@ -12,12 +14,13 @@ importing it.
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, get_args
+from typing import Any, Final, Protocol, get_args
 from urllib.parse import unquote
 
 import bson.errors
 import pymongo.errors
 
+from ._bulk_shared import summarize_reply
 from ._errors import (
     AuthenticationFailed,
     BulkWriteFailed,
@@ -34,20 +37,21 @@ from ._errors import (
     ServerFeatureUnavailable,
     ServerUnavailable,
 )
-from ._results import BulkOperationError, BulkWriteSummary
+from ._summaries import BulkWriteSummary
 from ._types import DriverName
 
 __all__ = [
     "DRIVER_ERRORS",
     "DRIVER_NAMES",
-    "aggregate",
-    "close_client",
+    "MOTOR",
+    "PYMONGO",
+    "DriverSeam",
     "create_client",
     "detect_driver",
-    "open_change_stream",
+    "redact",
     "redact_uri",
-    "start_session",
-    "start_transaction",
+    "seam_for",
+    "seam_of",
     "translate_error",
     "uri_secrets",
 ]
@@ -55,7 +59,7 @@ __all__ = [
 #: The driver names, in the order error messages list them.
 DRIVER_NAMES: Final[tuple[DriverName, ...]] = get_args(DriverName)
 
-#: What the drivers raise; ``except DRIVER_ERRORS`` then :func:`translate_error`.
+#: What the drivers raise; the handle turns them into mongocat errors.
 #: (BSON encoding raises UnicodeEncodeError for a string holding a lone surrogate, and
 #: OverflowError for an int beyond 64 bits.)
 DRIVER_ERRORS: Final = (
@@ -73,12 +77,136 @@ _FEATURE_CODES: Final = frozenset({59, 115, 238, 323})
 _USERINFO = re.compile(r"^(?P<scheme>[a-z+]+://)(?P<user>[^:@/]*)(?::(?P<password>[^@/]*))?@")
 
 
-def _validate_driver(driver: str) -> DriverName:
-    """Return ``driver`` if it names a supported driver, else explain the choices."""
-    if driver not in DRIVER_NAMES:
+class DriverSeam(Protocol):
+    """What differs between the drivers, as one object per driver."""
+
+    @property
+    def name(self) -> DriverName:
+        """``"pymongo"`` or ``"motor"``."""
+        ...
+
+    def new_client(self, uri: str, options: Mapping[str, Any]) -> Any:
+        """Create a client; no I/O happens until first use."""
+        ...
+
+    async def close_client(self, client: Any) -> None:
+        """Close a client."""
+        ...
+
+    def discard_client(self, client: Any) -> None:
+        """Release a client that was never used, without a running event loop."""
+        ...
+
+    async def start_session(self, client: Any, options: Mapping[str, Any]) -> Any:
+        """Start a client session."""
+        ...
+
+    async def start_transaction(self, session: Any, options: Mapping[str, Any]) -> None:
+        """Start a transaction on ``session``."""
+        ...
+
+    async def aggregate(
+        self, collection: Any, pipeline: list[dict[str, Any]], options: Mapping[str, Any]
+    ) -> Any:
+        """Open an aggregation cursor."""
+        ...
+
+    async def open_change_stream(self, target: Any, options: Mapping[str, Any]) -> Any:
+        """Open a change stream on a collection or database; its aggregate has run on return."""
+        ...
+
+
+class _PyMongoSeam:
+    """PyMongo's native async API (``pymongo.AsyncMongoClient``): coroutines throughout."""
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> DriverName:
+        return "pymongo"
+
+    def new_client(self, uri: str, options: Mapping[str, Any]) -> Any:
+        from pymongo import AsyncMongoClient
+
+        return AsyncMongoClient(uri, **options)
+
+    async def close_client(self, client: Any) -> None:
+        await client.close()
+
+    def discard_client(self, client: Any) -> None:
+        # A client that never connected holds no sockets, and closing it needs a
+        # running loop, which creating one does not require.
+        return None
+
+    async def start_session(self, client: Any, options: Mapping[str, Any]) -> Any:
+        return client.start_session(**options)
+
+    async def start_transaction(self, session: Any, options: Mapping[str, Any]) -> None:
+        await session.start_transaction(**options)
+
+    async def aggregate(
+        self, collection: Any, pipeline: list[dict[str, Any]], options: Mapping[str, Any]
+    ) -> Any:
+        return await collection.aggregate(pipeline, **options)
+
+    async def open_change_stream(self, target: Any, options: Mapping[str, Any]) -> Any:
+        return await target.watch(**options)
+
+
+class _MotorSeam:
+    """Motor (``motor.motor_asyncio``): PyMongo's sync API run on threads."""
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> DriverName:
+        return "motor"
+
+    def new_client(self, uri: str, options: Mapping[str, Any]) -> Any:
+        from motor.motor_asyncio import AsyncIOMotorClient
+
+        return AsyncIOMotorClient(uri, **options)
+
+    async def close_client(self, client: Any) -> None:
+        client.close()  # synchronous in Motor
+
+    def discard_client(self, client: Any) -> None:
+        client.close()
+
+    async def start_session(self, client: Any, options: Mapping[str, Any]) -> Any:
+        return await client.start_session(**options)
+
+    async def start_transaction(self, session: Any, options: Mapping[str, Any]) -> None:
+        session.start_transaction(**options)  # not awaited in Motor
+
+    async def aggregate(
+        self, collection: Any, pipeline: list[dict[str, Any]], options: Mapping[str, Any]
+    ) -> Any:
+        return collection.aggregate(pipeline, **options)  # opens lazily
+
+    async def open_change_stream(self, target: Any, options: Mapping[str, Any]) -> Any:
+        # Motor's stream opens lazily: enter it here, so that the aggregate has run
+        # (on Motor's executor) when this returns.
+        stream = target.watch(**options)
+        await stream.__aenter__()
+        return stream
+
+
+#: The seam of PyMongo's async API, the default driver.
+PYMONGO: Final[DriverSeam] = _PyMongoSeam()
+#: The seam of Motor (end of life upstream; fully supported).
+MOTOR: Final[DriverSeam] = _MotorSeam()
+
+_SEAMS: Final[dict[str, DriverSeam]] = {"pymongo": PYMONGO, "motor": MOTOR}
+
+
+def seam_for(driver: str) -> DriverSeam:
+    """Return the seam of the driver named ``driver``, else explain the choices."""
+    seam = _SEAMS.get(driver) if isinstance(driver, str) else None
+    if seam is None:
         choices = " or ".join(repr(name) for name in DRIVER_NAMES)
         raise ConfigurationError(f"unknown driver {driver!r}; use driver={choices}")
-    return driver
+    return seam
 
 
 def create_client(uri: str, driver: str, options: Mapping[str, Any]) -> Any:
@@ -87,25 +215,19 @@ def create_client(uri: str, driver: str, options: Mapping[str, Any]) -> Any:
     Raises:
         ConfigurationError: ``driver`` is unknown, or the URI or an option is invalid.
     """
-    name = _validate_driver(driver)
+    seam = seam_for(driver)
     try:
-        if name == "motor":
-            from motor.motor_asyncio import AsyncIOMotorClient
-
-            return AsyncIOMotorClient(uri, **options)
-        from pymongo import AsyncMongoClient
-
-        return AsyncMongoClient(uri, **options)
+        return seam.new_client(uri, options)
     except (*DRIVER_ERRORS, ValueError, TypeError) as exc:
         raise ConfigurationError(
-            f"cannot create a {name} client for {redact_uri(uri)!r}: "
-            f"{_redact(str(exc), uri_secrets(uri))}; check the URI and the client options",
+            f"cannot create a {seam.name} client for {redact_uri(uri)!r}: "
+            f"{redact(str(exc), uri_secrets(uri))}; check the URI and the client options",
             driver_error=exc,
         ) from exc
 
 
-def detect_driver(client: object) -> DriverName:
-    """Return which driver made ``client``, without importing Motor.
+def seam_of(client: object) -> DriverSeam:
+    """Return the seam of the driver that made ``client``, without importing Motor.
 
     Raises:
         ConfigurationError: ``client`` is neither driver's async client.
@@ -113,10 +235,10 @@ def detect_driver(client: object) -> DriverName:
     from pymongo import AsyncMongoClient
 
     if isinstance(client, AsyncMongoClient):
-        return "pymongo"
+        return PYMONGO
     module = type(client).__module__
     if module.startswith("motor.") and type(client).__name__ == "AsyncIOMotorClient":
-        return "motor"
+        return MOTOR
     raise ConfigurationError(
         f"cannot use a {type(client).__module__}.{type(client).__qualname__}: pass a "
         "motor.motor_asyncio.AsyncIOMotorClient or a pymongo.AsyncMongoClient, or use "
@@ -124,49 +246,9 @@ def detect_driver(client: object) -> DriverName:
     )
 
 
-async def close_client(client: Any, driver: DriverName) -> None:
-    """Close a client: Motor's close() is synchronous, PyMongo's is a coroutine."""
-    if driver == "motor":
-        client.close()
-    else:
-        await client.close()
-
-
-async def start_session(client: Any, driver: DriverName, options: Mapping[str, Any]) -> Any:
-    """Start a client session (Motor's start_session is awaited, PyMongo's is not)."""
-    if driver == "motor":
-        return await client.start_session(**options)
-    return client.start_session(**options)
-
-
-async def start_transaction(session: Any, driver: DriverName, options: Mapping[str, Any]) -> None:
-    """Start a transaction on ``session``; only PyMongo's start_transaction is awaited."""
-    if driver == "motor":
-        session.start_transaction(**options)
-    else:
-        await session.start_transaction(**options)
-
-
-async def aggregate(
-    collection: Any, driver: DriverName, pipeline: list[dict[str, Any]], options: Mapping[str, Any]
-) -> Any:
-    """Open an aggregation cursor (PyMongo's is awaited, Motor's is not)."""
-    if driver == "motor":
-        return collection.aggregate(pipeline, **options)
-    return await collection.aggregate(pipeline, **options)
-
-
-async def open_change_stream(target: Any, driver: DriverName, options: Mapping[str, Any]) -> Any:
-    """Open a change stream on a collection or database: its aggregate has run on return.
-
-    PyMongo's ``watch`` is awaited; Motor's returns a stream that opens lazily, so it
-    is entered here (Motor runs the aggregate on its executor).
-    """
-    if driver == "motor":
-        stream = target.watch(**options)
-        await stream.__aenter__()
-        return stream
-    return await target.watch(**options)
+def detect_driver(client: object) -> DriverName:
+    """Return the name of the driver that made ``client`` (see :func:`seam_of`)."""
+    return seam_of(client).name
 
 
 def uri_secrets(uri: str) -> tuple[str, ...]:
@@ -186,7 +268,7 @@ def redact_uri(uri: str) -> str:
     return f"{match['scheme']}{match['user']}:***@{uri[match.end() :]}"
 
 
-def _redact(text: str, secrets: Iterable[str]) -> str:
+def redact(text: str, secrets: Iterable[str]) -> str:
     """Replace every secret in ``text`` by ``***``."""
     for secret in secrets:
         if secret:
@@ -230,40 +312,19 @@ def _duplicate_key(
     )
 
 
-def _bulk_summary(details: Mapping[str, Any]) -> BulkWriteSummary:
-    """Summarise a driver's bulk-write error document."""
-    return BulkWriteSummary(
-        inserted_count=details.get("nInserted", 0),
-        matched_count=details.get("nMatched", 0),
-        modified_count=details.get("nModified", 0),
-        deleted_count=details.get("nRemoved", 0),
-        upserted_count=details.get("nUpserted", 0),
-        upserted_ids={up["index"]: up["_id"] for up in details.get("upserted", ())},
-        errors=tuple(
-            BulkOperationError(
-                index=error["index"],
-                code=error.get("code", 0),
-                message=error.get("errmsg", ""),
-                details=error,
-            )
-            for error in details.get("writeErrors", ())
-        ),
-    )
-
-
 def translate_error(exc: BaseException, secrets: Iterable[str] = ()) -> MongocatError:
     """Turn a driver exception into the matching :class:`MongocatError`.
 
     The result keeps the driver's exception and error labels; ``secrets`` (such as a
     password) never appear in its message.
     """
-    message = _redact(str(exc), secrets)
+    message = redact(str(exc), secrets)
     if isinstance(exc, pymongo.errors.DuplicateKeyError):
         return _duplicate_key(exc, message, exc.details or {})
     if isinstance(exc, pymongo.errors.BulkWriteError):
-        summary = _bulk_summary(exc.details)
+        summary: BulkWriteSummary = summarize_reply(exc.details)
         failed = ", ".join(
-            f"#{error.index}: {_redact(error.message, secrets)}" for error in summary.errors
+            f"#{error.index}: {redact(error.message, secrets)}" for error in summary.errors
         )
         return BulkWriteFailed(
             f"{len(summary.errors)} operation(s) failed ({failed}); "
@@ -313,7 +374,7 @@ def translate_error(exc: BaseException, secrets: Iterable[str] = ()) -> Mongocat
         # signature included); the reply stays on .details, the message keeps the point.
         errmsg = (exc.details or {}).get("errmsg")
         if isinstance(errmsg, str) and errmsg:
-            message = _redact(errmsg, secrets)
+            message = redact(errmsg, secrets)
     if isinstance(exc, pymongo.errors.OperationFailure) and exc.code == 10334:
         return InvalidDocument(
             f"the server refused a document over its 16 MiB limit ({message}); nothing "

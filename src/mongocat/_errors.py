@@ -36,10 +36,9 @@ next. The tree::
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from ._results import BulkWriteSummary
+from ._summaries import BulkWriteSummary
 
 __all__ = [
     "AuthenticationFailed",
@@ -413,7 +412,7 @@ class BulkWriteFailed(OperationFailed):
         self,
         message: str,
         *,
-        result: "BulkWriteSummary",
+        result: BulkWriteSummary,
         details: Mapping[str, Any] | None = None,
         driver_error: BaseException | None = None,
         error_labels: Iterable[str] = (),

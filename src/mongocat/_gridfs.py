@@ -11,27 +11,21 @@ The operations are written against the calls both drivers share, not against eit
 driver's bucket class: the buckets cannot fetch only the chunks of a byte range,
 hash what they store, or read from an async iterable, and they differ between
 Motor and PyMongo. Going through :class:`~mongocat.Collection` also means a bound
-transaction or session applies to GridFS writes like to any other.
+transaction or session applies to GridFS writes like to any other. The pure parts
+(chunking, hashing, files documents, chunk maths) are in ``_gridfs_chunks``.
 """
 
 import asyncio
 import contextlib
-import hashlib
-import inspect
-import io
 import os
-import tempfile
-from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Protocol, Self, TypeAlias
+from typing import Any, Self
 
 from bson import ObjectId
 
-from ._arguments import as_filter
+from ._coercion import as_filter
+from ._collection import Collection
 from ._errors import (
     ConfigurationError,
     DuplicateKeyError,
@@ -40,232 +34,31 @@ from ._errors import (
     GridFSIntegrityError,
     InvalidRange,
 )
+from ._gridfs_chunks import (
+    BATCH_BYTES,
+    CHUNKS_INDEX,
+    DEFAULT_CHUNK_SIZE,
+    FILES_INDEX,
+    MAX_CHUNK_SIZE,
+    READ_BATCH_BYTES,
+    FileInfo,
+    Hasher,
+    UploadSource,
+    Writable,
+    check_name,
+    chunk_size_of,
+    chunk_span,
+    chunks_of,
+    is_int,
+    now,
+    raw_pieces,
+    remove_quietly,
+    temporary_beside,
+)
+from ._handle import DatabaseHandle
 from ._types import FilterLike, SortLike
 
-if TYPE_CHECKING:
-    from ._catalogue import Catalogue
-
-__all__ = ["DEFAULT_CHUNK_SIZE", "FileInfo", "GridFS", "GridFSReader", "UploadSource"]
-
-#: The drivers' default chunk size: 255 KiB, so a chunk document stays under 256 KiB.
-DEFAULT_CHUNK_SIZE: Final = 255 * 1024
-
-# The most a chunk may hold: a chunk document must fit in 16 MiB with its other fields.
-_MAX_CHUNK_SIZE: Final = 16 * 1024 * 1024 - 1024
-
-# How many bytes of chunks one insert, or one cursor batch of a read, carries. They bound
-# the memory a transfer holds (a batch, plus its BSON encoding) whatever the file size;
-# reads take bigger batches, as each round trip costs more than the memory (measured
-# with benchmarks/gridfs_throughput.py: 8 MiB read as fast as the drivers' buckets).
-_BATCH_BYTES: Final = 4 * 1024 * 1024
-_READ_BATCH_BYTES: Final = 8 * 1024 * 1024
-
-# The indexes the GridFS specification requires, named as the drivers name them.
-_FILES_INDEX: Final = {"filename": 1, "uploadDate": 1}
-_CHUNKS_INDEX: Final = {"files_id": 1, "n": 1}
-
-
-class _AsyncReadable(Protocol):
-    def read(self, size: int, /) -> Awaitable[bytes]: ...
-
-
-class _Readable(Protocol):
-    def read(self, size: int, /) -> bytes: ...
-
-
-class _Writable(Protocol):
-    def write(self, data: bytes, /) -> Any: ...
-
-
-#: What :meth:`GridFS.upload` reads: bytes, a binary file object (``read(n)``, plain or
-#: async), or an iterable or async iterable of bytes pieces of any size.
-UploadSource: TypeAlias = (
-    bytes
-    | bytearray
-    | memoryview
-    | _Readable
-    | _AsyncReadable
-    | Iterable[bytes]
-    | AsyncIterable[bytes]
-)
-
-
-@dataclass(frozen=True, slots=True)
-class FileInfo:
-    """A stored file's description, from its ``<bucket>.files`` document.
-
-    Attributes:
-        id: The file's ``_id`` (an ObjectId unless the uploader chose one).
-        filename: The name it was uploaded under (several revisions may share it).
-        length: Its size in bytes.
-        chunk_size: The size of each chunk but the last, in bytes.
-        upload_date: When the upload completed (UTC, millisecond precision).
-        content_type: The media type given at upload, if any.
-        metadata: The application's metadata document, if any.
-        sha256: The SHA-256 of the content in lowercase hex; None for files uploaded
-            by other tools, whose reads then check lengths but not a hash.
-    """
-
-    id: Any
-    filename: str | None
-    length: int
-    chunk_size: int
-    upload_date: datetime
-    content_type: str | None
-    metadata: dict[str, Any] | None
-    sha256: str | None
-
-    @classmethod
-    def from_document(cls, document: Mapping[str, Any]) -> "FileInfo":
-        """Build a FileInfo from a files-collection document."""
-        return cls(
-            id=document["_id"],
-            filename=document.get("filename"),
-            length=int(document["length"]),
-            chunk_size=int(document["chunkSize"]),
-            upload_date=document["uploadDate"],
-            content_type=document.get("contentType"),
-            metadata=document.get("metadata"),
-            sha256=document.get("sha256"),
-        )
-
-    @property
-    def chunk_count(self) -> int:
-        """How many chunks hold the content."""
-        return -(-self.length // self.chunk_size)
-
-
-def _check_name(value: object, what: str) -> str:
-    """Return ``value`` if it is a usable name, else explain."""
-    if not isinstance(value, str) or not value or "\x00" in value:
-        raise ConfigurationError(f"{what} must be a non-empty string without NUL, not {value!r}")
-    return value
-
-
-def _raw_pieces(source: UploadSource, piece_size: int) -> AsyncIterator[Any]:
-    """Return the source's bytes as pieces of whatever size it gives them.
-
-    Raises:
-        GridFSError: ``source`` is none of the accepted kinds (checked at once).
-    """
-    if isinstance(source, bytes | bytearray | memoryview):
-        return _single(source)
-    if isinstance(source, str):
-        raise GridFSError(
-            "cannot upload a str: pass bytes (text.encode()), a binary file object, or an "
-            "(async) iterable of bytes; to upload a file on disk, pass open(path, 'rb')"
-        )
-    read = getattr(source, "read", None)
-    if callable(read):
-        return _read_pieces(read, piece_size, direct=isinstance(source, io.BytesIO))
-    if isinstance(source, AsyncIterable):
-        return aiter(source)
-    if isinstance(source, Iterable):
-        return _iterate(source)
-    raise GridFSError(
-        f"cannot upload a {type(source).__name__}: pass bytes, a binary file object "
-        "(with read(n)), or an iterable or async iterable of bytes"
-    )
-
-
-async def _single(data: Any) -> AsyncIterator[Any]:
-    yield data
-
-
-async def _iterate(pieces: Iterable[Any]) -> AsyncIterator[Any]:
-    for piece in pieces:
-        yield piece
-
-
-async def _read_pieces(read: Any, piece_size: int, *, direct: bool) -> AsyncIterator[Any]:
-    """Read a file object to its end.
-
-    An async file or an in-memory buffer is read directly; any other file is read in a
-    thread, so that a slow disk does not stall the event loop.
-    """
-    direct = direct or inspect.iscoroutinefunction(read)
-    while True:
-        data = read(piece_size) if direct else await asyncio.to_thread(read, piece_size)
-        if isinstance(data, Awaitable):
-            data = await data
-        if not data:
-            return
-        yield data
-
-
-async def _chunks_of(pieces: AsyncIterator[Any], chunk_size: int) -> AsyncIterator[bytes]:
-    """Yield ``pieces`` cut into chunks of exactly ``chunk_size`` bytes (the last shorter)."""
-    pending = bytearray()
-    async for piece in pieces:
-        if not isinstance(piece, bytes | bytearray | memoryview):
-            raise GridFSError(
-                f"the upload source gave a {type(piece).__name__}, not bytes; an iterable "
-                "source must yield bytes (encode text first)"
-            )
-        view = memoryview(piece).cast("B")
-        if pending:
-            needed = chunk_size - len(pending)
-            pending += view[:needed]
-            view = view[needed:]
-            if len(pending) < chunk_size:
-                continue
-            yield bytes(pending)
-            pending.clear()
-        while len(view) >= chunk_size:
-            yield bytes(view[:chunk_size])
-            view = view[chunk_size:]
-        pending += view
-    if pending:
-        yield bytes(pending)
-
-
-class _Hasher:
-    """The SHA-256 of a stream of chunks, computed on a worker thread beside the I/O.
-
-    hashlib releases the GIL while it hashes a large buffer, so hashing one chunk
-    overlaps with sending or receiving the next. One thread per stream keeps the
-    updates in order; a small input is hashed inline and never starts it.
-    """
-
-    __slots__ = ("_digest", "_executor", "_pending")
-
-    _INLINE_BELOW: Final = 64 * 1024
-    _MAX_PENDING: Final = 16
-
-    def __init__(self) -> None:
-        self._digest = hashlib.sha256()
-        self._executor: ThreadPoolExecutor | None = None
-        self._pending: deque[Future[None]] = deque()
-
-    async def update(self, data: bytes) -> None:
-        """Add ``data``; waits only when the thread falls many chunks behind."""
-        if self._executor is None:
-            if len(data) < self._INLINE_BELOW:
-                self._digest.update(data)
-                return
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="mongocat-sha256")
-        self._pending.append(self._executor.submit(self._digest.update, data))
-        if len(self._pending) > self._MAX_PENDING:
-            await asyncio.wrap_future(self._pending.popleft())
-
-    async def hexdigest(self) -> str:
-        """Wait for the updates, stop the thread, and return the hash in hex."""
-        if self._pending:
-            await asyncio.wrap_future(self._pending[-1])  # one thread: the last is the latest
-            self._pending.clear()
-        self.close()
-        return self._digest.hexdigest()
-
-    def close(self) -> None:
-        """Stop the thread (after the updates it has queued)."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=False)
-
-
-def _now() -> datetime:
-    """The current UTC time at BSON's millisecond precision."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+__all__ = ["GridFS", "GridFSReader"]
 
 
 class GridFS:
@@ -282,23 +75,30 @@ class GridFS:
         >>> assert await fs.download(file_id) == png_bytes
     """
 
-    __slots__ = ("_bucket", "_catalogue", "_chunk_size", "_chunks", "_files")
+    __slots__ = ("_bucket", "_chunk_size", "_chunks", "_files", "_handle")
 
-    def __init__(self, catalogue: "Catalogue", bucket: str, chunk_size: int) -> None:
-        self._bucket = _check_name(bucket, "the GridFS bucket name")
+    def __init__(
+        self,
+        handle: DatabaseHandle,
+        bucket: str,
+        chunk_size: int,
+        *,
+        collection: Callable[[str], Collection[dict[str, Any]]],
+    ) -> None:
+        self._bucket = check_name(bucket, "the GridFS bucket name")
         if (
             not isinstance(chunk_size, int)
             or isinstance(chunk_size, bool)
-            or not 0 < chunk_size <= _MAX_CHUNK_SIZE
+            or not 0 < chunk_size <= MAX_CHUNK_SIZE
         ):
             raise ConfigurationError(
-                f"chunk_size must be an int from 1 to {_MAX_CHUNK_SIZE} bytes, not "
+                f"chunk_size must be an int from 1 to {MAX_CHUNK_SIZE} bytes, not "
                 f"{chunk_size!r}; the default {DEFAULT_CHUNK_SIZE} suits most files"
             )
-        self._catalogue = catalogue
+        self._handle = handle
         self._chunk_size = chunk_size
-        self._files = catalogue.collection(f"{bucket}.files")
-        self._chunks = catalogue.collection(f"{bucket}.chunks")
+        self._files = collection(f"{bucket}.files")
+        self._chunks = collection(f"{bucket}.chunks")
 
     def __repr__(self) -> str:
         return f"GridFS(bucket={self._bucket!r}, chunk_size={self._chunk_size})"
@@ -320,18 +120,20 @@ class GridFS:
 
         Runs without the caller's session: index builds cannot join a transaction.
         """
-        if self._bucket in self._catalogue._gridfs_ready:
+        ready = f"gridfs-indexes:{self._bucket}"
+        if self._handle.is_ready(ready):
             return
         for collection, keys, unique in (
-            (self._files, _FILES_INDEX, False),
-            (self._chunks, _CHUNKS_INDEX, True),
+            (self._files, FILES_INDEX, False),
+            (self._chunks, CHUNKS_INDEX, True),
         ):
             wanted = list(keys.items())
             if not any(
                 list(index.key.items()) == wanted for index in await collection.indexes.list()
             ):
-                await collection._run(collection._live().create_index(wanted, unique=unique))
-        self._catalogue._gridfs_ready.add(self._bucket)
+                create = collection.driver_collection.create_index(wanted, unique=unique)
+                await self._handle.run(create)
+        self._handle.mark_ready(ready)
 
     async def upload(
         self,
@@ -368,14 +170,14 @@ class GridFS:
             >>> with open("video.mp4", "rb") as f:  # doctest: +SKIP
             ...     video_id = await fs.upload("video.mp4", f, content_type="video/mp4")
         """
-        _check_name(filename, "filename")
+        check_name(filename, "filename")
         if metadata is not None and not isinstance(metadata, Mapping):
             raise GridFSError(f"metadata must be a document (a dict), not {metadata!r}")
         if content_type is not None and not isinstance(content_type, str):
             raise GridFSError(
                 f"content_type must be a string such as 'image/png', not {content_type!r}"
             )
-        chunks = _chunks_of(_raw_pieces(source, self._chunk_size), self._chunk_size)
+        chunks = chunks_of(raw_pieces(source, self._chunk_size), self._chunk_size)
         await self._ensure_indexes()
         if file_id is None:
             file_id = ObjectId()
@@ -388,8 +190,8 @@ class GridFS:
                 key_pattern={"_id": 1},
                 key_value={"_id": file_id},
             )
-        digest = _Hasher()
-        per_batch = max(1, _BATCH_BYTES // self._chunk_size)
+        digest = Hasher()
+        per_batch = max(1, BATCH_BYTES // self._chunk_size)
         batch: list[dict[str, Any]] = []
         length = n = written = 0
         try:
@@ -408,7 +210,7 @@ class GridFS:
                 "_id": file_id,
                 "length": length,
                 "chunkSize": self._chunk_size,
-                "uploadDate": _now(),
+                "uploadDate": now(),
                 "filename": filename,
             }
             if metadata is not None:
@@ -491,7 +293,7 @@ class GridFS:
         Raises:
             FileNotFound: No file has that id.
         """
-        _check_name(filename, "filename")
+        check_name(filename, "filename")
         result = await self._files.update_one(
             {"_id": {"$eq": file_id}}, {"$set": {"filename": filename}}
         )
@@ -542,7 +344,7 @@ class GridFS:
     async def revisions(self, filename: str) -> list[FileInfo]:
         """Return every revision of ``filename``, oldest first."""
         return await self.find(
-            {"filename": {"$eq": _check_name(filename, "filename")}},
+            {"filename": {"$eq": check_name(filename, "filename")}},
             sort=[("uploadDate", 1), ("_id", 1)],
         )
 
@@ -553,7 +355,7 @@ class GridFS:
             FileNotFound: No file has that name.
         """
         found = await self.find(
-            {"filename": {"$eq": _check_name(filename, "filename")}},
+            {"filename": {"$eq": check_name(filename, "filename")}},
             sort=[("uploadDate", -1), ("_id", -1)],
             limit=1,
         )
@@ -581,7 +383,7 @@ class GridFS:
         return b"".join([piece async for piece in self.stream(file_id, verify=verify)])
 
     async def download_to(
-        self, file_id: Any, target: str | os.PathLike[str] | _Writable, *, verify: bool = True
+        self, file_id: Any, target: str | os.PathLike[str] | Writable, *, verify: bool = True
     ) -> int:
         """Write a file's content to a path or a writer, streaming it chunk by chunk.
 
@@ -614,7 +416,7 @@ class GridFS:
     async def _download_to_path(self, file_id: Any, path: str, verify: bool) -> int:
         """Stream a file into a temporary file beside ``path``, then rename it into place."""
         await self.info(file_id)  # FileNotFound before a temporary file is made
-        handle, temporary = await asyncio.to_thread(_temporary_beside, path)
+        handle, temporary = await asyncio.to_thread(temporary_beside, path)
         written = 0
         try:
             with os.fdopen(handle, "wb") as out:
@@ -623,7 +425,7 @@ class GridFS:
                     written += len(piece)
             await asyncio.to_thread(os.replace, temporary, path)
         except BaseException:
-            await asyncio.to_thread(_remove_quietly, temporary)
+            await asyncio.to_thread(remove_quietly, temporary)
             raise
         return written
 
@@ -656,11 +458,7 @@ class GridFS:
             >>> async for piece in fs.stream(video_id, start=1_000, end=2_000):  # doctest: +SKIP
             ...     await response.send(piece)
         """
-        if (
-            not _is_int(start)
-            or start < 0
-            or (end is not None and (not _is_int(end) or end < start))
-        ):
+        if not is_int(start) or start < 0 or (end is not None and (not is_int(end) or end < start)):
             raise InvalidRange(start, end, None)
         return self._stream(file_id, start, end, verify)
 
@@ -681,16 +479,15 @@ class GridFS:
             raise InvalidRange(start, end, length)
         end = length if end is None or end > length else end
         whole = start == 0 and end == length
-        digest = _Hasher() if verify and whole and info.sha256 is not None else None
+        digest = Hasher() if verify and whole and info.sha256 is not None else None
         try:
             if start < end:
-                first, last = start // size, (end - 1) // size
-                final = info.chunk_count - 1
+                first, last = chunk_span(info, start, end)
                 cursor = self._chunks.find(
                     {"files_id": {"$eq": info.id}, "n": {"$gte": first, "$lte": last}},
                     sort=[("n", 1)],
                     limit=last - first + 1,
-                    batch_size=min(last - first + 1, max(1, _READ_BATCH_BYTES // size)),
+                    batch_size=min(last - first + 1, max(1, READ_BATCH_BYTES // size)),
                 )
                 expected = first
                 async with cursor:
@@ -698,7 +495,7 @@ class GridFS:
                         n, data = chunk.get("n"), chunk.get("data")
                         if n != expected:
                             raise self._damaged(info, f"chunk {expected} is missing")
-                        want = size if n < final else length - final * size
+                        want = chunk_size_of(info, n)
                         if not isinstance(data, bytes) or len(data) != want:
                             got = len(data) if isinstance(data, bytes) else type(data).__name__
                             raise self._damaged(info, f"chunk {n} holds {got} bytes, not {want}")
@@ -736,21 +533,6 @@ class GridFS:
             ...     header = await reader.read(16)
         """
         return GridFSReader(self, await self.info(file_id))
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _temporary_beside(path: str) -> tuple[int, str]:
-    """Create a temporary file in ``path``'s directory, so that a rename can replace it."""
-    directory = os.path.dirname(os.path.abspath(path))
-    return tempfile.mkstemp(prefix=".mongocat-", suffix=".part", dir=directory)
-
-
-def _remove_quietly(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(path)
 
 
 class GridFSReader:
@@ -793,7 +575,7 @@ class GridFSReader:
         Raises:
             InvalidRange: The new position would be negative.
         """
-        if not _is_int(offset) or whence not in (os.SEEK_SET, os.SEEK_CUR, os.SEEK_END):
+        if not is_int(offset) or whence not in (os.SEEK_SET, os.SEEK_CUR, os.SEEK_END):
             raise GridFSError(
                 f"seek needs an int offset and whence 0, 1 or 2, not {offset!r}, {whence!r}"
             )
@@ -815,7 +597,7 @@ class GridFSReader:
         Raises:
             GridFSIntegrityError: The stored file is damaged.
         """
-        if not _is_int(size):
+        if not is_int(size):
             raise GridFSError(f"read needs an int size, not {size!r}")
         remaining = self.length - self._position
         wanted = remaining if size < 0 else min(size, remaining)

@@ -7,15 +7,13 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pymongo import IndexModel
 
 from ._errors import IndexConflict, InvalidQuery
+from ._handle import DatabaseHandle
 from ._indexes import Index, IndexInfo
-
-if TYPE_CHECKING:
-    from ._collection import Collection
 
 __all__ = ["IndexDifference", "IndexManager", "IndexPlan"]
 
@@ -91,15 +89,20 @@ class IndexManager:
         >>> await products.indexes.ensure(Index("sku", unique=True))  # doctest: +SKIP
     """
 
-    __slots__ = ("_collection",)
+    __slots__ = ("_driver_collection", "_handle")
 
-    def __init__(self, collection: "Collection[Any]") -> None:
-        self._collection = collection
+    def __init__(self, handle: DatabaseHandle, driver_collection: Any) -> None:
+        self._handle = handle
+        self._driver_collection = driver_collection
+
+    def _open_driver_collection(self) -> Any:
+        """The driver collection, once the handle is known to be open."""
+        self._handle.ensure_open()
+        return self._driver_collection
 
     async def list(self) -> list[IndexInfo]:
         """Return the collection's indexes as the server lists them (``_id_`` first)."""
-        coll = self._collection
-        information = await coll._run(coll._live().index_information())
+        information = await self._handle.run(self._open_driver_collection().index_information())
         return [
             IndexInfo.from_server({"name": name, **raw, "key": dict(raw["key"])})
             for name, raw in information.items()
@@ -202,23 +205,20 @@ class IndexManager:
         name = index.name if isinstance(index, Index) else index
         if name == _ID_INDEX:
             raise InvalidQuery("the _id_ index cannot be dropped")
-        coll = self._collection
-        await coll._run(coll._live().drop_index(name))
+        await self._handle.run(self._open_driver_collection().drop_index(name))
 
     async def hide(self, name: str, hidden: bool = True) -> None:
         """Hide an index from the query planner (or unhide it), keeping it up to date."""
-        coll = self._collection
-        database = coll._live().database
-        command = {"collMod": coll.name, "index": {"name": name, "hidden": hidden}}
-        await coll._run(database.command(command))
+        collection = self._open_driver_collection()
+        command = {"collMod": collection.name, "index": {"name": name, "hidden": hidden}}
+        await self._handle.run(collection.database.command(command))
 
     async def _create(self, specs: tuple[Index, ...]) -> None:
         """Create ``specs`` in one createIndexes command."""
         if not specs:
             return
         models = [IndexModel(list(s.keys), name=s.name, **dict(s.options)) for s in specs]
-        coll = self._collection
-        await coll._run(coll._live().create_indexes(models))
+        await self._handle.run(self._open_driver_collection().create_indexes(models))
 
 
 def _check_specs(specs: tuple[Index, ...]) -> None:

@@ -10,7 +10,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Generic, Literal
 
@@ -20,7 +20,7 @@ import bson.errors
 from ._errors import InvalidPageToken, InvalidQuery
 from ._types import DocT
 
-__all__ = ["Page", "PageKeys"]
+__all__ = ["PROCESS_KEY", "Page", "PageKeys", "PageQuery"]
 
 #: The key tokens are signed with when the Catalogue is given none: random per process,
 #: so tokens do not survive a restart or travel between processes.
@@ -135,3 +135,80 @@ class PageKeys:
             branches.append(branch)
         # The bound on the leading key lets the planner scan one index range.
         return {first: {bound: values[0]}, "$or": branches}
+
+
+@dataclass(frozen=True, slots=True)
+class PageQuery:
+    """The query that fetches one page, and how to make the page from its rows.
+
+    It asks for one row more than the page holds: that row's presence says whether
+    there is a page beyond this one.
+    """
+
+    keys: PageKeys
+    filter: Mapping[str, Any]
+    sort: list[tuple[str, int]]
+    size: int
+    forward: bool
+    from_token: bool
+
+    @classmethod
+    def build(
+        cls,
+        filter: Mapping[str, Any],
+        sort: Sequence[tuple[str, Any]] | None,
+        *,
+        limit: int,
+        after: str | None,
+        before: str | None,
+        key: bytes,
+    ) -> "PageQuery":
+        """Check the arguments of ``paginate()`` and build the query for its page.
+
+        Raises:
+            InvalidQuery: No sort, a bad limit, or both ``after`` and ``before``.
+            InvalidPageToken: A token was altered, truncated, or made for another query.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidQuery(f"paginate() limit must be a positive int, not {limit!r}")
+        if after is not None and before is not None:
+            raise InvalidQuery("paginate() takes after= or before=, not both")
+        if not sort:
+            raise InvalidQuery("paginate() needs a sort, e.g. sort=Sort.asc('price')")
+        keys = PageKeys(sort, filter, key)
+        forward = before is None
+        token = after if forward else before
+        query = filter
+        if token is not None:
+            anchor = keys.read(token, "after" if forward else "before")
+            beyond = keys.beyond(anchor, forward)
+            query = {"$and": [filter, beyond]} if filter else beyond
+        return cls(keys, query, keys.sort(forward), limit, forward, token is not None)
+
+    @property
+    def limit(self) -> int:
+        """The limit to query with: one row more than the page."""
+        return self.size + 1
+
+    def page(
+        self, rows: list[dict[str, Any]], decode_all: Callable[[list[Any]], list[Any]]
+    ) -> Page[Any]:
+        """Make the page from the rows the query returned (stored documents).
+
+        Tokens are made from the stored documents; the page holds them decoded.
+        """
+        more = len(rows) > self.size
+        raw = rows[: self.size]
+        if not self.forward:
+            raw.reverse()
+        if not raw:
+            return Page([], None, None)
+        # Going forward, there is a previous page if we started from a token; going
+        # backward, there is a next page (the token's own document at least).
+        has_next = more if self.forward else True
+        has_prev = self.from_token if self.forward else more
+        return Page(
+            decode_all(raw),
+            self.keys.token(raw[-1], "after") if has_next else None,
+            self.keys.token(raw[0], "before") if has_prev else None,
+        )

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from bson import ObjectId
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 
-from ._arguments import object_id
+from ._coercion import object_id
 
 __all__ = ["ObjectIdStr"]
 

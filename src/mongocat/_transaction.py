@@ -1,69 +1,34 @@
-"""Sessions and transactions that operations join implicitly, and a retrying runner.
+"""Transactions that operations join implicitly, and a retrying runner.
 
-Inside ``async with cat.transaction():`` (or ``cat.session()``) every mongocat
-collection operation awaited in the same task uses that session, found through a
-context variable; an explicit ``session=`` still wins. A session serves one
-operation at a time, so an operation from another task (a child task inherits
-the context variable) is refused with :class:`~mongocat.TransactionError` instead
-of silently sharing or silently leaving the transaction.
+Inside ``async with cat.transaction():`` every mongocat collection operation
+awaited in the same task uses the transaction's session (see ``_sessions``, which
+``cat.session()`` shares); an explicit ``session=`` still wins.
+:func:`run_transaction` retries as MongoDB's convenient-transactions API does.
 """
 
 import asyncio
 import contextlib
-import contextvars
+import enum
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from ._driver import DRIVER_ERRORS, start_session, start_transaction, translate_error
 from ._errors import MongocatError, TransactionError, TransactionFailed
+from ._handle import DatabaseHandle
+from ._sessions import Binding, bind, in_transaction, unbind
 
-if TYPE_CHECKING:
-    from ._catalogue import Catalogue
-
-__all__ = ["Transaction", "bound_session", "run_transaction"]
+__all__ = ["Transaction", "run_transaction", "transaction_options"]
 
 _T = TypeVar("_T")
 
 TRANSIENT = "TransientTransactionError"
 UNKNOWN_COMMIT = "UnknownTransactionCommitResult"
-
-
-@dataclass(frozen=True, slots=True)
-class _Binding:
-    """The session operations of one client join, and the task that owns it."""
-
-    client: Any
-    session: Any
-    task: "asyncio.Task[Any] | None"
-    transaction: bool
-
-
-_CURRENT: contextvars.ContextVar[_Binding | None] = contextvars.ContextVar(
-    "mongocat_session", default=None
-)
-
-
-def bound_session(client: Any) -> Any:
-    """Return the session an operation on ``client`` joins implicitly, or None."""
-    binding = _CURRENT.get()
-    if binding is None or binding.client is not client:
-        return None
-    if binding.task is not asyncio.current_task():
-        kind = "transaction" if binding.transaction else "session"
-        raise TransactionError(
-            f"this operation runs in another task than the {kind} it would join; a session "
-            "serves one operation at a time: await it in the task that opened the "
-            f"{kind}, or pass session= explicitly"
-        )
-    return binding.session
 
 
 def _has_label(error: BaseException, label: str) -> bool:
@@ -100,6 +65,15 @@ def transaction_options(
     return options
 
 
+class _Tx(enum.Enum):
+    """Where a transaction is in its life."""
+
+    NEW = "not started"
+    ACTIVE = "active"
+    ENDED = "committed or aborted"
+    CLOSED = "closed"
+
+
 class Transaction:
     """A transaction; use it as ``async with cat.transaction() as tx:``.
 
@@ -107,14 +81,17 @@ class Transaction:
     early. Operations awaited inside the block, in the same task, join it.
     """
 
-    __slots__ = ("_catalogue", "_ended", "_options", "_session", "_token")
+    __slots__ = ("_binding", "_handle", "_options", "_session", "_state")
 
-    def __init__(self, catalogue: "Catalogue", options: dict[str, Any]) -> None:
-        self._catalogue = catalogue
+    def __init__(self, handle: DatabaseHandle, options: dict[str, Any]) -> None:
+        self._handle = handle
         self._options = options
         self._session: Any = None
-        self._token: contextvars.Token[_Binding | None] | None = None
-        self._ended = False
+        self._binding: Binding | None = None
+        self._state = _Tx.NEW
+
+    def __repr__(self) -> str:
+        return f"<Transaction {self._state.value}>"
 
     @property
     def session(self) -> Any:
@@ -124,24 +101,27 @@ class Transaction:
         return self._session
 
     async def __aenter__(self) -> Self:
-        cat = self._catalogue
-        cat._ensure_open()
-        if self._session is not None:
-            raise TransactionError("this transaction was entered already; make a new one")
-        current = _CURRENT.get()
-        if current is not None and current.client is cat.client and current.transaction:
+        handle = self._handle
+        handle.ensure_open()
+        if self._state is not _Tx.NEW:
+            raise TransactionError(
+                f"this transaction was entered already (it is {self._state.value}); make a "
+                "new one with cat.transaction()"
+            )
+        if in_transaction(handle.client):
             raise TransactionError(
                 "a transaction is already open in this task; MongoDB has no nested "
                 "transactions: run the inner work in the outer transaction"
             )
-        self._session = await cat._run(start_session(cat.client, cat.driver, {}))
+        self._session = await handle.start_session({})
         try:
-            await cat._run(start_transaction(self._session, cat.driver, self._options))
+            await handle.start_transaction(self._session, self._options)
         except BaseException:
             await self._session.end_session()
+            self._state = _Tx.CLOSED
             raise
-        binding = _Binding(cat.client, self._session, asyncio.current_task(), transaction=True)
-        self._token = _CURRENT.set(binding)
+        self._state = _Tx.ACTIVE
+        self._binding = bind(handle.client, self._session, transaction=True)
         return self
 
     async def __aexit__(
@@ -150,34 +130,48 @@ class Transaction:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._token is not None:
-            _CURRENT.reset(self._token)
-            self._token = None
+        if self._binding is not None:
+            unbind(self._binding)
+            self._binding = None
         try:
-            if exc is None and not self._ended:
+            if exc is None and self._state is _Tx.ACTIVE:
                 await self.commit()
-            elif not self._ended and self._session.in_transaction:
+            elif self._state is _Tx.ACTIVE and self._session.in_transaction:
                 # The server aborts an unfinished transaction itself; the error that
                 # ended the block is the one to report. Shielded: a task cancelled
                 # in the block (or again while aborting) still aborts it now.
                 with contextlib.suppress(MongocatError):
                     await asyncio.shield(self.abort())
         finally:
+            self._state = _Tx.CLOSED
             await asyncio.shield(self._session.end_session())
+
+    def _ensure_active(self, action: str) -> None:
+        """Refuse a commit or abort outside the transaction's life."""
+        if self._state is _Tx.NEW:
+            raise TransactionError(
+                f"cannot {action} a transaction that has not started; use `async with` first"
+            )
+        if self._state is _Tx.CLOSED:
+            raise TransactionError(
+                f"cannot {action}: the transaction's block has ended; start a new one"
+            )
 
     async def commit(self) -> None:
         """Commit now (``async with`` does this on a normal exit)."""
-        self._ended = True
-        await self._catalogue._run(self.session.commit_transaction())
+        self._ensure_active("commit")
+        self._state = _Tx.ENDED
+        await self._handle.run(self.session.commit_transaction())
 
     async def abort(self) -> None:
         """Abort now: nothing written in the transaction is kept."""
-        self._ended = True
-        await self._catalogue._run(self.session.abort_transaction())
+        self._ensure_active("abort")
+        self._state = _Tx.ENDED
+        await self._handle.run(self.session.abort_transaction())
 
 
 async def run_transaction(
-    catalogue: "Catalogue",
+    handle: DatabaseHandle,
     fn: Callable[[], Awaitable[_T]],
     *,
     timeout: float,  # noqa: ASYNC109 - a retry deadline, not a cancellation
@@ -198,7 +192,7 @@ async def run_transaction(
 
     while True:
         attempts += 1
-        transaction = Transaction(catalogue, options)
+        transaction = Transaction(handle, options)
         try:
             async with transaction:
                 result = await fn()
@@ -218,7 +212,7 @@ async def run_transaction(
         except BaseException as exc:
             if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
                 raise
-            error = translate_error(exc) if isinstance(exc, DRIVER_ERRORS) else exc
+            error = handle.error_from(exc)
             if not _has_label(error, TRANSIENT):
                 raise
             last_error = error

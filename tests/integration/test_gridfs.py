@@ -64,7 +64,7 @@ async def test_round_trip_is_byte_exact(fs: GridFS, size: int) -> None:
     )
     assert info.sha256 == hashlib.sha256(content).hexdigest()
     assert info.metadata == {"size": size}
-    chunks = fs._catalogue.collection("fs.chunks")
+    chunks = fs._chunks
     assert await chunks.count({"files_id": file_id}) == -(-size // CHUNK)
 
 
@@ -167,7 +167,7 @@ async def test_range_end_past_the_file_is_capped_and_bad_ranges_are_refused(fs: 
 
 async def corrupt(fs: GridFS, file_id: Any, n: int, data: bytes | None) -> None:
     """Overwrite (or with None, delete) chunk ``n`` of a file."""
-    chunks = fs._catalogue.collection(f"{fs.bucket}.chunks")
+    chunks = fs._chunks
     if data is None:
         await chunks.delete_one({"files_id": file_id, "n": n})
     else:
@@ -294,7 +294,7 @@ async def test_revisions_latest_replace_rename_and_delete(fs: GridFS) -> None:
         await fs.replace("doc.txt", b"v4")
     await fs.delete(third)
     assert not await fs.exists(third)
-    chunks = fs._catalogue.collection("fs.chunks")
+    chunks = fs._chunks
     assert await chunks.count({}) == 0
 
 
@@ -334,7 +334,7 @@ async def test_a_failed_upload_leaves_nothing_behind(fs: GridFS) -> None:
 
     with pytest.raises(Broken):
         await fs.upload("broken.bin", pieces())
-    chunks = fs._catalogue.collection("fs.chunks")
+    chunks = fs._chunks
     assert await chunks.count({}) == 0
     assert await fs.find() == []
 
@@ -357,7 +357,7 @@ async def test_a_duplicate_file_id_fails_and_keeps_the_existing_file(fs: GridFS)
     with pytest.raises(DuplicateKeyError):
         await fs.upload("clash", data_of(CHUNK, seed=13), file_id=empty)
     assert await fs.download(empty) == b""
-    chunks = fs._catalogue.collection("fs.chunks")
+    chunks = fs._chunks
     assert await chunks.count({"files_id": "empty"}) == 0
 
 
@@ -451,7 +451,7 @@ async def test_a_cancelled_upload_deletes_the_chunks_it_wrote(fs: GridFS) -> Non
 
     upload = asyncio.create_task(fs.upload("slow.bin", slow()))
     await sent_some.wait()
-    chunks = fs._catalogue.collection("fs.chunks")
+    chunks = fs._chunks
     # The generator resumes only after the full batches before it were written.
     assert await chunks.count({}) > 0
     upload.cancel()

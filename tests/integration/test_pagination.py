@@ -139,7 +139,7 @@ async def test_next_page_is_an_index_scan_without_skip(
     assert token_page.items
     from mongocat._pagination import PageKeys
 
-    keys = PageKeys(list(sort.keys), {}, catalogue._page_token_key)
+    keys = PageKeys(list(sort.keys), {}, catalogue._handle.page_token_key)
     anchor = keys.read(page.next_token or "", "after")
     plan = await catalogue.command(
         {

@@ -8,12 +8,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mongocat import FileInfo
-from mongocat._gridfs import _chunks_of, _raw_pieces
+from mongocat._gridfs_chunks import chunks_of, raw_pieces
 
 
 def chunk(source: object, size: int) -> list[bytes]:
     async def collect() -> list[bytes]:
-        return [c async for c in _chunks_of(_raw_pieces(source, size), size)]  # type: ignore[arg-type]
+        return [c async for c in chunks_of(raw_pieces(source, size), size)]  # type: ignore[arg-type]
 
     return asyncio.run(collect())
 

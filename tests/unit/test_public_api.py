@@ -4,6 +4,7 @@ import mongocat
 
 EXPORTED = {
     "AuthenticationFailed",
+    "BulkArgs",
     "BulkOperationError",
     "BulkWriteFailed",
     "BulkWriteSummary",

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from mongocat import InvalidQuery
-from mongocat._arguments import (
+from mongocat._coercion import (
     as_filter,
     as_projection,
     as_replacement,

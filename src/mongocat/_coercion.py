@@ -1,4 +1,4 @@
-"""Check and normalise what callers pass as filters, updates, sorts and projections.
+"""Turn what callers pass as filters, updates, sorts and projections into what is sent.
 
 Each function returns what the driver expects, or raises :class:`InvalidQuery`
 naming the offending value and the fix, before anything is sent. Fast paths keep the
@@ -11,31 +11,23 @@ from typing import Any
 from bson import ObjectId
 from bson.errors import InvalidId
 
-from ._errors import InvalidDocument, InvalidQuery
+from ._errors import InvalidQuery
 from ._filters import Filter
-from ._paths import SCALAR_TYPES
 from ._projection import Projection
 from ._sort import Sort
 from ._types import FilterLike, ProjectionLike, SortLike, UpdateLike
 from ._update import Update
 
 __all__ = [
-    "MAX_NESTING",
     "as_filter",
     "as_projection",
     "as_replacement",
     "as_sort",
     "as_update",
     "as_write_filter",
-    "check_document",
-    "check_documents",
     "object_id",
     "update_array_filters",
 ]
-
-#: How deeply documents may nest: the server refuses more than 100 levels (and 180 in a
-#: stored document with its own wrapping), so mongocat refuses more than 100.
-MAX_NESTING = 100
 
 
 def as_filter(filter: FilterLike | None) -> Mapping[str, Any]:
@@ -173,81 +165,6 @@ def as_projection(projection: ProjectionLike | None) -> Any:
             f"instead of {projection!r}"
         )
     return projection
-
-
-def check_document(document: Any) -> None:
-    """Refuse a document to store whose field names the server would refuse or misread.
-
-    Names must be strings without NUL and must not start with ``$`` (at any depth: such
-    a field reads as an operator when the document is later used in a query or an
-    update), and nesting must stay within :data:`MAX_NESTING` levels. The error names
-    the offending path; nothing has been sent.
-
-    Raises:
-        InvalidDocument: The first offending field, by path.
-    """
-    if type(document) is dict or isinstance(document, Mapping):
-        _check_fields(document, "", 1)
-
-
-def check_documents(documents: Sequence[Any]) -> None:
-    """:func:`check_document` for each document, naming the position of a bad one."""
-    for position, document in enumerate(documents):
-        try:
-            check_document(document)
-        except InvalidDocument as error:
-            raise InvalidDocument(f"document #{position}: {error.message}") from None
-
-
-def _check_fields(document: Mapping[Any, Any], prefix: str, depth: int) -> None:
-    if depth > MAX_NESTING:
-        _too_deep(prefix)
-    for key, value in document.items():
-        if type(key) is not str or key[:1] == "$" or "\x00" in key:
-            _bad_name(key, prefix)
-        kind = type(value)
-        if kind in SCALAR_TYPES:
-            continue
-        if kind is dict or (kind is not list and isinstance(value, Mapping)):
-            _check_fields(value, f"{prefix}{key}.", depth + 1)
-        elif kind is list:
-            _check_items(value, f"{prefix}{key}.", depth + 1)
-
-
-def _check_items(items: list[Any], prefix: str, depth: int) -> None:
-    if depth > MAX_NESTING:
-        _too_deep(prefix)
-    for position, item in enumerate(items):
-        kind = type(item)
-        if kind in SCALAR_TYPES:
-            continue
-        if kind is dict or (kind is not list and isinstance(item, Mapping)):
-            _check_fields(item, f"{prefix}{position}.", depth + 1)
-        elif kind is list:
-            _check_items(item, f"{prefix}{position}.", depth + 1)
-
-
-def _too_deep(prefix: str) -> None:
-    raise InvalidDocument(
-        f"{prefix.rstrip('.') or 'the document'} nests more than {MAX_NESTING} levels deep, "
-        "which the server refuses; flatten the structure"
-    )
-
-
-def _bad_name(key: Any, prefix: str) -> None:
-    if type(key) is not str:
-        raise InvalidDocument(
-            f"field name {key!r} at {prefix.rstrip('.') or 'the top level'} is a "
-            f"{type(key).__name__}; BSON field names are strings: use str({key!r})"
-        )
-    if key.startswith("$"):
-        raise InvalidDocument(
-            f"field {prefix + key!r} starts with '$', which reads as an operator in queries "
-            "and updates; rename the field (a stored document never needs it)"
-        )
-    raise InvalidDocument(
-        f"field {prefix + key!r} contains a NUL character, which BSON cannot store; remove it"
-    )
 
 
 def object_id(value: object) -> ObjectId:

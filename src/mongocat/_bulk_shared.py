@@ -1,0 +1,227 @@
+"""The pure half of bulk writes: their options, and the accounting of replies.
+
+Nothing here does I/O. :class:`BulkOptions` checks the options of ``bulk()`` and
+``bulk_insert()`` once; :class:`BulkAccount` merges each batch's reply (or its
+failure) into running totals keyed by the operation's index in what the caller
+gave, as pymongo's ``bulk_shared.py`` keeps ``_Run.index`` apart from the sending.
+:func:`summarize_reply` reads one driver ``BulkWriteError`` document the same way.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, TypedDict
+
+from ._errors import BulkWriteFailed, ConfigurationError
+from ._summaries import BulkOperationError, BulkWriteSummary
+
+__all__ = [
+    "BulkAccount",
+    "BulkArgs",
+    "BulkOptions",
+    "Queued",
+    "summarize_reply",
+]
+
+#: MongoDB's duplicate-key error code.
+_DUPLICATE_KEY: Final = 11000
+
+
+class BulkArgs(TypedDict, total=False):
+    r"""The options of ``Collection.bulk()`` and ``Collection.bulk_insert()``.
+
+    Attributes:
+        ordered: Stop at the first failure (the summary lists what never ran), or
+            try every operation (True by default).
+        batch_size: Operations per batch (1000 by default).
+        max_batch_bytes: BSON bytes per batch; default just under the server's
+            ``maxMessageSizeBytes``.
+        concurrency: Batches in flight at once (unordered only; 1 by default).
+        retries: Resend an insert batch this many times after a network or
+            retryable error (2 by default; inserts carry client-side ``_id``\ s, so
+            nothing is inserted twice); other batches rely on the driver's retryable
+            writes.
+        raise_on_error: Raise BulkWriteFailed at the end (ordered: at the failure);
+            True by default.
+        on_progress: Called with the summary after every batch.
+    """
+
+    ordered: bool
+    batch_size: int
+    max_batch_bytes: int | None
+    concurrency: int
+    retries: int
+    raise_on_error: bool
+    on_progress: Callable[[BulkWriteSummary], Any] | None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkOptions:
+    """The checked options of one bulk writer."""
+
+    ordered: bool = True
+    batch_size: int = 1000
+    max_batch_bytes: int | None = None
+    concurrency: int = 1
+    retries: int = 2
+    raise_on_error: bool = True
+    on_progress: Callable[[BulkWriteSummary], Any] | None = None
+
+    @classmethod
+    def build(cls, arguments: BulkArgs) -> "BulkOptions":
+        """Check ``arguments`` and fill in the defaults.
+
+        Raises:
+            ConfigurationError: An option is unknown or has a wrong value.
+        """
+        unknown = sorted(set(arguments) - set(BulkArgs.__annotations__))
+        if unknown:
+            raise ConfigurationError(
+                f"unknown bulk option(s) {', '.join(unknown)}; the options are "
+                f"{', '.join(BulkArgs.__annotations__)}"
+            )
+        options = cls(**arguments)
+        if not _is_int(options.batch_size) or options.batch_size < 1:
+            raise ConfigurationError(
+                f"batch_size must be a positive int, not {options.batch_size!r}"
+            )
+        limit = options.max_batch_bytes
+        if limit is not None and (not _is_int(limit) or limit < 1024):
+            raise ConfigurationError(f"max_batch_bytes must be at least 1024, not {limit!r}")
+        if not _is_int(options.concurrency) or options.concurrency < 1:
+            raise ConfigurationError(f"concurrency must be at least 1, not {options.concurrency!r}")
+        if options.ordered and options.concurrency > 1:
+            raise ConfigurationError(
+                "an ordered bulk write sends one batch after another; use ordered=False "
+                "for concurrency > 1"
+            )
+        if not _is_int(options.retries) or options.retries < 0:
+            raise ConfigurationError(f"retries must not be negative, not {options.retries!r}")
+        if options.on_progress is not None and not callable(options.on_progress):
+            raise ConfigurationError(
+                f"on_progress must be a function of the summary, not {options.on_progress!r}"
+            )
+        return options
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """One queued operation: its index in what the caller gave, and the driver op."""
+
+    index: int
+    op: Any
+    insert: bool
+
+
+@dataclass
+class BulkAccount:
+    """The running totals of a bulk write, keyed by the caller's indexes."""
+
+    ordered: bool
+    inserted: int = 0
+    matched: int = 0
+    modified: int = 0
+    deleted: int = 0
+    upserted: int = 0
+    upserted_ids: dict[int, Any] = field(default_factory=dict)
+    errors: list[BulkOperationError] = field(default_factory=list)
+    batches: int = 0
+    not_run_from: int | None = None
+    in_doubt: list[int] = field(default_factory=list)
+
+    def merge(
+        self, batch: Sequence[Queued], reply: Mapping[str, Any], *, retried: bool = False
+    ) -> None:
+        """Add a batch's reply, mapping its positions to the caller's indexes.
+
+        A duplicate-``_id`` error on a resent insert is counted as inserted: the
+        earlier attempt of the batch stored it, with the ``_id`` given client-side.
+        """
+        self.inserted += reply.get("nInserted", 0)
+        self.matched += reply.get("nMatched", 0)
+        self.modified += reply.get("nModified", 0)
+        self.deleted += reply.get("nRemoved", 0)
+        self.upserted += reply.get("nUpserted", 0)
+        for upsert in reply.get("upserted", ()):
+            self.upserted_ids[batch[upsert["index"]].index] = upsert["_id"]
+        first_error: int | None = None
+        for error in reply.get("writeErrors", ()):
+            queued = batch[error["index"]]
+            duplicate_id = error.get("code") == _DUPLICATE_KEY and "_id_" in error.get("errmsg", "")
+            if retried and duplicate_id and queued.insert:
+                self.inserted += 1
+                continue
+            self.errors.append(
+                BulkOperationError(
+                    queued.index, error.get("code", 0), error.get("errmsg", ""), error, queued.op
+                )
+            )
+            first_error = error["index"] if first_error is None else first_error
+        if self.ordered and first_error is not None and self.not_run_from is None:
+            self.not_run_from = batch[first_error].index + 1
+
+    def fail(
+        self, batch: Sequence[Queued], *, code: int, message: str, connection_broken: bool
+    ) -> None:
+        """Record a batch that failed as a whole.
+
+        A refused command ran none of its operations: an ordered write reports the
+        first as failed and the rest as never run; an unordered one reports each. A
+        broken connection leaves every operation of the batch in doubt.
+        """
+        if connection_broken:
+            self.in_doubt.extend(queued.index for queued in batch)
+        failed = batch if connection_broken or not self.ordered else batch[:1]
+        for queued in failed:
+            self.errors.append(BulkOperationError(queued.index, code, message, {}, queued.op))
+        if self.ordered and self.not_run_from is None:
+            last = batch[-1] if connection_broken else batch[0]
+            self.not_run_from = last.index + 1
+
+    def cancelled(self, batch: Sequence[Queued]) -> None:
+        """Record a batch cancelled in flight: the server may apply it."""
+        self.in_doubt.extend(queued.index for queued in batch)
+
+    def summary(self, queued: int) -> BulkWriteSummary:
+        """The immutable summary, given how many operations were queued in all."""
+        not_run = range(0) if self.not_run_from is None else range(self.not_run_from, queued)
+        return BulkWriteSummary(
+            inserted_count=self.inserted,
+            matched_count=self.matched,
+            modified_count=self.modified,
+            deleted_count=self.deleted,
+            upserted_count=self.upserted,
+            upserted_ids=dict(self.upserted_ids),
+            errors=tuple(sorted(self.errors, key=lambda e: e.index)),
+            batches=self.batches,
+            not_run=not_run,
+            in_doubt=tuple(sorted(self.in_doubt)),
+        )
+
+    def failure(self, queued: int) -> BulkWriteFailed:
+        """The BulkWriteFailed for the current summary."""
+        summary = self.summary(queued)
+        shown = ", ".join(f"#{e.index}: {e.message}" for e in summary.errors[:5])
+        more = f" and {len(summary.errors) - 5} more" if len(summary.errors) > 5 else ""
+        never = ""
+        if summary.not_run:
+            never = f"; operations {summary.not_run.start}..{summary.not_run[-1]} never ran"
+        return BulkWriteFailed(
+            f"{len(summary.errors)} bulk operation(s) failed ({shown}{more}){never}; "
+            f"{summary.inserted_count} inserted, {summary.modified_count} modified, "
+            f"{summary.deleted_count} deleted; see .result",
+            result=summary,
+        )
+
+
+def summarize_reply(reply: Mapping[str, Any]) -> BulkWriteSummary:
+    """Summarise one driver ``BulkWriteError`` document (its indexes are the caller's)."""
+    positions = [entry["index"] for entry in reply.get("writeErrors", ())]
+    positions += [entry["index"] for entry in reply.get("upserted", ())]
+    batch = [Queued(i, None, False) for i in range(max(positions, default=-1) + 1)]
+    account = BulkAccount(ordered=False)
+    account.merge(batch, reply)
+    return account.summary(0)

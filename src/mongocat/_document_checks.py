@@ -1,0 +1,92 @@
+"""Check the documents a write would store: field names and nesting, before sending.
+
+The checks mirror what the server refuses or misreads, so that the error names the
+offending path and nothing has been sent.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ._errors import InvalidDocument
+from ._paths import SCALAR_TYPES
+
+__all__ = ["MAX_NESTING", "check_document", "check_documents"]
+
+#: How deeply documents may nest: the server refuses more than 100 levels (and 180 in a
+#: stored document with its own wrapping), so mongocat refuses more than 100.
+MAX_NESTING = 100
+
+
+def check_document(document: Any) -> None:
+    """Refuse a document to store whose field names the server would refuse or misread.
+
+    Names must be strings without NUL and must not start with ``$`` (at any depth: such
+    a field reads as an operator when the document is later used in a query or an
+    update), and nesting must stay within :data:`MAX_NESTING` levels. The error names
+    the offending path; nothing has been sent.
+
+    Raises:
+        InvalidDocument: The first offending field, by path.
+    """
+    if type(document) is dict or isinstance(document, Mapping):
+        _check_fields(document, "", 1)
+
+
+def check_documents(documents: Sequence[Any]) -> None:
+    """:func:`check_document` for each document, naming the position of a bad one."""
+    for position, document in enumerate(documents):
+        try:
+            check_document(document)
+        except InvalidDocument as error:
+            raise InvalidDocument(f"document #{position}: {error.message}") from None
+
+
+def _check_fields(document: Mapping[Any, Any], prefix: str, depth: int) -> None:
+    if depth > MAX_NESTING:
+        _too_deep(prefix)
+    for key, value in document.items():
+        if type(key) is not str or key[:1] == "$" or "\x00" in key:
+            _bad_name(key, prefix)
+        kind = type(value)
+        if kind in SCALAR_TYPES:
+            continue
+        if kind is dict or (kind is not list and isinstance(value, Mapping)):
+            _check_fields(value, f"{prefix}{key}.", depth + 1)
+        elif kind is list:
+            _check_items(value, f"{prefix}{key}.", depth + 1)
+
+
+def _check_items(items: list[Any], prefix: str, depth: int) -> None:
+    if depth > MAX_NESTING:
+        _too_deep(prefix)
+    for position, item in enumerate(items):
+        kind = type(item)
+        if kind in SCALAR_TYPES:
+            continue
+        if kind is dict or (kind is not list and isinstance(item, Mapping)):
+            _check_fields(item, f"{prefix}{position}.", depth + 1)
+        elif kind is list:
+            _check_items(item, f"{prefix}{position}.", depth + 1)
+
+
+def _too_deep(prefix: str) -> None:
+    raise InvalidDocument(
+        f"{prefix.rstrip('.') or 'the document'} nests more than {MAX_NESTING} levels deep, "
+        "which the server refuses; flatten the structure"
+    )
+
+
+def _bad_name(key: Any, prefix: str) -> None:
+    if type(key) is not str:
+        raise InvalidDocument(
+            f"field name {key!r} at {prefix.rstrip('.') or 'the top level'} is a "
+            f"{type(key).__name__}; BSON field names are strings: use str({key!r})"
+        )
+    if key.startswith("$"):
+        raise InvalidDocument(
+            f"field {prefix + key!r} starts with '$', which reads as an operator in queries "
+            "and updates; rename the field (a stored document never needs it)"
+        )
+    raise InvalidDocument(
+        f"field {prefix + key!r} contains a NUL character, which BSON cannot store; remove it"
+    )

@@ -1,0 +1,271 @@
+"""The database handle: what every operation stands on.
+
+A :class:`DatabaseHandle` owns the client, the database, the driver seam, the
+secrets to keep out of messages, the open/closed state, the limits learned from the
+server, the page-token key and the once-per-handle set-up flags. The
+:class:`~mongocat.Catalogue` owns one and hands it to the collections, cursors,
+bulk writers, transactions, GridFS buckets and change streams it creates; they
+never see the Catalogue.
+
+It is also the one place where driver errors become mongocat errors: ``await
+handle.run(call)`` for a driver coroutine, ``with handle.errors:`` around anything
+else (iterating a driver cursor), as httpx's ``map_httpcore_exceptions()`` does for
+its transports. Both redact the handle's secrets.
+"""
+
+import enum
+from collections.abc import Awaitable, Mapping
+from types import TracebackType
+from typing import Any, Final, Literal, TypeVar
+
+from ._driver import (
+    DRIVER_ERRORS,
+    DriverSeam,
+    create_client,
+    redact,
+    redact_uri,
+    seam_for,
+    seam_of,
+    translate_error,
+    uri_secrets,
+)
+from ._errors import CatalogueClosed, ConfigurationError
+from ._pagination import PROCESS_KEY
+from ._sessions import bound_session
+from ._types import DriverName
+
+__all__ = ["DatabaseHandle"]
+
+_T = TypeVar("_T")
+
+# What a server that does not say allows (MongoDB's default maxMessageSizeBytes).
+_DEFAULT_MESSAGE_BYTES: Final = 48_000_000
+
+
+class _State(enum.Enum):
+    """Where a handle is in its life."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class _TranslateErrors:
+    """``with handle.errors:`` turns a driver exception into a mongocat error."""
+
+    __slots__ = ("_secrets",)
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        self._secrets = secrets
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
+        if exc is not None and isinstance(exc, DRIVER_ERRORS):
+            raise translate_error(exc, self._secrets) from exc
+        return False
+
+
+class DatabaseHandle:
+    """The client, database and driver seam an operation runs on, and their state."""
+
+    __slots__ = (
+        "_message_bytes",
+        "_owns_client",
+        "_ready",
+        "_secrets",
+        "_state",
+        "client",
+        "database",
+        "display_uri",
+        "errors",
+        "page_token_key",
+        "seam",
+    )
+
+    def __init__(
+        self,
+        client: Any,
+        database: str | None = None,
+        *,
+        owns_client: bool = False,
+        page_token_key: bytes | None = None,
+        display_uri: str | None = None,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
+        #: The driver seam of ``client``.
+        self.seam: DriverSeam = seam_of(client)
+        #: The driver's client.
+        self.client = client
+        #: The connection string with its secrets replaced, for messages; None when
+        #: the handle wraps a client it did not create.
+        self.display_uri = display_uri
+        self._secrets = secrets
+        #: ``with handle.errors:`` translates driver errors raised in the block.
+        self.errors = _TranslateErrors(secrets)
+        self._owns_client = owns_client
+        self._state = _State.OPEN
+        self._message_bytes: int | None = None
+        self._ready: set[str] = set()
+        if page_token_key is not None and (
+            not isinstance(page_token_key, bytes) or len(page_token_key) < 16
+        ):
+            raise ConfigurationError(
+                "page_token_key must be at least 16 bytes, e.g. secrets.token_bytes(32)"
+            )
+        #: The key that signs page tokens.
+        self.page_token_key: bytes = page_token_key or PROCESS_KEY
+        #: The driver's database object.
+        self.database = self._select_database(database)
+
+    @classmethod
+    def connect(
+        cls,
+        uri: str,
+        database: str | None,
+        *,
+        driver: str,
+        page_token_key: bytes | None,
+        client_options: Mapping[str, Any],
+    ) -> "DatabaseHandle":
+        """Create a client for ``uri`` and a handle that owns it (no I/O)."""
+        client = create_client(uri, driver, client_options)
+        secrets = uri_secrets(uri)
+        password = client_options.get("password")
+        if isinstance(password, str) and password:
+            secrets = (*secrets, password)
+        try:
+            return cls(
+                client,
+                database,
+                owns_client=True,
+                page_token_key=page_token_key,
+                display_uri=redact_uri(uri),
+                secrets=secrets,
+            )
+        except BaseException:
+            seam_for(driver).discard_client(client)
+            raise
+
+    def _select_database(self, name: str | None) -> Any:
+        """Return the named database, or the URI's default database."""
+        if name is not None:
+            if not isinstance(name, str) or not name:
+                raise ConfigurationError(f"database must be a non-empty string, not {name!r}")
+            with self.errors:
+                return self.client.get_database(name)
+        try:
+            return self.client.get_default_database()
+        except DRIVER_ERRORS as exc:
+            shown = f" {self.display_uri!r}" if self.display_uri else ""
+            raise ConfigurationError(
+                f"no database given and the URI{shown} names none; pass database='name' "
+                "or put it in the URI path (mongodb://host/name)",
+                driver_error=exc,
+            ) from exc
+
+    # -- what it is ----------------------------------------------------------------
+
+    @property
+    def driver(self) -> DriverName:
+        """The client's driver, ``"motor"`` or ``"pymongo"``."""
+        return self.seam.name
+
+    @property
+    def name(self) -> str:
+        """The database's name."""
+        name: str = self.database.name
+        return name
+
+    @property
+    def state(self) -> str:
+        """``"open"`` or ``"closed"``."""
+        return self._state.value
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has run."""
+        return self._state is _State.CLOSED
+
+    def ensure_open(self) -> None:
+        """Raise CatalogueClosed once :meth:`close` has run."""
+        if self._state is not _State.OPEN:
+            raise CatalogueClosed(
+                f"this Catalogue (database {self.name!r}) is closed; create a new one with "
+                "Catalogue.connect(...), or keep it open for as long as it is used"
+            )
+
+    async def close(self) -> None:
+        """Close the handle, and its client if it owns it; closing twice is harmless."""
+        if self._state is _State.CLOSED:
+            return
+        self._state = _State.CLOSED
+        if self._owns_client:
+            await self.seam.close_client(self.client)
+
+    # -- running driver calls ------------------------------------------------------
+
+    async def run(self, call: Awaitable[_T]) -> _T:
+        """Await a driver call, turning its errors into mongocat errors."""
+        try:
+            return await call
+        except DRIVER_ERRORS as exc:
+            raise translate_error(exc, self._secrets) from exc
+
+    def error_from(self, exc: BaseException) -> BaseException:
+        """The mongocat error for a driver exception; any other exception as it is."""
+        if isinstance(exc, DRIVER_ERRORS):
+            return translate_error(exc, self._secrets)
+        return exc
+
+    def redact(self, text: str) -> str:
+        """Return ``text`` with the handle's secrets replaced by ``***``."""
+        return redact(text, self._secrets)
+
+    # -- sessions ------------------------------------------------------------------
+
+    def session(self, explicit: Any) -> Any:
+        """The explicit session, else the transaction or session this task is in."""
+        return explicit if explicit is not None else bound_session(self.client)
+
+    async def start_session(self, options: Mapping[str, Any]) -> Any:
+        """Start a driver session."""
+        return await self.run(self.seam.start_session(self.client, options))
+
+    async def start_transaction(self, session: Any, options: Mapping[str, Any]) -> None:
+        """Start a transaction on a driver session."""
+        await self.run(self.seam.start_transaction(session, options))
+
+    async def aggregate(
+        self, collection: Any, pipeline: list[dict[str, Any]], options: Mapping[str, Any]
+    ) -> Any:
+        """Open an aggregation cursor on a driver collection."""
+        return await self.run(self.seam.aggregate(collection, pipeline, options))
+
+    async def open_change_stream(self, target: Any, options: Mapping[str, Any]) -> Any:
+        """Open a change stream on a driver collection or database."""
+        return await self.run(self.seam.open_change_stream(target, options))
+
+    # -- what the server says, and what was set up ---------------------------------
+
+    async def max_message_bytes(self) -> int:
+        """The server's maxMessageSizeBytes, asked once."""
+        if self._message_bytes is None:
+            hello = await self.run(self.database.command("hello"))
+            self._message_bytes = int(hello.get("maxMessageSizeBytes", _DEFAULT_MESSAGE_BYTES))
+        return self._message_bytes
+
+    def is_ready(self, what: str) -> bool:
+        """Whether the once-per-handle set-up ``what`` has been done."""
+        return what in self._ready
+
+    def mark_ready(self, what: str) -> None:
+        """Record that the set-up ``what`` is done (e.g. a GridFS bucket's indexes)."""
+        self._ready.add(what)
