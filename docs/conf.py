@@ -47,12 +47,19 @@ nitpick_ignore_regex = [
     (r"py:class", r"mongocat\._(collection|cursor|pagination)\.(Collection|Cursor|Page)"),
     (r"py:class", r"mongocat\._bulk\.BulkWriter"),
     (r"py:class", r"mongocat\._models\.ModelFields"),
-    (r"py:class", r"mongocat\._changes\.(ChangeEvent|ChangeStream|Consumer|WatchOptions)"),
+    (r"py:class", r"mongocat\._changes\.(ChangeStream|Consumer)"),
+    (r"py:class", r"mongocat\._change_events\.(ChangeEvent|WatchOptions)"),
+    # What mongocat hands its operation objects: internal, never built by users (their
+    # docs say where to get one).
+    (r"py:class", r"mongocat\._handle\.DatabaseHandle"),
+    (r"py:class", r"mongocat\._documents\.DocumentCoder"),
+    (r"py:class", r"mongocat\._bulk_shared\.BulkOptions"),
+    (r"py:class", r"mongocat\._checkpoints\._Collections"),
     # A private base class, and quoted unions that autodoc splits at the comma.
     (r"py:class", r"mongocat\._paths\.FieldPath"),
     (r"py:(class|obj)", r"mongocat\._\w+\._(T|Row|M)"),
     # The small read/write protocols an upload source or download target satisfies.
-    (r"py:class", r"mongocat\._gridfs\._(Readable|AsyncReadable|Writable)"),
+    (r"py:class", r"mongocat\._gridfs_chunks\.(_Readable|_AsyncReadable|Writable)"),
     (r"py:class", r".* \| Mapping\[str"),
     (r"py:class", r"(re|datetime)\..*"),
 ]

@@ -1,0 +1,120 @@
+"""Bulk options and reply accounting, without a server (the pure half of bulk writes)."""
+
+from typing import Any
+
+import pytest
+
+from mongocat import BulkOperationError, ConfigurationError
+from mongocat._bulk_shared import BulkAccount, BulkOptions, Queued, summarize_reply
+
+
+def batch(*indexes: int, insert: bool = True) -> list[Queued]:
+    return [Queued(index, f"op{index}", insert) for index in indexes]
+
+
+def test_reply_positions_map_to_the_callers_indexes() -> None:
+    account = BulkAccount(ordered=False)
+    reply: dict[str, Any] = {
+        "nInserted": 1,
+        "nUpserted": 1,
+        "upserted": [{"index": 1, "_id": "u"}],
+        "writeErrors": [{"index": 2, "code": 121, "errmsg": "invalid"}],
+    }
+    account.merge(batch(10, 11, 12), reply)
+    summary = account.summary(13)
+    assert summary.inserted_count == 1
+    assert summary.upserted_ids == {11: "u"}
+    assert summary.errors == (
+        BulkOperationError(
+            12, 121, "invalid", {"index": 2, "code": 121, "errmsg": "invalid"}, "op12"
+        ),
+    )
+    assert summary.not_run == range(0)
+
+
+def test_an_ordered_error_leaves_the_rest_never_run() -> None:
+    account = BulkAccount(ordered=True)
+    account.merge(batch(0, 1, 2), {"nInserted": 1, "writeErrors": [{"index": 1, "code": 11000}]})
+    assert account.summary(5).not_run == range(2, 5)
+    assert account.summary(5).failed_indexes == (1,)
+
+
+def test_a_duplicate_id_on_a_resent_insert_counts_as_inserted() -> None:
+    account = BulkAccount(ordered=False)
+    duplicate = {"index": 0, "code": 11000, "errmsg": "E11000 ... index: _id_ dup key"}
+    account.merge(batch(4), {"nInserted": 0, "writeErrors": [duplicate]}, retried=True)
+    assert account.summary(5).inserted_count == 1
+    assert account.summary(5).errors == ()
+
+
+def test_a_duplicate_id_on_a_first_attempt_is_an_error() -> None:
+    account = BulkAccount(ordered=False)
+    duplicate = {"index": 0, "code": 11000, "errmsg": "E11000 ... index: _id_ dup key"}
+    account.merge(batch(4), {"writeErrors": [duplicate]})
+    assert account.summary(5).failed_indexes == (4,)
+
+
+@pytest.mark.parametrize(
+    ("ordered", "broken", "failed", "not_run", "in_doubt"),
+    [
+        pytest.param(True, False, (3,), range(4, 9), (), id="ordered-refused"),
+        pytest.param(False, False, (3, 4, 5), range(0), (), id="unordered-refused"),
+        pytest.param(True, True, (3, 4, 5), range(6, 9), (3, 4, 5), id="ordered-broken"),
+        pytest.param(False, True, (3, 4, 5), range(0), (3, 4, 5), id="unordered-broken"),
+    ],
+)
+def test_a_batch_failed_as_a_whole(
+    ordered: bool, broken: bool, failed: tuple[int, ...], not_run: range, in_doubt: tuple[int, ...]
+) -> None:
+    account = BulkAccount(ordered=ordered)
+    account.fail(batch(3, 4, 5), code=8000, message="refused", connection_broken=broken)
+    summary = account.summary(9)
+    assert summary.failed_indexes == failed
+    assert summary.not_run == not_run
+    assert summary.in_doubt == in_doubt
+
+
+def test_the_failure_names_the_failed_operations_and_what_never_ran() -> None:
+    account = BulkAccount(ordered=True)
+    account.merge(batch(0, 1), {"nInserted": 1, "writeErrors": [{"index": 1, "errmsg": "dup"}]})
+    failure = account.failure(4)
+    assert "#1: dup" in str(failure)
+    assert "operations 2..3 never ran" in str(failure)
+    assert failure.result == account.summary(4)
+
+
+def test_summarize_reply_keeps_the_drivers_indexes() -> None:
+    summary = summarize_reply(
+        {
+            "nInserted": 2,
+            "writeErrors": [{"index": 3, "code": 11000, "errmsg": "dup"}],
+            "upserted": [{"index": 1, "_id": 7}],
+        }
+    )
+    assert summary.inserted_count == 2
+    assert summary.failed_indexes == (3,)
+    assert summary.upserted_ids == {1: 7}
+
+
+def test_bulk_options_defaults() -> None:
+    assert BulkOptions.build({}) == BulkOptions(
+        ordered=True, batch_size=1000, max_batch_bytes=None, concurrency=1, retries=2
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        pytest.param({"batch_size": 0}, "batch_size must be a positive int", id="batch-size"),
+        pytest.param({"batch_size": True}, "batch_size must be a positive int", id="batch-bool"),
+        pytest.param({"max_batch_bytes": 10}, "max_batch_bytes must be at least", id="bytes"),
+        pytest.param({"concurrency": 0}, "concurrency must be at least 1", id="concurrency"),
+        pytest.param({"concurrency": 2}, "use ordered=False", id="ordered-concurrent"),
+        pytest.param({"retries": -1}, "retries must not be negative", id="retries"),
+        pytest.param({"on_progress": 3}, "on_progress must be a function", id="progress"),
+        pytest.param({"batchsize": 3}, "unknown bulk option", id="unknown"),
+    ],
+)
+def test_bad_bulk_options_are_refused(options: Any, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        BulkOptions.build(options)
