@@ -109,6 +109,8 @@ def build(session: nox.Session) -> None:
     artifacts = sorted(str(path) for path in dist.iterdir())
     session.run("twine", "check", "--strict", *artifacts)
     wheel = next(dist.glob("*.whl"))
+    if not wheel.name.startswith("mongocat_async-"):
+        session.error(f"{wheel.name}: the distribution must be mongocat-async, not mongocat")
     names = zipfile.ZipFile(wheel).namelist()
     if "mongocat/py.typed" not in names:
         session.error(f"{wheel.name} has no mongocat/py.typed")

@@ -1,7 +1,7 @@
 """The product catalogue service: FastAPI on mongocat.
 
 Run it with ``uvicorn examples.catalogue_api.app:app`` (``pip install
-'mongocat[fastapi,embedded]' uvicorn``). With ``MONGOCAT_URI`` unset it starts the
+'mongocat-async[fastapi,embedded]' uvicorn``). With ``MONGOCAT_URI`` unset it starts the
 embedded server and stops it at shutdown; set ``MONGOCAT_URI`` (and optionally
 ``MONGOCAT_DATABASE``, ``MONGOCAT_DRIVER``) to use a MongoDB replica set.
 

@@ -83,7 +83,7 @@ class Catalogue:
         uri: str,
         database: str | None = None,
         *,
-        driver: DriverName = "motor",
+        driver: DriverName = "pymongo",
         page_token_key: bytes | None = None,
         **client_options: Any,
     ) -> "Catalogue":
@@ -95,8 +95,9 @@ class Catalogue:
         Args:
             uri: A MongoDB connection string (``mongodb://`` or ``mongodb+srv://``).
             database: The database to use; defaults to the one in the URI's path.
-            driver: ``"motor"`` or ``"pymongo"`` (PyMongo's native async API, the
-                successor of Motor, which is deprecated upstream).
+            driver: ``"pymongo"`` (the default: PyMongo's native async API) or
+                ``"motor"`` (end of life upstream on 2026-05-14, critical fixes until
+                2027-05-14; fully supported here).
             page_token_key: The secret that signs pagination tokens (see above).
             **client_options: Passed to the driver's client, e.g.
                 ``serverSelectionTimeoutMS=5000`` or ``tz_aware=True``.

@@ -1,7 +1,7 @@
 """A walk through mongocat: ``python -m mongocat.demo``.
 
 It uses the server in ``MONGOCAT_URI`` when set, and otherwise starts the embedded
-server (``pip install 'mongocat[embedded]'``) and stops it at the end. It works in
+server (``pip install 'mongocat-async[embedded]'``) and stops it at the end. It works in
 the database ``mongocat_demo``, which it empties first.
 """
 

@@ -1,7 +1,7 @@
 """An embedded MongoDB-compatible server for tests and demos.
 
 :class:`EmbeddedServer` runs `SecantusDB <https://pypi.org/project/secantusdb/>`_
-(``pip install 'mongocat[embedded]'``) as a separate process on loopback, with its
+(``pip install 'mongocat-async[embedded]'``) as a separate process on loopback, with its
 data in memory (or in a directory you name, to survive restarts). SecantusDB is
 GPL-2.0; mongocat only ever runs its ``secantusd-py`` program and never imports it.
 
@@ -54,7 +54,7 @@ def _find_program() -> str:
     if found is None:
         raise ConfigurationError(
             f"the embedded server program {_PROGRAM!r} was not found; install it with "
-            "pip install 'mongocat[embedded]', or set MONGOCAT_URI / MONGOCAT_TEST_URI "
+            "pip install 'mongocat-async[embedded]', or set MONGOCAT_URI / MONGOCAT_TEST_URI "
             "to use a MongoDB server you run"
         )
     return found

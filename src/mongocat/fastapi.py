@@ -1,6 +1,6 @@
 """FastAPI integration: a lifespan that owns the Catalogue, a dependency, error handlers.
 
-Needs ``pip install 'mongocat[fastapi]'``. The core of mongocat never imports this
+Needs ``pip install 'mongocat-async[fastapi]'``. The core of mongocat never imports this
 module.
 
 Example:

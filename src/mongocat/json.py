@@ -21,7 +21,7 @@ MinKey / MaxKey    ``{"$minKey": 1}`` / ``{"$maxKey": 1}``
 
 Non-finite floats (NaN, infinity) become ``None``: JSON has no spelling for them.
 
-``ObjectIdStr`` (with ``pip install 'mongocat[pydantic]'``) is an annotated type for
+``ObjectIdStr`` (with ``pip install 'mongocat-async[pydantic]'``) is an annotated type for
 Pydantic models: it accepts an ObjectId or its 24-hex-digit string, holds an ObjectId,
 and serialises to the string. Importing this module does not import Pydantic.
 """

@@ -1,7 +1,7 @@
 """A pytest plugin: a MongoDB server for the test session and a fresh database per test.
 
 Enable it in ``conftest.py`` with ``pytest_plugins = ["mongocat.testing"]`` (or
-``-p mongocat.testing``). It needs ``pip install 'mongocat[testing]'``.
+``-p mongocat.testing``). It needs ``pip install 'mongocat-async[testing]'``.
 
 Which server:
     When ``MONGOCAT_TEST_URI`` is set, tests use that server with the driver's

@@ -150,7 +150,7 @@ def test_embedded_server_missing_program_says_how_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("mongocat.embedded._PROGRAM", "no-such-secantusd")
-    with pytest.raises(ConfigurationError, match=r"pip install 'mongocat\[embedded\]'"):
+    with pytest.raises(ConfigurationError, match=r"pip install 'mongocat-async\[embedded\]'"):
         EmbeddedServer().start()
 
 

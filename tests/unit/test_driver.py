@@ -186,3 +186,15 @@ def test_secrets_never_reach_the_message_from_the_servers_errmsg() -> None:
         pymongo.errors.OperationFailure(reply["errmsg"], 11, reply), ["hunter2"]
     )
     assert "hunter2" not in str(error)
+
+
+def test_connect_uses_pymongo_async_unless_motor_is_asked_for() -> None:
+    from pymongo import AsyncMongoClient
+
+    catalogue = mongocat.Catalogue.connect("mongodb://127.0.0.1:1/shop")
+    assert catalogue.driver == "pymongo"
+    assert isinstance(catalogue.client, AsyncMongoClient)
+    motor = mongocat.Catalogue.connect("mongodb://127.0.0.1:1/shop", driver="motor")
+    assert motor.driver == "motor"
+    assert type(motor.client).__name__ == "AsyncIOMotorClient"
+    motor.client.close()
