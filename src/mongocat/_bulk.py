@@ -179,11 +179,15 @@ class BulkWriter(Generic[DocT]):
         query = as_write_filter(filter)
         await self._queue(DeleteMany(query), query)
 
-    async def _queue(self, op: Any, *documents: Mapping[str, Any]) -> None:
-        """Add an operation; flush first if it would not fit, after if the batch is full."""
+    async def _queue(self, op: Any, *documents: Any) -> None:
+        """Add an operation; flush first if it would not fit, after if the batch is full.
+
+        ``documents`` are what the operation sends (filter, update or document); an
+        update pipeline (a list of stages) is measured as the array it is sent as.
+        """
         self._ensure_accepting()
         with self._handle.errors:
-            sizes = [len(bson.encode(d)) for d in documents]
+            sizes = [len(bson.encode(d if isinstance(d, Mapping) else {"u": d})) for d in documents]
         if isinstance(op, InsertOne | ReplaceOne) and sizes[-1] > _MAX_DOCUMENT_BYTES:
             raise InvalidDocument(
                 f"operation #{self._next_index}: the document is {sizes[-1]:,} bytes of "

@@ -31,6 +31,19 @@ TRANSIENT = "TransientTransactionError"
 UNKNOWN_COMMIT = "UnknownTransactionCommitResult"
 
 
+#: MaxTimeMSExpired, as a command error or a write-concern error.
+_MAX_TIME_MS_EXPIRED = 50
+
+
+def _max_time_expired(error: MongocatError) -> bool:
+    """Whether ``error`` is MaxTimeMSExpired (also as the reply's writeConcernError)."""
+    if getattr(error, "code", None) == _MAX_TIME_MS_EXPIRED:
+        return True
+    details = getattr(error, "details", None) or {}
+    concern = details.get("writeConcernError") if isinstance(details, dict) else None
+    return isinstance(concern, dict) and concern.get("code") == _MAX_TIME_MS_EXPIRED
+
+
 def _has_label(error: BaseException, label: str) -> bool:
     """Whether a mongocat or driver error carries an error label."""
     check = getattr(error, "has_error_label", None)
@@ -203,7 +216,13 @@ async def run_transaction(
                     except MongocatError as exc:
                         # The commit may or may not have applied: committing again is
                         # safe, since the server answers a repeated commit alike.
-                        if _has_label(exc, UNKNOWN_COMMIT) and may_retry():
+                        # The convenient-transactions spec: never after
+                        # MaxTimeMSExpired, which says the commit's own time is up.
+                        if (
+                            _has_label(exc, UNKNOWN_COMMIT)
+                            and not _max_time_expired(exc)
+                            and may_retry()
+                        ):
                             last_error = exc
                             await backoff()
                             continue

@@ -159,3 +159,17 @@ async def test_failed_insert_batch_is_resent_without_duplicates(
     assert summary.batches == 4  # three batches, one of them sent twice
     assert await items.count({"n": {"$exists": True}}) == 3_000
     assert len(await items.distinct("n")) == 3_000
+
+
+async def test_bulk_updates_take_an_update_pipeline(catalogue: Catalogue) -> None:
+    items = catalogue.collection("items")
+    await items.insert_many([{"_id": 1, "qty": 2, "price": 3}, {"_id": 2, "qty": 5, "price": 1}])
+    async with items.bulk() as bulk:
+        await bulk.update_one(F._id == 1, [{"$set": {"total": {"$multiply": ["$qty", "$price"]}}}])
+        await bulk.update_many(F.qty > 0, [{"$set": {"seen": True}}])
+    assert bulk.result.matched_count == 3
+    assert bulk.result.modified_count == 3
+    assert await items.find(sort=[("_id", 1)]).to_list() == [
+        {"_id": 1, "qty": 2, "price": 3, "total": 6, "seen": True},
+        {"_id": 2, "qty": 5, "price": 1, "seen": True},
+    ]

@@ -242,3 +242,24 @@ async def test_commit_with_unknown_result_is_retried_and_applied_once(
     assert len(commits) == 4
     inserts = [e for e in listener.events if e.command_name == "insert"]
     assert len(inserts) == 2  # the seed, and the transaction's insert, sent once
+
+
+@pytest.mark.server_feature("fail_points")
+async def test_commit_is_not_retried_after_max_time_ms_expired(catalogue_factory: Any) -> None:
+    # Convenient-transactions spec: a commit that fails with MaxTimeMSExpired is not
+    # retried, although the driver labels it UnknownTransactionCommitResult.
+    listener = CommandRecorder()
+    async with catalogue_factory(event_listeners=[listener]) as cat:
+        orders = cat.collection("orders")
+        await orders.insert_one({"_id": "seed"})
+
+        async def create() -> None:
+            await orders.insert_one({"_id": "once"})
+
+        async with fail_point(cat, "commitTransaction", times=1, errorCode=50):
+            with pytest.raises(MongocatError) as info:
+                await cat.run_transaction(create, timeout=30)
+        assert getattr(info.value, "code", None) == 50
+        assert info.value.has_error_label("UnknownTransactionCommitResult")
+    commits = [e for e in listener.events if e.command_name == "commitTransaction"]
+    assert len(commits) == 1
