@@ -264,12 +264,7 @@ class BulkWriter(Generic[DocT]):
                 )
                 inserts_only = all(queued.insert for queued in batch)
                 if not (retryable and inserts_only and attempt <= self._options.retries):
-                    account.fail(
-                        batch,
-                        code=getattr(error, "code", None) or 0,
-                        message=str(error),
-                        connection_broken=isinstance(error, NetworkError),
-                    )
+                    account.fail(batch, error, connection_broken=isinstance(error, NetworkError))
                     break
                 await asyncio.sleep(min(1.0, 0.05 * 2**attempt) * random.random())
         if self._options.on_progress is not None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, TypedDict
 
-from ._errors import BulkWriteFailed, ConfigurationError
+from ._errors import BulkWriteFailed, ConfigurationError, MongocatError
 from ._summaries import BulkOperationError, BulkWriteSummary
 
 __all__ = [
@@ -131,6 +131,8 @@ class BulkAccount:
     batches: int = 0
     not_run_from: int | None = None
     in_doubt: list[int] = field(default_factory=list)
+    #: The errors of batches that failed as a whole (refused, or connection lost).
+    batch_errors: list[MongocatError] = field(default_factory=list)
 
     def merge(
         self, batch: Sequence[Queued], reply: Mapping[str, Any], *, retried: bool = False
@@ -164,19 +166,24 @@ class BulkAccount:
             self.not_run_from = batch[first_error].index + 1
 
     def fail(
-        self, batch: Sequence[Queued], *, code: int, message: str, connection_broken: bool
+        self, batch: Sequence[Queued], error: MongocatError, *, connection_broken: bool
     ) -> None:
-        """Record a batch that failed as a whole.
+        """Record a batch that failed as a whole, keeping the error (and its labels).
 
         A refused command ran none of its operations: an ordered write reports the
         first as failed and the rest as never run; an unordered one reports each. A
         broken connection leaves every operation of the batch in doubt.
         """
+        self.batch_errors.append(error)
+        code = getattr(error, "code", None) or 0
+        details = dict(getattr(error, "details", None) or {})
         if connection_broken:
             self.in_doubt.extend(queued.index for queued in batch)
         failed = batch if connection_broken or not self.ordered else batch[:1]
         for queued in failed:
-            self.errors.append(BulkOperationError(queued.index, code, message, {}, queued.op))
+            self.errors.append(
+                BulkOperationError(queued.index, code, str(error), details, queued.op)
+            )
         if self.ordered and self.not_run_from is None:
             last = batch[-1] if connection_broken else batch[0]
             self.not_run_from = last.index + 1
@@ -202,8 +209,14 @@ class BulkAccount:
         )
 
     def failure(self, queued: int) -> BulkWriteFailed:
-        """The BulkWriteFailed for the current summary."""
+        """The BulkWriteFailed for the current summary.
+
+        When batches failed as a whole, it keeps the last such error's reply and
+        driver error, and every such error's labels (``TransientTransactionError``
+        lets a transaction runner retry; ``RetryableWriteError`` says a resend is safe).
+        """
         summary = self.summary(queued)
+        last = self.batch_errors[-1] if self.batch_errors else None
         shown = ", ".join(f"#{e.index}: {e.message}" for e in summary.errors[:5])
         more = f" and {len(summary.errors) - 5} more" if len(summary.errors) > 5 else ""
         never = ""
@@ -214,6 +227,9 @@ class BulkAccount:
             f"{summary.inserted_count} inserted, {summary.modified_count} modified, "
             f"{summary.deleted_count} deleted; see .result",
             result=summary,
+            details=getattr(last, "details", None),
+            driver_error=None if last is None else last.driver_error,
+            error_labels=set().union(*(error.error_labels for error in self.batch_errors)),
         )
 
 

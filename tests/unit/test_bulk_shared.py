@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from mongocat import BulkOperationError, ConfigurationError
+from mongocat import BulkOperationError, ConfigurationError, MongocatError, OperationFailed
 from mongocat._bulk_shared import BulkAccount, BulkOptions, Queued, summarize_reply
 
 
@@ -67,7 +67,8 @@ def test_a_batch_failed_as_a_whole(
     ordered: bool, broken: bool, failed: tuple[int, ...], not_run: range, in_doubt: tuple[int, ...]
 ) -> None:
     account = BulkAccount(ordered=ordered)
-    account.fail(batch(3, 4, 5), code=8000, message="refused", connection_broken=broken)
+    refused = MongocatError("refused", error_labels={"RetryableWriteError"})
+    account.fail(batch(3, 4, 5), refused, connection_broken=broken)
     summary = account.summary(9)
     assert summary.failed_indexes == failed
     assert summary.not_run == not_run
@@ -118,3 +119,22 @@ def test_bulk_options_defaults() -> None:
 def test_bad_bulk_options_are_refused(options: Any, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         BulkOptions.build(options)
+
+
+def test_the_failure_keeps_the_reply_driver_error_and_labels_of_a_refused_batch() -> None:
+    cause = RuntimeError("driver")
+    refused = OperationFailed(
+        "WriteConflict",
+        code=112,
+        details={"code": 112, "errmsg": "WriteConflict"},
+        driver_error=cause,
+        error_labels={"TransientTransactionError"},
+    )
+    account = BulkAccount(ordered=True)
+    account.fail(batch(0, 1), refused, connection_broken=False)
+    failure = account.failure(2)
+    assert failure.details == {"code": 112, "errmsg": "WriteConflict"}
+    assert failure.driver_error is cause
+    assert failure.has_error_label("TransientTransactionError")
+    assert failure.result.errors[0].code == 112
+    assert failure.result.errors[0].details == {"code": 112, "errmsg": "WriteConflict"}
