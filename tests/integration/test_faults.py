@@ -83,8 +83,9 @@ async def test_a_dropped_connection_is_retried_once_without_duplicates(
     assert kept["n"] == (1 if command == "update" else 0)  # incremented exactly once
 
 
+@pytest.mark.parametrize("write", ["insert_one", "bulk_insert"])
 async def test_run_transaction_retries_the_function_on_a_transient_write_error(
-    catalogue: Catalogue,
+    catalogue: Catalogue, write: str
 ) -> None:
     orders = catalogue.collection("orders")
     await orders.insert_one({"_id": "seed"})
@@ -93,7 +94,10 @@ async def test_run_transaction_retries_the_function_on_a_transient_write_error(
     async def place() -> None:
         nonlocal calls
         calls += 1
-        await orders.insert_one({"_id": "order"})
+        if write == "insert_one":
+            await orders.insert_one({"_id": "order"})
+        else:  # a whole refused batch must keep the label too
+            await orders.bulk_insert([{"_id": "order"}])
 
     async with fail_point(
         catalogue, "insert", errorCode=112, errorLabels=["TransientTransactionError"]

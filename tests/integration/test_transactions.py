@@ -263,23 +263,3 @@ async def test_commit_is_not_retried_after_max_time_ms_expired(catalogue_factory
         assert info.value.has_error_label("UnknownTransactionCommitResult")
     commits = [e for e in listener.events if e.command_name == "commitTransaction"]
     assert len(commits) == 1
-
-
-@pytest.mark.server_feature("fail_points")
-async def test_a_transient_error_on_a_bulk_insert_makes_run_transaction_retry(
-    catalogue: Catalogue,
-) -> None:
-    orders = catalogue.collection("orders")
-    await orders.insert_one({"_id": "seed"})
-    attempts = 0
-
-    async def load() -> None:
-        nonlocal attempts
-        attempts += 1
-        await orders.bulk_insert([{"_id": i} for i in range(3)])
-
-    labels = ["TransientTransactionError"]
-    async with fail_point(catalogue, "insert", times=1, errorCode=112, errorLabels=labels):
-        await catalogue.run_transaction(load, timeout=30)
-    assert attempts == 2
-    assert await orders.count() == 4
