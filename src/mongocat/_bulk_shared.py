@@ -135,23 +135,29 @@ class BulkAccount:
     batch_errors: list[MongocatError] = field(default_factory=list)
 
     def merge(
-        self, batch: Sequence[Queued], reply: Mapping[str, Any], *, retried: bool = False
+        self, batch: Sequence[Queued] | None, reply: Mapping[str, Any], *, retried: bool = False
     ) -> None:
         """Add a batch's reply, mapping its positions to the caller's indexes.
 
-        A duplicate-``_id`` error on a resent insert is counted as inserted: the
-        earlier attempt of the batch stored it, with the ``_id`` given client-side.
+        ``batch`` None means the reply's positions are the caller's indexes already
+        (the reply to one whole ``insert_many``). A duplicate-``_id`` error on a
+        resent insert is counted as inserted: the earlier attempt of the batch stored
+        it, with the ``_id`` given client-side.
         """
+
+        def queued_at(position: int) -> Queued:
+            return Queued(position, None, False) if batch is None else batch[position]
+
         self.inserted += reply.get("nInserted", 0)
         self.matched += reply.get("nMatched", 0)
         self.modified += reply.get("nModified", 0)
         self.deleted += reply.get("nRemoved", 0)
         self.upserted += reply.get("nUpserted", 0)
         for upsert in reply.get("upserted", ()):
-            self.upserted_ids[batch[upsert["index"]].index] = upsert["_id"]
+            self.upserted_ids[queued_at(upsert["index"]).index] = upsert["_id"]
         first_error: int | None = None
         for error in reply.get("writeErrors", ()):
-            queued = batch[error["index"]]
+            queued = queued_at(error["index"])
             duplicate_id = error.get("code") == _DUPLICATE_KEY and "_id_" in error.get("errmsg", "")
             if retried and duplicate_id and queued.insert:
                 self.inserted += 1
@@ -163,7 +169,7 @@ class BulkAccount:
             )
             first_error = error["index"] if first_error is None else first_error
         if self.ordered and first_error is not None and self.not_run_from is None:
-            self.not_run_from = batch[first_error].index + 1
+            self.not_run_from = queued_at(first_error).index + 1
 
     def fail(
         self, batch: Sequence[Queued], error: MongocatError, *, connection_broken: bool
@@ -235,9 +241,6 @@ class BulkAccount:
 
 def summarize_reply(reply: Mapping[str, Any]) -> BulkWriteSummary:
     """Summarise one driver ``BulkWriteError`` document (its indexes are the caller's)."""
-    positions = [entry["index"] for entry in reply.get("writeErrors", ())]
-    positions += [entry["index"] for entry in reply.get("upserted", ())]
-    batch = [Queued(i, None, False) for i in range(max(positions, default=-1) + 1)]
     account = BulkAccount(ordered=False)
-    account.merge(batch, reply)
+    account.merge(None, reply)
     return account.summary(0)

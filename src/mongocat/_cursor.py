@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from types import TracebackType
 from typing import Any, Generic, Self, cast
 
-from ._documents import SKIP, Decoder
+from ._documents import SKIP, Decoder, decode_rows
 from ._explain import ExplainSummary
 from ._handle import DatabaseHandle
 from ._types import DocT
@@ -88,9 +88,8 @@ class Cursor(Generic[DocT]):
         decode = self._decode
         if decode is None:
             return cast("list[DocT]", documents)
-        values = [decode(document) for document in documents]
-        kept = [value for value in values if value is not SKIP]
-        self.skipped += len(values) - len(kept)
+        kept, skipped = decode_rows(decode, documents)
+        self.skipped += skipped
         return kept
 
     def __await__(self) -> Generator[Any, None, list[DocT]]:

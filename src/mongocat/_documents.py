@@ -17,7 +17,7 @@ from ._errors import ConfigurationError, DocumentDecodeError
 from ._models import DecodeFailure, DocumentCodec, codec_for, is_model_type
 from ._types import OnInvalid
 
-__all__ = ["SKIP", "Decoder", "DocumentCoder"]
+__all__ = ["SKIP", "Decoder", "DocumentCoder", "decode_rows"]
 
 _log = logging.getLogger("mongocat")
 
@@ -28,6 +28,13 @@ SKIP: Final[Any] = object()
 Decoder = Callable[[Any], Any]
 
 _ON_INVALID: Final = ("raise", "skip", "raw")
+
+
+def decode_rows(decode: Decoder, rows: list[Any]) -> tuple[list[Any], int]:
+    """Decode stored documents, leaving out the skipped ones; also say how many."""
+    values = [decode(row) for row in rows]
+    kept = [value for value in values if value is not SKIP]
+    return kept, len(values) - len(kept)
 
 
 class DocumentCoder:
@@ -109,11 +116,9 @@ class DocumentCoder:
 
     def decode_all(self, raw: list[Any]) -> list[Any]:
         """Decode a list of stored documents, leaving out the skipped ones."""
-        decode = self.decode
-        if decode is None:
+        if self.decode is None:
             return raw
-        values = [decode(document) for document in raw]
-        return [value for value in values if value is not SKIP]
+        return decode_rows(self.decode, raw)[0]
 
     def stored(self, document: Any, *, replacement: bool = False) -> Any:
         """The document to store for ``document``: encoded if its type needs it, checked.

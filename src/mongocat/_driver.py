@@ -47,7 +47,6 @@ __all__ = [
     "PYMONGO",
     "DriverSeam",
     "create_client",
-    "detect_driver",
     "redact",
     "redact_uri",
     "seam_for",
@@ -244,11 +243,6 @@ def seam_of(client: object) -> DriverSeam:
         "motor.motor_asyncio.AsyncIOMotorClient or a pymongo.AsyncMongoClient, or use "
         "Catalogue.connect(uri) to create one"
     )
-
-
-def detect_driver(client: object) -> DriverName:
-    """Return the name of the driver that made ``client`` (see :func:`seam_of`)."""
-    return seam_of(client).name
 
 
 def uri_secrets(uri: str) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ import contextlib
 import enum
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -40,8 +40,8 @@ def _max_time_expired(error: MongocatError) -> bool:
     if getattr(error, "code", None) == _MAX_TIME_MS_EXPIRED:
         return True
     details = getattr(error, "details", None) or {}
-    concern = details.get("writeConcernError") if isinstance(details, dict) else None
-    return isinstance(concern, dict) and concern.get("code") == _MAX_TIME_MS_EXPIRED
+    concern = details.get("writeConcernError") if isinstance(details, Mapping) else None
+    return isinstance(concern, Mapping) and concern.get("code") == _MAX_TIME_MS_EXPIRED
 
 
 def _has_label(error: BaseException, label: str) -> bool:

@@ -7,7 +7,7 @@ import pymongo.errors
 import pytest
 
 import mongocat
-from mongocat._driver import create_client, detect_driver, redact_uri, translate_error, uri_secrets
+from mongocat._driver import create_client, redact_uri, seam_of, translate_error, uri_secrets
 
 
 @pytest.mark.parametrize(
@@ -35,11 +35,11 @@ def test_unknown_driver_lists_both() -> None:
         create_client("mongodb://localhost", "mongoengine", {})
 
 
-def test_detect_driver_refuses_a_sync_client() -> None:
+def test_the_seam_of_a_sync_client_is_refused() -> None:
     client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(connect=False)
     try:
         with pytest.raises(mongocat.ConfigurationError, match=r"pymongo\.AsyncMongoClient"):
-            detect_driver(client)
+            seam_of(client)
     finally:
         client.close()
 
