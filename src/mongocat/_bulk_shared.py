@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TypedDict
 
 from ._errors import BulkWriteFailed, ConfigurationError, MongocatError
+from ._paths import is_int
 from ._summaries import BulkOperationError, BulkWriteSummary
 
 __all__ = [
@@ -54,10 +55,6 @@ class BulkArgs(TypedDict, total=False):
     on_progress: Callable[[BulkWriteSummary], Any] | None
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 @dataclass(frozen=True, slots=True)
 class BulkOptions:
     """The checked options of one bulk writer."""
@@ -84,21 +81,21 @@ class BulkOptions:
                 f"{', '.join(BulkArgs.__annotations__)}"
             )
         options = cls(**arguments)
-        if not _is_int(options.batch_size) or options.batch_size < 1:
+        if not is_int(options.batch_size) or options.batch_size < 1:
             raise ConfigurationError(
                 f"batch_size must be a positive int, not {options.batch_size!r}"
             )
         limit = options.max_batch_bytes
-        if limit is not None and (not _is_int(limit) or limit < 1024):
+        if limit is not None and (not is_int(limit) or limit < 1024):
             raise ConfigurationError(f"max_batch_bytes must be at least 1024, not {limit!r}")
-        if not _is_int(options.concurrency) or options.concurrency < 1:
+        if not is_int(options.concurrency) or options.concurrency < 1:
             raise ConfigurationError(f"concurrency must be at least 1, not {options.concurrency!r}")
         if options.ordered and options.concurrency > 1:
             raise ConfigurationError(
                 "an ordered bulk write sends one batch after another; use ordered=False "
                 "for concurrency > 1"
             )
-        if not _is_int(options.retries) or options.retries < 0:
+        if not is_int(options.retries) or options.retries < 0:
             raise ConfigurationError(f"retries must not be negative, not {options.retries!r}")
         if options.on_progress is not None and not callable(options.on_progress):
             raise ConfigurationError(

@@ -49,13 +49,13 @@ from ._gridfs_chunks import (
     chunk_size_of,
     chunk_span,
     chunks_of,
-    is_int,
     now,
     raw_pieces,
     remove_quietly,
     temporary_beside,
 )
 from ._handle import DatabaseHandle
+from ._paths import is_int
 from ._types import FilterLike, SortLike
 
 __all__ = ["GridFS", "GridFSReader"]
@@ -86,11 +86,7 @@ class GridFS:
         collection: Callable[[str], Collection[dict[str, Any]]],
     ) -> None:
         self._bucket = check_name(bucket, "the GridFS bucket name")
-        if (
-            not isinstance(chunk_size, int)
-            or isinstance(chunk_size, bool)
-            or not 0 < chunk_size <= MAX_CHUNK_SIZE
-        ):
+        if not is_int(chunk_size) or not 0 < chunk_size <= MAX_CHUNK_SIZE:
             raise ConfigurationError(
                 f"chunk_size must be an int from 1 to {MAX_CHUNK_SIZE} bytes, not "
                 f"{chunk_size!r}; the default {DEFAULT_CHUNK_SIZE} suits most files"

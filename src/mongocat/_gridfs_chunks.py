@@ -37,7 +37,6 @@ __all__ = [
     "chunk_size_of",
     "chunk_span",
     "chunks_of",
-    "is_int",
     "now",
     "raw_pieces",
     "remove_quietly",
@@ -274,10 +273,6 @@ def chunk_size_of(info: FileInfo, n: int) -> int:
     """How many bytes chunk ``n`` of the file holds: the chunk size, less for the last."""
     final = info.chunk_count - 1
     return info.chunk_size if n < final else info.length - final * info.chunk_size
-
-
-def is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def temporary_beside(path: str) -> tuple[int, str]:

@@ -18,6 +18,7 @@ import bson
 import bson.errors
 
 from ._errors import InvalidPageToken, InvalidQuery
+from ._paths import is_int
 from ._types import DocT
 
 __all__ = ["PROCESS_KEY", "Page", "PageKeys", "PageQuery"]
@@ -169,7 +170,7 @@ class PageQuery:
             InvalidQuery: No sort, a bad limit, or both ``after`` and ``before``.
             InvalidPageToken: A token was altered, truncated, or made for another query.
         """
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        if not is_int(limit) or limit < 1:
             raise InvalidQuery(f"paginate() limit must be a positive int, not {limit!r}")
         if after is not None and before is not None:
             raise InvalidQuery("paginate() takes after= or before=, not both")

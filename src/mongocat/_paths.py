@@ -17,6 +17,7 @@ __all__ = [
     "check_path",
     "classmethod_or_method",
     "field_name",
+    "is_int",
     "is_operator_document",
     "render",
 ]
@@ -26,6 +27,13 @@ __all__ = [
 SCALAR_TYPES: Final = frozenset(
     {str, int, float, bool, type(None), bytes, datetime, ObjectId, Decimal128}
 )
+
+
+def is_int(value: object) -> bool:
+    """Whether ``value`` is an int and not a bool (``True`` is an ``int`` in Python)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 _POSITIONAL = re.compile(r"^\$(\[[A-Za-z0-9_]*\])?$")  # $, $[] and $[identifier]
 
 
