@@ -156,7 +156,9 @@ async def test_failed_insert_batch_is_resent_without_duplicates(
     async with fail_point(catalogue, "insert", **failure):
         summary = await items.bulk_insert(({"n": i} for i in range(3_000)), batch_size=1_000)
     assert (summary.inserted_count, summary.errors) == (3_000, ())
-    assert summary.batches == 4  # three batches, one of them sent twice
+    # Three batches, the failed one sent twice: by the driver itself when retryable
+    # writes are on (the drivers' default), else by mongocat; either way, once stored.
+    assert summary.batches == (3 if catalogue.client.options.retry_writes else 4)
     assert await items.count({"n": {"$exists": True}}) == 3_000
     assert len(await items.distinct("n")) == 3_000
 

@@ -141,7 +141,9 @@ async def test_a_network_error_in_the_middle_batch_is_resent_exactly_once(
             await bulk.insert_one({"n": i})
     summary = bulk.result
     assert (summary.inserted_count, summary.errors, summary.in_doubt) == (3_000, (), ())
-    assert summary.batches == 4
+    # The failed batch is resent by the driver when retryable writes are on (the
+    # drivers' default), else by mongocat.
+    assert summary.batches == (3 if catalogue.client.options.retry_writes else 4)
     assert await items.count(F.n.exists()) == 3_000
     assert len(await items.distinct("n")) == 3_000
 

@@ -206,11 +206,17 @@ async def test_operations_in_the_block_carry_the_transaction(catalogue_factory: 
     assert inside["autocommit"] is False
     assert commands("find")[0]["lsid"] == lsid
     assert commands("find")[0]["txnNumber"] == inside["txnNumber"]
-    # Outside the block: no transaction number, no autocommit flag. (The lsid alone
-    # tells nothing: the driver pools server sessions and reuses their ids.)
+    # Outside the block: no autocommit flag, and not the transaction's number. A
+    # retryable write carries a txnNumber of its own (retryable writes are the drivers'
+    # default); without them, none. (The lsid alone tells nothing: the driver pools
+    # server sessions and reuses their ids.)
+    retryable = cat.client.options.retry_writes
     for outside in (before, after):
-        assert "txnNumber" not in outside
         assert "autocommit" not in outside
+        assert "startTransaction" not in outside
+        assert ("txnNumber" in outside) is retryable
+        transaction = (inside["lsid"], inside["txnNumber"])
+        assert (outside["lsid"], outside.get("txnNumber")) != transaction
     assert len(commands("commitTransaction")) == 1
 
 
