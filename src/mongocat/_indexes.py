@@ -117,10 +117,9 @@ class Index:
         collation: Mapping[str, Any] | None = None,
         hidden: bool = False,
         name: str | None = None,
-        _options: Mapping[str, Any] | None = None,
     ) -> None:
         pairs = _keys(keys)
-        options: dict[str, Any] = dict(_options or {})
+        options: dict[str, Any] = {}
         if unique:
             options["unique"] = True
         if sparse:
@@ -137,6 +136,15 @@ class Index:
         if hidden:
             options["hidden"] = True
         self._set(pairs, options, name)
+
+    @classmethod
+    def _special(
+        cls, keys: tuple[KeyArg, ...], options: Mapping[str, Any], name: str | None
+    ) -> "Index":
+        """An index with options the keyword arguments do not name (text, TTL)."""
+        index = cls.__new__(cls)
+        index._set(_keys(keys), options, name)
+        return index
 
     def _set(
         self, pairs: tuple[tuple[str, Any], ...], options: Mapping[str, Any], name: str | None
@@ -174,7 +182,7 @@ class Index:
             options["weights"] = dict(weights)
         if default_language is not None:
             options["default_language"] = default_language
-        return cls(*((f, "text") for f in fields), name=name, _options=options)
+        return cls._special(tuple((f, "text") for f in fields), options, name)
 
     @classmethod
     def hashed(cls, field: str | FieldPath, *, name: str | None = None) -> "Index":
@@ -223,7 +231,7 @@ class Index:
             raise InvalidQuery(
                 f"expire_after must be a non-negative duration, not {expire_after!r}"
             )
-        return cls(field, name=name, _options={"expireAfterSeconds": seconds})
+        return cls._special((field,), {"expireAfterSeconds": seconds}, name)
 
     # -- rendering ---------------------------------------------------------------
 
