@@ -524,7 +524,7 @@ class Collection(Generic[DocT]):
             A cursor of ``output`` rows; ``await cursor.explain()`` shows the plan.
 
         Example:
-            >>> per_product = Pipeline().group("$product", n=acc.sum())
+            >>> per_product = Pipeline().group(F.product, n=acc.sum())
             >>> rows = await orders.aggregate(per_product)  # doctest: +SKIP
         """
         stages = Pipeline.from_mongo(pipeline).to_mongo()

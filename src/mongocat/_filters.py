@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Self
 
 from ._errors import InvalidQuery
+from ._expressions import check_expression
 from ._paths import FieldPath, check_path, is_operator_document, render
 
 if TYPE_CHECKING:
@@ -151,7 +152,13 @@ class Filter:
 
     @classmethod
     def expr(cls, expression: Any) -> "Filter":
-        """Match documents for which an aggregation expression is true (``$expr``)."""
+        """Match documents for which an aggregation expression is true (``$expr``).
+
+        Raises:
+            InvalidQuery: A ``str`` in a document ``expression`` starts with ``$``; name
+                fields with ``F`` (see :mod:`mongocat.expr`).
+        """
+        check_expression(expression, "F.expr()", operator=True)
         return cls((("$expr", render(expression)),))
 
     def comment(self, text: str) -> "Filter":
@@ -596,7 +603,8 @@ class _FieldRoot:
         """Match documents for which an aggregation expression is true (``$expr``).
 
         Example:
-            >>> F.expr({"$gt": ["$spent", "$budget"]}).to_mongo()
+            >>> from mongocat import expr
+            >>> F.expr(expr.gt(F.spent, F.budget)).to_mongo()
             {'$expr': {'$gt': ['$spent', '$budget']}}
         """
         return Filter.expr(expression)

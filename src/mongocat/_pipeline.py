@@ -9,7 +9,7 @@ from typing import Any, Final
 from bson import Decimal128, Int64, ObjectId
 
 from ._errors import InvalidQuery
-from ._expressions import render_expression
+from ._expressions import check_expression, render_expression
 from ._filters import Filter
 from ._paths import FieldPath
 
@@ -47,7 +47,7 @@ def _positive(value: Any, what: str) -> int:
 
 
 def _fields(spec: Any, kwargs: Mapping[str, Any], stage: str) -> dict[str, Any]:
-    """Merge a positional spec (mapping or builder) and keyword fields."""
+    """Merge a positional spec (mapping or builder) and keyword fields, expressions all."""
     merged: dict[str, Any] = {}
     if spec is not None:
         rendered = render_expression(spec)
@@ -57,7 +57,14 @@ def _fields(spec: Any, kwargs: Mapping[str, Any], stage: str) -> dict[str, Any]:
     merged.update(kwargs)
     if not merged:
         raise InvalidQuery(f"{stage}() needs at least one field")
+    check_expression(merged, f"{stage}()")
     return merged
+
+
+def _expression(value: Any, where: str) -> Any:
+    """``value``, checked as an expression argument (no ``$`` strings)."""
+    check_expression(value, where)
+    return value
 
 
 class Pipeline:
@@ -65,7 +72,8 @@ class Pipeline:
 
     Example:
         >>> from mongocat import acc, expr
-        >>> Pipeline().group("$product", units=acc.sum("$qty")).sort(units=-1).to_mongo()
+        >>> from mongocat import F
+        >>> Pipeline().group(F.product, units=acc.sum(F.qty)).sort(units=-1).to_mongo()
         [{'$group': {'_id': '$product', 'units': {'$sum': '$qty'}}}, {'$sort': {'units': -1}}]
     """
 
@@ -147,12 +155,12 @@ class Pipeline:
         """Group by ``key`` (None: one group for all) and accumulate: ``$group``."""
         if key is _MISSING:
             raise InvalidQuery(
-                f"stage {len(self._stages)} ($group) needs a key: group('$field', ...), or "
+                f"stage {len(self._stages)} ($group) needs a key: group(F.field, ...), or "
                 "group(None, ...) for one group of every document"
             )
         if "_id" in accumulators:
             raise InvalidQuery("give the group key as the first argument, not _id=")
-        return self._add("$group", {"_id": key, **accumulators})
+        return self._add("$group", _expression({"_id": key, **accumulators}, "group()"))
 
     def sort(self, spec: Any = None, /, **fields: int) -> "Pipeline":
         """Order documents: ``sort(revenue=-1)`` or a Sort: ``$sort``."""
@@ -215,7 +223,7 @@ class Pipeline:
             spec["localField"] = _name(local_field)
             spec["foreignField"] = _name(foreign_field)
         if let is not None:
-            spec["let"] = dict(let)
+            spec["let"] = _expression(dict(let), "lookup(let=)")
         if pipeline is not None:
             spec["pipeline"] = Pipeline.from_mongo(pipeline)
         if local_field is None and pipeline is None:
@@ -238,7 +246,7 @@ class Pipeline:
         """Follow references recursively: ``$graphLookup``."""
         spec: dict[str, Any] = {
             "from": from_,
-            "startWith": start_with,
+            "startWith": _expression(start_with, "graph_lookup(start_with=)"),
             "connectFromField": connect_from_field,
             "connectToField": connect_to_field,
             "as": as_,
@@ -284,7 +292,7 @@ class Pipeline:
             spec["default"] = default
         if output is not None:
             spec["output"] = dict(output)
-        return self._add("$bucket", spec)
+        return self._add("$bucket", _expression(spec, "bucket()"))
 
     def bucket_auto(
         self,
@@ -298,6 +306,7 @@ class Pipeline:
         spec: dict[str, Any] = {"groupBy": group_by, "buckets": _positive(buckets, "buckets")}
         if output is not None:
             spec["output"] = dict(output)
+        check_expression(spec, "bucket_auto()")
         if granularity is not None:
             spec["granularity"] = granularity
         return self._add("$bucketAuto", spec)
@@ -310,15 +319,15 @@ class Pipeline:
 
     def sort_by_count(self, expression: Any) -> "Pipeline":
         """Group by ``expression`` and sort by the group sizes: ``$sortByCount``."""
-        return self._add("$sortByCount", expression)
+        return self._add("$sortByCount", _expression(expression, "sort_by_count()"))
 
     def replace_root(self, new_root: Any) -> "Pipeline":
         """Replace each document by ``new_root``: ``$replaceRoot``."""
-        return self._add("$replaceRoot", {"newRoot": new_root})
+        return self._add("$replaceRoot", {"newRoot": _expression(new_root, "replace_root()")})
 
     def replace_with(self, expression: Any) -> "Pipeline":
         """Replace each document by ``expression``: ``$replaceWith``."""
-        return self._add("$replaceWith", expression)
+        return self._add("$replaceWith", _expression(expression, "replace_with()"))
 
     def sample(self, size: int) -> "Pipeline":
         """Pick ``size`` random documents: ``$sample``."""
@@ -344,9 +353,11 @@ class Pipeline:
         """Compute fields over windows of documents: ``$setWindowFields``."""
         spec: dict[str, Any] = {}
         if partition_by is not None:
-            spec["partitionBy"] = partition_by
+            spec["partitionBy"] = _expression(partition_by, "set_window_fields(partition_by=)")
         if sort_by is not None:
             spec["sortBy"] = sort_by
+        for value in output.values():
+            check_expression(value, "set_window_fields(output=)", operator=True)
         spec["output"] = dict(output)
         return self._add("$setWindowFields", spec)
 
@@ -375,10 +386,10 @@ class Pipeline:
         if sort_by is not None:
             spec["sortBy"] = sort_by
         if partition_by is not None:
-            spec["partitionBy"] = partition_by
+            spec["partitionBy"] = _expression(partition_by, "fill(partition_by=)")
         if partition_by_fields is not None:
             spec["partitionByFields"] = list(partition_by_fields)
-        spec["output"] = dict(output)
+        spec["output"] = _expression(dict(output), "fill(output=)")
         return self._add("$fill", spec)
 
     def geo_near(
@@ -409,11 +420,11 @@ class Pipeline:
 
     def redact(self, expression: Any) -> "Pipeline":
         """Keep, prune or descend into documents by an expression: ``$redact``."""
-        return self._add("$redact", expression)
+        return self._add("$redact", _expression(expression, "redact()"))
 
     def documents(self, documents: Sequence[Mapping[str, Any]]) -> "Pipeline":
         """Start from literal documents (a database-level aggregate): ``$documents``."""
-        return self._add("$documents", [dict(d) for d in documents])
+        return self._add("$documents", _expression([dict(d) for d in documents], "documents()"))
 
     def out(self, collection: str, database: str | None = None) -> "Pipeline":
         """Write the results to a collection, replacing it; must be last: ``$out``."""
@@ -438,7 +449,7 @@ class Pipeline:
         if on is not None:
             spec["on"] = on if isinstance(on, str) else list(on)
         if let is not None:
-            spec["let"] = dict(let)
+            spec["let"] = _expression(dict(let), "lookup(let=)")
         if when_matched is not None:
             spec["whenMatched"] = when_matched
         if when_not_matched is not None:

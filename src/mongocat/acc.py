@@ -1,8 +1,11 @@
-"""Accumulators for ``Pipeline.group`` and window fields: ``acc.sum("$qty")``.
+"""Accumulators for ``Pipeline.group`` and window fields: ``acc.sum(F.qty)``.
+
+Arguments are expressions, as in :mod:`mongocat.expr`: a ``str`` is a constant, and
+one starting with ``$`` is refused; name fields with ``F``.
 
 Example:
-    >>> from mongocat import acc
-    >>> acc.sum("$qty").to_mongo()
+    >>> from mongocat import F, acc
+    >>> acc.sum(F.qty).to_mongo()
     {'$sum': '$qty'}
 """
 

@@ -1,18 +1,24 @@
-"""Aggregation expression operators: ``expr.multiply("$qty", "$price")``.
+"""Aggregation expression operators: ``expr.multiply(F.qty, F.price)``.
 
 Each function returns an :class:`~mongocat.Expr`. Arguments are expressions:
-``"$field"`` strings, ``F.field`` paths, other expressions, or constants.
+``F.field`` paths, :func:`var` variables, other expressions, or constants. A ``str``
+is always a constant: one starting with ``$`` is refused (``InvalidQuery``), since
+MongoDB would read it as a field path; :func:`literal` keeps such text as text.
 
 Example:
-    >>> from mongocat import expr
-    >>> expr.round(expr.multiply("$qty", "$price"), 2).to_mongo()
+    >>> from mongocat import F, expr
+    >>> expr.round(expr.multiply(F.qty, F.price), 2).to_mongo()
     {'$round': [{'$multiply': ['$qty', '$price']}, 2]}
 """
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from ._expressions import Expr, listed, named, operator
+from ._errors import InvalidQuery
+from ._expressions import Expr, Literal, Variable, listed, named, operator
+
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*")
 
 __all__ = [
     "abs", "add", "and_", "array_elem_at", "ceil", "cmp", "concat", "concat_arrays", "cond",
@@ -21,7 +27,7 @@ __all__ = [
     "literal", "ln", "log10", "lt", "lte", "map", "merge_objects", "mod", "month", "multiply",
     "ne", "not_", "or_", "pow", "reduce", "regex_match", "round", "size", "slice", "split",
     "sqrt", "str_len_cp", "substr_cp", "subtract", "switch", "to_decimal", "to_double",
-    "to_int", "to_lower", "to_string", "to_upper", "trim", "trunc", "type_", "year",
+    "to_int", "to_lower", "to_string", "to_upper", "trim", "trunc", "type_", "var", "year",
 ]  # fmt: skip
 
 # -- arithmetic --------------------------------------------------------------------
@@ -345,22 +351,42 @@ def merge_objects(*documents: Any) -> Expr:
 
 
 def get_field(field: str, input: Any = None) -> Expr:
-    """A field by name, also one with ``$`` or ``.`` in it: ``$getField``."""
-    return named("$getField", field=field, input=input)
+    """A field by name, also one with ``$`` or ``.`` in it: ``$getField``.
+
+    Example:
+        >>> get_field("$price").to_mongo()
+        {'$getField': {'field': {'$literal': '$price'}}}
+    """
+    if not isinstance(field, str):
+        raise InvalidQuery(f"get_field() takes the field's name as a str, not {field!r}")
+    name = literal(field) if field.startswith("$") else field
+    return named("$getField", field=name, input=input)
 
 
 def literal(value: Any) -> Expr:
-    """A value taken as is, never as a field path or expression: ``$literal``."""
-    return Expr({"$literal": _Literal(value)})
+    """A value taken as is, never as a field path or expression: ``$literal``.
+
+    Example:
+        >>> literal("$5 off").to_mongo()
+        {'$literal': '$5 off'}
+    """
+    return Expr({"$literal": Literal(value)})
 
 
-class _Literal:
-    """A value that rendering leaves untouched."""
+def var(name: str) -> Expr:
+    """A variable: ``var("ROOT")`` is ``"$$ROOT"``, ``var("this.qty")`` is ``"$$this.qty"``.
 
-    __slots__ = ("value",)
+    System variables (``ROOT``, ``CURRENT``, ``NOW``, ``REMOVE``, ``DESCEND``,
+    ``PRUNE``, ``KEEP``) and those that ``let``, ``map``, ``filter`` and ``reduce``
+    define.
 
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def to_mongo(self) -> Any:
-        return self.value
+    Raises:
+        InvalidQuery: ``name`` is not a variable name (letters, digits, ``_``, and
+            ``.`` between parts).
+    """
+    if not isinstance(name, str) or not _VARIABLE.fullmatch(name):
+        raise InvalidQuery(
+            f"a variable name is letters, digits and '_' (with '.' before a field), such "
+            f"as 'ROOT' or 'this.qty', not {name!r}"
+        )
+    return Expr(Variable(name))

@@ -34,13 +34,13 @@ async def test_seed_sales_example(orders: Collection[dict[str, Any]]) -> None:
     pipeline = (
         Pipeline()
         .group(
-            "$product",
-            revenue=acc.sum(expr.multiply("$qty", "$price")),
-            units=acc.sum("$qty"),
+            F.product,
+            revenue=acc.sum(expr.multiply(F.qty, F.price)),
+            units=acc.sum(F.qty),
             orders=acc.sum(1),
         )
         .sort(revenue=-1)
-        .project(product="$_id", revenue=expr.round("$revenue", 2), units=1, orders=1, _id=0)
+        .project(product=F._id, revenue=expr.round(F.revenue, 2), units=1, orders=1, _id=0)
     )
     rows = await orders.aggregate(pipeline, output=SalesRow)
     assert rows == [
@@ -73,7 +73,7 @@ async def run(orders: Collection[dict[str, Any]], pipeline: Pipeline) -> list[di
         pytest.param(
             Pipeline()
             .match(F._id == 0)
-            .add_fields(total=expr.multiply("$qty", "$price"))
+            .add_fields(total=expr.multiply(F.qty, F.price))
             .project(total=1, _id=0),
             [{"total": pytest.approx(29.97)}],
             id="add-fields-multiply",
@@ -81,14 +81,14 @@ async def run(orders: Collection[dict[str, Any]], pipeline: Pipeline) -> list[di
         pytest.param(
             Pipeline()
             .match(F._id == 1)
-            .set(t=expr.concat("$product", "-", "$region"))
+            .set(t=expr.concat(F.product, "-", F.region))
             .unset("product", "qty", "price", "region", "_id"),
             [{"t": "Gadget-South"}],
             id="set-unset-concat",
         ),
         pytest.param(
             Pipeline()
-            .group(None, n=acc.sum(), avg=acc.avg("$qty"), lo=acc.min("$qty"), hi=acc.max("$qty"))
+            .group(None, n=acc.sum(), avg=acc.avg(F.qty), lo=acc.min(F.qty), hi=acc.max(F.qty))
             .project(_id=0),
             [{"n": 5, "avg": 3.0, "lo": 1, "hi": 5}],
             id="group-all",
@@ -96,7 +96,7 @@ async def run(orders: Collection[dict[str, Any]], pipeline: Pipeline) -> list[di
         pytest.param(
             Pipeline()
             .sort(_id=1)
-            .group("$product", first=acc.first("$qty"), last=acc.last("$qty"), all=acc.push("$qty"))
+            .group(F.product, first=acc.first(F.qty), last=acc.last(F.qty), all=acc.push(F.qty))
             .sort(_id=1),
             [
                 {"_id": "Gadget", "first": 1, "last": 4, "all": [1, 4]},
@@ -106,39 +106,39 @@ async def run(orders: Collection[dict[str, Any]], pipeline: Pipeline) -> list[di
         ),
         pytest.param(
             Pipeline()
-            .group("$product", regions=acc.add_to_set("$region"))
+            .group(F.product, regions=acc.add_to_set(F.region))
             .match(F._id == "Gadget")
-            .project(n=expr.size("$regions"), _id=0),
+            .project(n=expr.size(F.regions), _id=0),
             [{"n": 2}],
             id="add-to-set-size",
         ),
         pytest.param(Pipeline().count("n"), [{"n": 5}], id="count"),
         pytest.param(
-            Pipeline().sort_by_count("$region"),
+            Pipeline().sort_by_count(F.region),
             [{"_id": "North", "count": 3}, {"_id": "South", "count": 2}],
             id="sort-by-count",
         ),
         pytest.param(
-            Pipeline().bucket("$qty", [0, 3, 10], output={"n": acc.sum()}),
+            Pipeline().bucket(F.qty, [0, 3, 10], output={"n": acc.sum()}),
             [{"_id": 0, "n": 2}, {"_id": 3, "n": 3}],
             id="bucket",
         ),
         pytest.param(
             Pipeline()
             .match(F._id == 0)
-            .replace_with(expr.merge_objects({"a": 1}, {"p": "$product"})),
+            .replace_with(expr.merge_objects({"a": 1}, {"p": F.product})),
             [{"a": 1, "p": "Widget"}],
             id="replace-with-merge-objects",
         ),
         pytest.param(
-            Pipeline().match(F._id == 0).replace_root({"q": "$qty"}), [{"q": 3}], id="replace-root"
+            Pipeline().match(F._id == 0).replace_root({"q": F.qty}), [{"q": 3}], id="replace-root"
         ),
         pytest.param(
             Pipeline()
             .match(F._id == 3)
             .project(
-                c=expr.cond(expr.gte("$qty", 4), "big", "small"),
-                s=expr.switch([(expr.eq("$region", "North"), "N")], default="?"),
+                c=expr.cond(expr.gte(F.qty, 4), "big", "small"),
+                s=expr.switch([(expr.eq(F.region, "North"), "N")], default="?"),
                 _id=0,
             ),
             [{"c": "big", "s": "N"}],
@@ -148,9 +148,9 @@ async def run(orders: Collection[dict[str, Any]], pipeline: Pipeline) -> list[di
             Pipeline()
             .match(F._id == 0)
             .project(
-                x=expr.if_null("$missing", "none"),
-                lower=expr.to_lower("$product"),
-                upper=expr.to_upper("$region"),
+                x=expr.if_null(F.missing, "none"),
+                lower=expr.to_lower(F.product),
+                upper=expr.to_upper(F.region),
                 _id=0,
             ),
             [{"x": "none", "lower": "widget", "upper": "NORTH"}],
@@ -160,7 +160,7 @@ async def run(orders: Collection[dict[str, Any]], pipeline: Pipeline) -> list[di
             Pipeline()
             .match(F._id == 0)
             .project(
-                r=expr.round(expr.divide("$price", 3), 2),
+                r=expr.round(expr.divide(F.price, 3), 2),
                 t=expr.trunc(9.99, 1),
                 m=expr.mod(7, 3),
                 a=expr.abs(-2),
@@ -177,10 +177,10 @@ async def run(orders: Collection[dict[str, Any]], pipeline: Pipeline) -> list[di
             .match(F._id == 0)
             .project(
                 s=expr.split("a-b", "-"),
-                l=expr.str_len_cp("$product"),
-                sub=expr.substr_cp("$product", 0, 3),
+                l=expr.str_len_cp(F.product),
+                sub=expr.substr_cp(F.product, 0, 3),
                 tr=expr.trim("  x "),
-                rm=expr.regex_match("$product", "^W"),
+                rm=expr.regex_match(F.product, "^W"),
                 _id=0,
             ),
             [{"s": ["a", "b"], "l": 6, "sub": "Wid", "tr": "x", "rm": True}],
@@ -190,9 +190,9 @@ async def run(orders: Collection[dict[str, Any]], pipeline: Pipeline) -> list[di
             Pipeline()
             .match(F._id == 0)
             .project(
-                f=expr.filter([1, 5, 9], expr.gt("$$this", 4)),
-                m=expr.map([1, 2], expr.multiply("$$this", 10)),
-                r=expr.reduce([1, 2, 3], 0, expr.add("$$value", "$$this")),
+                f=expr.filter([1, 5, 9], expr.gt(expr.var("this"), 4)),
+                m=expr.map([1, 2], expr.multiply(expr.var("this"), 10)),
+                r=expr.reduce([1, 2, 3], 0, expr.add(expr.var("value"), expr.var("this"))),
                 i=expr.in_(2, [1, 2]),
                 e=expr.array_elem_at([7, 8], -1),
                 sl=expr.slice([1, 2, 3], 2),
@@ -206,10 +206,10 @@ async def run(orders: Collection[dict[str, Any]], pipeline: Pipeline) -> list[di
             Pipeline()
             .match(F._id == 0)
             .project(
-                s=expr.to_string("$qty"),
+                s=expr.to_string(F.qty),
                 i=expr.to_int("7"),
                 d=expr.to_double(2),
-                t=expr.type_("$product"),
+                t=expr.type_(F.product),
                 c=expr.convert("x", "int", on_error=-1),
                 lit=expr.literal("$qty"),
                 _id=0,
@@ -249,7 +249,7 @@ async def test_lookup_unwind_facet_union(
         .match(F._id == 1)
         .lookup("products", local_field="product", foreign_field="_id", as_="p")
         .unwind("p")
-        .project(maker="$p.maker", _id=0)
+        .project(maker=F["p.maker"], _id=0)
     )
     assert joined == [{"maker": "Globex"}]
     with_let = await orders.aggregate(
@@ -257,8 +257,10 @@ async def test_lookup_unwind_facet_union(
         .match(F._id == 0)
         .lookup(
             "products",
-            let={"name": "$product"},
-            pipeline=Pipeline().match(F.expr(expr.eq("$_id", "$$name"))).project(maker=1, _id=0),
+            let={"name": F.product},
+            pipeline=Pipeline()
+            .match(F.expr(expr.eq(F._id, expr.var("name"))))
+            .project(maker=1, _id=0),
             as_="p",
         )
         .project(p=1, _id=0)
@@ -267,14 +269,14 @@ async def test_lookup_unwind_facet_union(
     faceted = await orders.aggregate(
         Pipeline().facet(
             north=Pipeline().match(F.region == "North").count("n"),
-            units=Pipeline().group(None, u=acc.sum("$qty")).project(_id=0),
+            units=Pipeline().group(None, u=acc.sum(F.qty)).project(_id=0),
         )
     )
     assert faceted == [{"north": [{"n": 3}], "units": [{"u": 15}]}]
     unioned = await orders.aggregate(
         Pipeline()
-        .project(x="$product", _id=0)
-        .union_with("products", Pipeline().project(x="$maker", _id=0))
+        .project(x=F.product, _id=0)
+        .union_with("products", Pipeline().project(x=F.maker, _id=0))
     )
     assert sorted(r["x"] for r in unioned) == sorted(
         ["Widget", "Gadget", "Widget", "Gadget", "Widget", "Acme", "Globex"]
@@ -299,19 +301,19 @@ async def test_graph_lookup_and_window_fields(catalogue: Catalogue) -> None:
         .match(F.name == "Ron")
         .graph_lookup(
             "staff",
-            start_with="$boss",
+            start_with=F.boss,
             connect_from_field="boss",
             connect_to_field="name",
             as_="up",
         )
-        .project(bosses=expr.size("$up"), _id=0)
+        .project(bosses=expr.size(F.up), _id=0)
     )
     assert chain == [{"bosses": 2}]
     running = await staff.aggregate(
         Pipeline()
         .set_window_fields(
             sort_by={"_id": 1},
-            output={"total": {"$sum": "$sales", "window": {"documents": ["unbounded", "current"]}}},
+            output={"total": {"$sum": F.sales, "window": {"documents": ["unbounded", "current"]}}},
         )
         .project(total=1)
     )
@@ -326,13 +328,13 @@ async def test_dates_densify_fill_and_out(catalogue: Catalogue) -> None:
         Pipeline()
         .match(F._id == 1)
         .project(
-            y=expr.year("$at"),
-            m=expr.month("$at"),
-            d=expr.day_of_month("$at"),
-            s=expr.date_to_string("$at", "%Y-%m-%d"),
-            t=expr.date_trunc("$at", "day"),
-            a=expr.date_add("$at", "day", 1),
-            diff=expr.date_diff("$at", expr.date_add("$at", "day", 3), "day"),
+            y=expr.year(F.at),
+            m=expr.month(F.at),
+            d=expr.day_of_month(F.at),
+            s=expr.date_to_string(F.at, "%Y-%m-%d"),
+            t=expr.date_trunc(F.at, "day"),
+            a=expr.date_add(F.at, "day", 1),
+            diff=expr.date_diff(F.at, expr.date_add(F.at, "day", 3), "day"),
             _id=0,
         )
     )

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from mongocat import Catalogue, Collection, F, Filter, GeoJSON, Projection, Sort, Update
+from mongocat import Catalogue, Collection, F, Filter, GeoJSON, Projection, Sort, Update, expr
 
 INVENTORY: list[dict[str, Any]] = [
     {
@@ -103,7 +103,7 @@ async def ids(collection: Collection[dict[str, Any]], query: Filter) -> list[int
         pytest.param(F.item.regex(re.compile("^P", re.I)), [3, 4, 5], id="regex-compiled"),
         pytest.param(~F.item.regex("^p"), [1, 2], id="not-regex"),
         pytest.param(F.qty.mod(25, 0), [1, 2, 3, 4], id="mod"),
-        pytest.param(F.expr({"$gt": ["$qty", {"$multiply": ["$size.w", 4]}]}), [2, 3], id="expr"),
+        pytest.param(F.expr(expr.gt(F.qty, expr.multiply(F.size.w, 4))), [2, 3], id="expr"),
         pytest.param(
             Filter.json_schema(
                 {"required": ["item"], "properties": {"qty": {"bsonType": "int", "minimum": 60}}}

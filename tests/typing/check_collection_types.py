@@ -85,12 +85,12 @@ class SalesRow(TypedDict):
 
 
 async def check_aggregate(cat: Catalogue) -> None:
-    from mongocat import Expr, Pipeline, acc, expr
+    from mongocat import Expr, F, Pipeline, acc, expr
 
     orders = cat.collection("orders")
-    pipeline = Pipeline().group("$product", revenue=acc.sum(expr.multiply("$qty", "$price")))
+    pipeline = Pipeline().group(F.product, revenue=acc.sum(expr.multiply(F.qty, F.price)))
     assert_type(pipeline, Pipeline)
-    assert_type(acc.sum("$qty"), Expr)
+    assert_type(acc.sum(F.qty), Expr)
     assert_type(orders.aggregate(pipeline), Cursor[dict[str, Any]])
     assert_type(await orders.aggregate(pipeline, output=SalesRow), list[SalesRow])
     assert_type(pipeline.to_mongo(), list[dict[str, Any]])

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from mongocat import F, Filter, GeoJSON, InvalidQuery
+from mongocat import F, Filter, GeoJSON, InvalidQuery, expr
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ from mongocat import F, Filter, GeoJSON, InvalidQuery
         pytest.param(~F.sku.regex("^A"), {"sku": {"$not": {"$regex": "^A"}}}, id="not-regex"),
         pytest.param(F.qty.mod(4, 0), {"qty": {"$mod": [4, 0]}}, id="mod"),
         pytest.param(
-            F.expr({"$gt": ["$spent", "$budget"]}),
+            F.expr(expr.gt(F.spent, F.budget)),
             {"$expr": {"$gt": ["$spent", "$budget"]}},
             id="expr",
         ),

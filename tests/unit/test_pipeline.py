@@ -32,13 +32,13 @@ def seed_pipeline() -> Pipeline:
     return (
         Pipeline()
         .group(
-            "$product",
-            revenue=acc.sum(expr.multiply("$qty", "$price")),
-            units=acc.sum("$qty"),
+            F.product,
+            revenue=acc.sum(expr.multiply(F.qty, F.price)),
+            units=acc.sum(F.qty),
             orders=acc.sum(1),
         )
         .sort(revenue=-1)
-        .project(product="$_id", revenue=expr.round("$revenue", 2), units=1, orders=1, _id=0)
+        .project(product=F._id, revenue=expr.round(F.revenue, 2), units=1, orders=1, _id=0)
     )
 
 
@@ -54,7 +54,7 @@ def test_seed_sales_pipeline_renders_exactly() -> None:
             Pipeline().match({"qty": {"$gt": 1}}), [{"$match": {"qty": {"$gt": 1}}}], id="match-raw"
         ),
         pytest.param(
-            Pipeline().add_fields(total=expr.add("$a", "$b")),
+            Pipeline().add_fields(total=expr.add(F.a, F.b)),
             [{"$addFields": {"total": {"$add": ["$a", "$b"]}}}],
             id="add-fields",
         ),
@@ -95,8 +95,8 @@ def test_seed_sales_pipeline_renders_exactly() -> None:
         pytest.param(
             Pipeline().lookup(
                 "warehouses",
-                let={"item": "$item"},
-                pipeline=Pipeline().match(F.expr(expr.eq("$stock_item", "$$item"))),
+                let={"item": F.item},
+                pipeline=Pipeline().match(F.expr(expr.eq(F.stock_item, expr.var("item")))),
                 as_="stock",
             ),
             [
@@ -114,7 +114,7 @@ def test_seed_sales_pipeline_renders_exactly() -> None:
         pytest.param(
             Pipeline().graph_lookup(
                 "employees",
-                start_with="$reportsTo",
+                start_with=F.reportsTo,
                 connect_from_field="reportsTo",
                 connect_to_field="name",
                 as_="chain",
@@ -135,14 +135,12 @@ def test_seed_sales_pipeline_renders_exactly() -> None:
             id="graph-lookup",
         ),
         pytest.param(
-            Pipeline().facet(by_tag=Pipeline().sort_by_count("$tags"), total=Pipeline().count("n")),
+            Pipeline().facet(by_tag=Pipeline().sort_by_count(F.tags), total=Pipeline().count("n")),
             [{"$facet": {"by_tag": [{"$sortByCount": "$tags"}], "total": [{"$count": "n"}]}}],
             id="facet",
         ),
         pytest.param(
-            Pipeline().bucket(
-                "$price", [0, 200, 400], default="Other", output={"count": acc.sum()}
-            ),
+            Pipeline().bucket(F.price, [0, 200, 400], default="Other", output={"count": acc.sum()}),
             [
                 {
                     "$bucket": {
@@ -156,17 +154,17 @@ def test_seed_sales_pipeline_renders_exactly() -> None:
             id="bucket",
         ),
         pytest.param(
-            Pipeline().bucket_auto("$price", 4),
+            Pipeline().bucket_auto(F.price, 4),
             [{"$bucketAuto": {"groupBy": "$price", "buckets": 4}}],
             id="bucket-auto",
         ),
         pytest.param(
-            Pipeline().replace_root("$name"),
+            Pipeline().replace_root(F.name),
             [{"$replaceRoot": {"newRoot": "$name"}}],
             id="replace-root",
         ),
         pytest.param(
-            Pipeline().replace_with(expr.merge_objects("$a", "$b")),
+            Pipeline().replace_with(expr.merge_objects(F.a, F.b)),
             [{"$replaceWith": {"$mergeObjects": ["$a", "$b"]}}],
             id="replace-with",
         ),
@@ -178,10 +176,10 @@ def test_seed_sales_pipeline_renders_exactly() -> None:
         ),
         pytest.param(
             Pipeline().set_window_fields(
-                partition_by="$state",
+                partition_by=F.state,
                 sort_by={"date": 1},
                 output={
-                    "total": {"$sum": "$qty", "window": {"documents": ["unbounded", "current"]}}
+                    "total": {"$sum": F.qty, "window": {"documents": ["unbounded", "current"]}}
                 },
             ),
             [
@@ -223,7 +221,7 @@ def test_seed_sales_pipeline_renders_exactly() -> None:
             ],
             id="geo-near",
         ),
-        pytest.param(Pipeline().redact("$$KEEP"), [{"$redact": "$$KEEP"}], id="redact"),
+        pytest.param(Pipeline().redact(expr.var("KEEP")), [{"$redact": "$$KEEP"}], id="redact"),
         pytest.param(
             Pipeline().documents([{"x": 1}]), [{"$documents": [{"x": 1}]}], id="documents"
         ),
@@ -262,17 +260,17 @@ def test_stage_renders(built: Pipeline, expected: list[dict[str, Any]]) -> None:
     ("built", "expected"),
     [
         pytest.param(
-            expr.cond(expr.gte("$qty", 250), 30, 20),
+            expr.cond(expr.gte(F.qty, 250), 30, 20),
             {"$cond": {"if": {"$gte": ["$qty", 250]}, "then": 30, "else": 20}},
             id="cond",
         ),
         pytest.param(
-            expr.if_null("$description", "Unspecified"),
+            expr.if_null(F.description, "Unspecified"),
             {"$ifNull": ["$description", "Unspecified"]},
             id="if-null",
         ),
         pytest.param(
-            expr.switch([(expr.eq("$a", 1), "one")], default="other"),
+            expr.switch([(expr.eq(F.a, 1), "one")], default="other"),
             {
                 "$switch": {
                     "branches": [{"case": {"$eq": ["$a", 1]}, "then": "one"}],
@@ -282,25 +280,25 @@ def test_stage_renders(built: Pipeline, expected: list[dict[str, Any]]) -> None:
             id="switch",
         ),
         pytest.param(
-            expr.concat("$item", " - ", "$description"),
+            expr.concat(F.item, " - ", F.description),
             {"$concat": ["$item", " - ", "$description"]},
             id="concat",
         ),
         pytest.param(
-            expr.substr_cp("$quarter", 0, 2), {"$substrCP": ["$quarter", 0, 2]}, id="substr-cp"
+            expr.substr_cp(F.quarter, 0, 2), {"$substrCP": ["$quarter", 0, 2]}, id="substr-cp"
         ),
         pytest.param(
-            expr.filter("$items", expr.gte("$$item.price", 100), as_="item"),
+            expr.filter(F.items, expr.gte(expr.var("item.price"), 100), as_="item"),
             {"$filter": {"input": "$items", "cond": {"$gte": ["$$item.price", 100]}, "as": "item"}},
             id="filter",
         ),
         pytest.param(
-            expr.map("$quizzes", expr.add("$$grade", 2), as_="grade"),
+            expr.map(F.quizzes, expr.add(expr.var("grade"), 2), as_="grade"),
             {"$map": {"input": "$quizzes", "as": "grade", "in": {"$add": ["$$grade", 2]}}},
             id="map",
         ),
         pytest.param(
-            expr.reduce("$arr", 0, expr.add("$$value", "$$this")),
+            expr.reduce(F.arr, 0, expr.add(expr.var("value"), expr.var("this"))),
             {
                 "$reduce": {
                     "input": "$arr",
@@ -311,17 +309,17 @@ def test_stage_renders(built: Pipeline, expected: list[dict[str, Any]]) -> None:
             id="reduce",
         ),
         pytest.param(
-            expr.date_to_string("$date", "%Y-%m-%d"),
+            expr.date_to_string(F.date, "%Y-%m-%d"),
             {"$dateToString": {"date": "$date", "format": "%Y-%m-%d"}},
             id="date-to-string",
         ),
         pytest.param(
-            expr.date_trunc("$date", "month"),
+            expr.date_trunc(F.date, "month"),
             {"$dateTrunc": {"date": "$date", "unit": "month"}},
             id="date-trunc",
         ),
         pytest.param(
-            expr.convert("$price", "decimal", on_error=0),
+            expr.convert(F.price, "decimal", on_error=0),
             {"$convert": {"input": "$price", "to": "decimal", "onError": 0}},
             id="convert",
         ),
@@ -330,15 +328,15 @@ def test_stage_renders(built: Pipeline, expected: list[dict[str, Any]]) -> None:
             expr.multiply(F.qty, F.price), {"$multiply": ["$qty", "$price"]}, id="field-paths"
         ),
         pytest.param(
-            acc.top("$score", {"score": -1}),
+            acc.top(F.score, {"score": -1}),
             {"$top": {"sortBy": {"score": -1}, "output": "$score"}},
             id="top",
         ),
         pytest.param(
-            acc.first_n("$score", 3), {"$firstN": {"input": "$score", "n": 3}}, id="first-n"
+            acc.first_n(F.score, 3), {"$firstN": {"input": "$score", "n": 3}}, id="first-n"
         ),
         pytest.param(
-            acc.percentile("$score", [0.5, 0.9]),
+            acc.percentile(F.score, [0.5, 0.9]),
             {"$percentile": {"input": "$score", "p": [0.5, 0.9], "method": "approximate"}},
             id="percentile",
         ),
@@ -383,7 +381,7 @@ def test_expression_renders(built: Any, expected: Any) -> None:
             id="from-mongo-facet",
         ),
         pytest.param(
-            lambda: Pipeline().group(units=acc.sum("$qty")),
+            lambda: Pipeline().group(units=acc.sum(F.qty)),
             r"stage 0 \(\$group\) needs a key",
             id="group-no-key",
         ),
@@ -397,7 +395,7 @@ def test_expression_renders(built: Any, expected: Any) -> None:
             "both local_field",
             id="lookup-half",
         ),
-        pytest.param(lambda: Pipeline().bucket("$p", [3, 1]), "ascending", id="bucket-order"),
+        pytest.param(lambda: Pipeline().bucket(F.p, [3, 1]), "ascending", id="bucket-order"),
         pytest.param(
             lambda: Pipeline().out("x") + Pipeline().limit(1), r"follows \$out", id="plus-after-out"
         ),
@@ -412,9 +410,9 @@ def test_to_shell_golden() -> None:
     pipeline = (
         Pipeline()
         .match((F.status == "A") & (F.qty > 5))
-        .group("$product", revenue=acc.sum(expr.multiply("$qty", "$price")), units=acc.sum("$qty"))
+        .group(F.product, revenue=acc.sum(expr.multiply(F.qty, F.price)), units=acc.sum(F.qty))
         .sort(revenue=-1)
-        .project(product="$_id", revenue=expr.round("$revenue", 2), _id=0)
+        .project(product=F._id, revenue=expr.round(F.revenue, 2), _id=0)
         .limit(10)
     )
     assert pipeline.to_shell() == (
