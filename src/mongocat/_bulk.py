@@ -156,7 +156,8 @@ class BulkWriter(Generic[DocT]):
         array_filters: Sequence[Mapping[str, Any]] | None,
     ) -> None:
         """Check and queue an update operation of ``kind``."""
-        query, doc = as_write_filter(filter), as_update(update)
+        many = "bulk update_many" if kind is UpdateMany else None
+        query, doc = as_write_filter(filter, many=many), as_update(update)
         carried = update_array_filters(update, array_filters)
         filters = list(carried) if carried is not None else None
         await self._queue(kind(query, doc, upsert=upsert, array_filters=filters), query, doc)
@@ -176,7 +177,7 @@ class BulkWriter(Generic[DocT]):
 
     async def delete_many(self, filter: FilterLike) -> None:
         """Queue a delete of every matching document."""
-        query = as_write_filter(filter)
+        query = as_write_filter(filter, many="bulk delete_many")
         await self._queue(DeleteMany(query), query)
 
     async def _queue(self, op: Any, *documents: Any) -> None:

@@ -12,7 +12,7 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from ._errors import InvalidQuery
-from ._filters import Filter
+from ._filters import Filter, empty_by_accident
 from ._projection import Projection
 from ._sort import Sort
 from ._types import FilterLike, ProjectionLike, SortLike, UpdateLike
@@ -51,11 +51,24 @@ def as_filter(filter: FilterLike | None) -> Mapping[str, Any]:
     )
 
 
-def as_write_filter(filter: FilterLike) -> Mapping[str, Any]:
-    """Return the filter of a write; None is refused so that "all" is always ``{}``."""
+def as_write_filter(filter: FilterLike, *, many: str | None = None) -> Mapping[str, Any]:
+    """Return the filter of a write; None is refused so that "all" is always ``{}``.
+
+    Args:
+        filter: The write's filter.
+        many: The name of a write to every matching document (``"delete_many"``): an
+            empty builder filter is then refused, as it would touch every document.
+    """
     if filter is None:
         raise InvalidQuery(
-            "the filter of a write is None; pass {} to match every document on purpose"
+            "the filter of a write is None; pass {} (or Filter.everything()) to match every "
+            "document on purpose"
+        )
+    if many is not None and isinstance(filter, Filter) and empty_by_accident(filter):
+        raise InvalidQuery(
+            f"{many}() was given an empty Filter (no conditions), which would change every "
+            f"document; pass Filter.everything() (or {{}}) if that is the point, or add a "
+            f"condition"
         )
     return as_filter(filter)
 

@@ -891,7 +891,10 @@ class Collection(Generic[DocT]):
         )
         raw = await self._handle.run(
             self._open_driver_collection().update_many(
-                as_write_filter(filter), as_update(update), upsert=upsert, **options
+                as_write_filter(filter, many="update_many"),
+                as_update(update),
+                upsert=upsert,
+                **options,
             )
         )
         return _update_result(raw)
@@ -1135,7 +1138,9 @@ class Collection(Generic[DocT]):
             hint=hint, collation=collation, comment=comment, session=self._handle.session(session)
         )
         raw = await self._handle.run(
-            self._open_driver_collection().delete_many(as_write_filter(filter), **options)
+            self._open_driver_collection().delete_many(
+                as_write_filter(filter, many="delete_many"), **options
+            )
         )
         return DeleteResult(raw.deleted_count if raw.acknowledged else None, raw.acknowledged)
 

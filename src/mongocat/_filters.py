@@ -12,12 +12,19 @@ from typing import TYPE_CHECKING, Any, Final, Self
 
 from ._errors import InvalidQuery
 from ._expressions import check_expression
-from ._paths import FieldPath, check_path, is_operator_document, render
+from ._paths import (
+    FieldPath,
+    check_path,
+    is_operator_document,
+    is_pattern,
+    matches_as_condition,
+    render,
+)
 
 if TYPE_CHECKING:
     from ._sort import Sort
 
-__all__ = ["F", "Field", "Filter", "GeoJSON"]
+__all__ = ["F", "Field", "Filter", "GeoJSON", "empty_by_accident"]
 
 
 class _Ops:
@@ -60,8 +67,8 @@ _NODES: Final = frozenset({_Ops, _Clauses})
 
 
 def _literal(value: Any) -> Any:
-    """Wrap an equality value that would read as operators in ``$eq``."""
-    return _Ops((("$eq", value),)) if is_operator_document(value) else value
+    """Wrap an equality value that would read as operators or a pattern in ``$eq``."""
+    return _Ops((("$eq", value),)) if matches_as_condition(value) else value
 
 
 class Filter:
@@ -94,6 +101,20 @@ class Filter:
         if not isinstance(document, Mapping):
             raise InvalidQuery(f"Filter.raw() takes a mapping, not {type(document).__name__}")
         return cls(tuple(document.items()))
+
+    @classmethod
+    def everything(cls) -> "Filter":
+        """Match every document, on purpose: the filter for writing to all of them.
+
+        ``update_many`` and ``delete_many`` refuse an empty builder filter (such as
+        ``Filter.all(*conditions)`` with no conditions), which would touch every
+        document by accident; this one says that is the point.
+
+        Example:
+            >>> Filter.everything().to_mongo()
+            {}
+        """
+        return _EVERYTHING
 
     @classmethod
     def all(cls, *filters: "Filter | Mapping[str, Any]") -> "Filter":
@@ -245,6 +266,14 @@ class Filter:
     __hash__ = None  # type: ignore[assignment]
 
 
+_EVERYTHING: Final = Filter()
+
+
+def empty_by_accident(filter: Filter) -> bool:
+    """Whether ``filter`` has no conditions and was not made by ``Filter.everything()``."""
+    return not filter._items and filter is not _EVERYTHING
+
+
 def _as_filter(value: "Filter | Mapping[str, Any]") -> Filter:
     """Accept a Filter or a raw filter document."""
     if isinstance(value, Filter):
@@ -333,6 +362,8 @@ class Field(FieldPath):
         return Filter(((self._path, _literal(value)),))
 
     def __ne__(self, value: object) -> Filter:  # type: ignore[override]
+        if is_pattern(value):  # $ne refuses a pattern; not equal to the stored pattern
+            return self._op("$not", _Ops((("$eq", value),)))
         return self._op("$ne", value)
 
     def __lt__(self, value: Any) -> Filter:
@@ -356,8 +387,9 @@ class Field(FieldPath):
     def in_(self, values: Iterable[Any]) -> Filter:
         """Match any of ``values`` (``$in``).
 
-        MongoDB refuses a document with ``$`` keys inside ``$in``; such values are
-        matched literally with ``$or`` of ``$eq`` instead, so they stay values.
+        MongoDB refuses a document with ``$`` keys inside ``$in`` and matches a pattern
+        there as a regex; such values are matched with ``$or`` of ``$eq`` instead, so
+        they stay values (use :meth:`regex` for a pattern match).
         """
         plain, operator_like = _split_values(values, "in_")
         if not operator_like:
@@ -366,12 +398,12 @@ class Field(FieldPath):
         return Filter.any(*alternatives, *(self.eq(v) for v in operator_like))
 
     def nin(self, values: Iterable[Any]) -> Filter:
-        """Match none of ``values`` (``$nin``); ``$``-keyed documents stay values."""
+        """Match none of ``values`` (``$nin``); ``$``-keyed documents and patterns stay values."""
         plain, operator_like = _split_values(values, "nin")
-        result = self._op("$nin", plain)
-        for value in operator_like:
-            result = result & self._op("$ne", value)
-        return result
+        if not operator_like:
+            return self._op("$nin", plain)
+        alternatives = [self._op("$nin", plain)] if plain else []
+        return Filter.all(*alternatives, *(self != v for v in operator_like))
 
     # -- element -----------------------------------------------------------------
 
@@ -421,8 +453,18 @@ class Field(FieldPath):
     # -- arrays ------------------------------------------------------------------
 
     def all_(self, values: Iterable[Any]) -> Filter:
-        """Match arrays that contain every one of ``values`` (``$all``)."""
-        return self._op("$all", _values(values, "all_"))
+        """Match arrays that contain every one of ``values`` (``$all``).
+
+        A pattern among ``values`` must be in the array as a stored pattern (``$eq``),
+        since ``$all`` would match it as a regex.
+        """
+        items = _values(values, "all_")
+        patterns = [v for v in items if is_pattern(v)]
+        if not patterns:
+            return self._op("$all", items)
+        result = Filter.all(*(self.eq(p) for p in patterns))
+        plain = [v for v in items if not is_pattern(v)]
+        return self._op("$all", plain) & result if plain else result
 
     def elem_match(self, condition: "Filter | Mapping[str, Any]") -> Filter:
         """Match arrays with an element that meets ``condition`` (``$elemMatch``).
@@ -523,8 +565,8 @@ def _values(values: Iterable[Any], method: str) -> list[Any]:
 def _split_values(values: Iterable[Any], method: str) -> tuple[list[Any], list[Any]]:
     """Split ``values`` into plain ones and documents that would read as operators."""
     items = _values(values, method)
-    plain = [v for v in items if not is_operator_document(v)]
-    return plain, [v for v in items if is_operator_document(v)]
+    plain = [v for v in items if not matches_as_condition(v)]
+    return plain, [v for v in items if matches_as_condition(v)]
 
 
 def _mask(mask: int | Sequence[int]) -> int | list[int]:

@@ -8,6 +8,7 @@ from types import MethodType
 from typing import Any, Concatenate, Final, Generic, ParamSpec, TypeVar, cast
 
 from bson import Decimal128, ObjectId
+from bson.regex import Regex
 
 from ._errors import InvalidQuery
 
@@ -19,6 +20,8 @@ __all__ = [
     "field_name",
     "is_int",
     "is_operator_document",
+    "is_pattern",
+    "matches_as_condition",
     "render",
 ]
 
@@ -76,6 +79,22 @@ def is_operator_document(value: object) -> bool:
     if not isinstance(value, Mapping):
         return False
     return any(isinstance(key, str) and key.startswith("$") for key in value)
+
+
+def is_pattern(value: object) -> bool:
+    """Whether ``value`` is a regular expression (``re.Pattern`` or BSON ``Regex``)."""
+    return isinstance(value, re.Pattern | Regex)
+
+
+def matches_as_condition(value: object) -> bool:
+    """Whether ``value``, written as a field's query value, would not mean equality.
+
+    A mapping with ``$`` keys reads as operators and a pattern as a regex match;
+    both must go in ``$eq`` to be matched as values.
+    """
+    if type(value) in SCALAR_TYPES:
+        return False
+    return is_pattern(value) or is_operator_document(value)
 
 
 class FieldPath:

@@ -17,6 +17,7 @@ from ._paths import (
     classmethod_or_method,
     field_name,
     is_operator_document,
+    matches_as_condition,
     render,
 )
 
@@ -287,7 +288,7 @@ class Update:
             condition = where.to_mongo() if isinstance(where, Filter) else dict(where)
             return self._add("$pull", [(path, condition)])
         return self._add(
-            "$pull", [(path, {"$eq": value} if is_operator_document(value) else value)]
+            "$pull", [(path, {"$eq": value} if matches_as_condition(value) else value)]
         )
 
     @classmethod_or_method

@@ -1,10 +1,12 @@
 """Values from a request stay values over the wire: what a reviewer tried, on both drivers."""
 
+import re
 from typing import Any
 
 import pytest
+from bson.regex import Regex
 
-from mongocat import Catalogue, Collection, F, InvalidQuery, Pipeline, acc, expr
+from mongocat import Catalogue, Collection, F, Filter, InvalidQuery, Pipeline, Update, acc, expr
 
 USERS = [
     {"_id": 1, "name": "ann", "password": "s3cret"},
@@ -80,3 +82,62 @@ async def test_variables_are_written_with_var(users: Collection[dict[str, Any]])
         Pipeline().match(F._id == 1).replace_with(expr.merge_objects(expr.var("ROOT"), {"k": 1}))
     )
     assert rows == [{**USERS[0], "k": 1}]
+
+
+@pytest.fixture
+async def names(catalogue: Catalogue) -> Collection[dict[str, Any]]:
+    collection = catalogue.collection("names")
+    await collection.insert_many(
+        [
+            {"_id": 1, "name": "ann", "tags": ["a", "b"]},
+            {"_id": 2, "name": "bob", "tags": ["b"]},
+        ]
+    )
+    return collection
+
+
+async def ids(collection: Collection[dict[str, Any]], filter: Any) -> list[int]:
+    return sorted(d["_id"] for d in await collection.find(filter))
+
+
+@pytest.mark.parametrize("pattern", [re.compile(".*"), Regex(".*")], ids=["re", "bson"])
+async def test_a_pattern_value_matches_only_a_stored_pattern(
+    names: Collection[dict[str, Any]], pattern: Any
+) -> None:
+    # BSON equality of patterns includes the flags: Python's re adds "u" (re.UNICODE).
+    await names.insert_one({"_id": 3, "name": pattern, "tags": [pattern, "b"]})
+    assert await ids(names, F.name == pattern) == [3]
+    assert await ids(names, F.name != pattern) == [1, 2]
+    assert await ids(names, F.name.in_([pattern, "bob"])) == [2, 3]
+    assert await ids(names, F.name.nin([pattern, "bob"])) == [1]
+    assert await ids(names, F.tags.all_([pattern, "b"])) == [3]
+    # regex() is the one way to ask for a match: both strings (a stored pattern equal
+    # to the query's, flags included, also matches a regex query in MongoDB).
+    assert [i for i in await ids(names, F.name.regex(".*")) if i != 3] == [1, 2]
+
+
+async def test_pulling_a_pattern_removes_only_the_stored_pattern(
+    names: Collection[dict[str, Any]],
+) -> None:
+    await names.insert_one({"_id": 3, "name": "cy", "tags": [re.compile(".*"), "b"]})
+    await names.update_many(Filter.everything(), Update.pull(F.tags, re.compile(".*")))
+    tags = {d["_id"]: d["tags"] for d in await names.find()}
+    assert tags == {1: ["a", "b"], 2: ["b"], 3: ["b"]}
+
+
+async def test_a_write_to_many_with_no_conditions_is_refused(
+    names: Collection[dict[str, Any]],
+) -> None:
+    conditions: list[Filter] = []  # e.g. built from an empty query string
+    with pytest.raises(InvalidQuery, match=r"Filter\.everything\(\)"):
+        await names.delete_many(Filter.all(*conditions))
+    with pytest.raises(InvalidQuery, match="empty Filter"):
+        await names.update_many(Filter.all(*conditions), Update.set(seen=True))
+    with pytest.raises(InvalidQuery, match="empty Filter"):
+        async with names.bulk() as bulk:
+            await bulk.delete_many(Filter.all(*conditions))
+    assert await names.count() == 2  # nothing was touched
+    updated = await names.update_many(Filter.everything(), Update.set(seen=True))
+    assert updated.modified_count == 2
+    deleted = await names.delete_many(Filter.everything())
+    assert deleted.deleted_count == 2

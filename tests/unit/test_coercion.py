@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from mongocat import InvalidQuery
+from mongocat import F, Filter, InvalidQuery
 from mongocat._coercion import (
     as_filter,
     as_projection,
@@ -36,9 +36,23 @@ def test_filter_must_be_a_mapping(bad: Any) -> None:
 
 
 def test_write_filter_refuses_none_so_all_is_explicit() -> None:
-    with pytest.raises(InvalidQuery, match=r"pass \{\} to match every document"):
+    with pytest.raises(InvalidQuery, match=r"pass \{\} \(or Filter.everything\(\)\) to match"):
         as_write_filter(None)  # type: ignore[arg-type]
     assert as_write_filter({}) == {}
+
+
+@pytest.mark.parametrize("many", ["update_many", "delete_many", "bulk delete_many"])
+def test_a_write_to_many_refuses_an_empty_builder_filter(many: str) -> None:
+    for empty in (Filter(), Filter.all(), Filter.all(*[])):
+        with pytest.raises(InvalidQuery, match=rf"{many}\(\) was given an empty Filter"):
+            as_write_filter(empty, many=many)
+    assert as_write_filter(Filter.everything(), many=many) == {}
+    assert as_write_filter({}, many=many) == {}  # a raw {} is on purpose
+    assert as_write_filter(Filter.everything() & (F.a == 1), many=many) == {"a": 1}
+
+
+def test_a_write_to_one_takes_an_empty_filter() -> None:
+    assert as_write_filter(Filter.all()) == {}
 
 
 @pytest.mark.parametrize(
