@@ -158,6 +158,7 @@ class BulkWriter(Generic[DocT]):
         """Check and queue an update operation of ``kind``."""
         many = "bulk update_many" if kind is UpdateMany else None
         query, doc = as_write_filter(filter, many=many), as_update(update)
+        self._handle.refuse_javascript([query, doc] if type(doc) is list else query, "bulk update")
         carried = update_array_filters(update, array_filters)
         filters = list(carried) if carried is not None else None
         await self._queue(kind(query, doc, upsert=upsert, array_filters=filters), query, doc)
@@ -167,17 +168,20 @@ class BulkWriter(Generic[DocT]):
     ) -> None:
         """Queue a replacement of the first matching document."""
         query = as_write_filter(filter)
+        self._handle.refuse_javascript(query, "bulk replace_one")
         doc = self._coder.stored(replacement, replacement=True)
         await self._queue(ReplaceOne(query, doc, upsert=upsert), query, doc)
 
     async def delete_one(self, filter: FilterLike) -> None:
         """Queue a delete of the first matching document."""
         query = as_write_filter(filter)
+        self._handle.refuse_javascript(query, "bulk delete_one")
         await self._queue(DeleteOne(query), query)
 
     async def delete_many(self, filter: FilterLike) -> None:
         """Queue a delete of every matching document."""
         query = as_write_filter(filter, many="bulk delete_many")
+        self._handle.refuse_javascript(query, "bulk delete_many")
         await self._queue(DeleteMany(query), query)
 
     async def _queue(self, op: Any, *documents: Any) -> None:

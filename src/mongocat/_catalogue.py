@@ -43,6 +43,9 @@ class Catalogue:
         page_token_key: The secret that signs :meth:`Collection.paginate` tokens. By
             default a random key per process: give the same key to every process that
             must accept each other's tokens.
+        allow_javascript: Let filters, pipelines and commands run server-side
+            JavaScript (``$where``, ``$function``, ``$accumulator``, ``mapReduce``). Off
+            by default: such queries raise :class:`InvalidQuery` before they are sent.
 
     Raises:
         ConfigurationError: ``client`` is not an async client of either driver, or no
@@ -63,9 +66,14 @@ class Catalogue:
         *,
         close_client: bool = False,
         page_token_key: bytes | None = None,
+        allow_javascript: bool = False,
     ) -> None:
         self._handle = DatabaseHandle(
-            client, database, owns_client=close_client, page_token_key=page_token_key
+            client,
+            database,
+            owns_client=close_client,
+            page_token_key=page_token_key,
+            allow_javascript=allow_javascript,
         )
         self._declared_indexes: dict[str, tuple[Index, ...]] = {}
 
@@ -85,6 +93,7 @@ class Catalogue:
         *,
         driver: DriverName = "pymongo",
         page_token_key: bytes | None = None,
+        allow_javascript: bool = False,
         **client_options: Any,
     ) -> "Catalogue":
         """Create a client for ``uri`` and a Catalogue that owns it.
@@ -99,6 +108,10 @@ class Catalogue:
                 ``"motor"`` (end of life upstream on 2026-05-14, critical fixes until
                 2027-05-14; fully supported here).
             page_token_key: The secret that signs pagination tokens (see above).
+            allow_javascript: Let filters, pipelines and commands run server-side
+                JavaScript (``$where``, ``$function``, ``$accumulator``, ``mapReduce``);
+                refused with ``InvalidQuery`` by default, as MongoDB's security
+                checklist advises.
             **client_options: Passed to the driver's client, e.g.
                 ``serverSelectionTimeoutMS=5000`` or ``tz_aware=True``.
 
@@ -117,6 +130,7 @@ class Catalogue:
             driver=driver,
             page_token_key=page_token_key,
             client_options=client_options,
+            allow_javascript=allow_javascript,
         )
         return cls._over(handle)
 
@@ -302,9 +316,17 @@ class Catalogue:
 
         Returns:
             The server's reply document.
+
+        Raises:
+            InvalidQuery: The command runs server-side JavaScript (``mapReduce``, a
+                ``$where`` filter) and the Catalogue was not made with
+                ``allow_javascript=True``.
         """
         handle = self._handle
         handle.ensure_open()
+        handle.refuse_javascript_command(command)
+        if kwargs:
+            handle.refuse_javascript(kwargs, f"command {command!r}")
         reply: dict[str, Any] = await handle.run(handle.database.command(command, **kwargs))
         return reply
 

@@ -96,6 +96,7 @@ class ChangeStream(Generic[DocT]):
         autosave: bool = True,
         decode: Callable[[Any], Any] | None = None,
     ) -> None:
+        handle.refuse_javascript(options.pipeline, "watch")
         self._handle = handle
         self._decode = decode
         self._target = target

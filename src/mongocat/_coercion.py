@@ -51,7 +51,7 @@ def as_filter(filter: FilterLike | None) -> Mapping[str, Any]:
     )
 
 
-def as_write_filter(filter: FilterLike, *, many: str | None = None) -> Mapping[str, Any]:
+def as_write_filter(filter: FilterLike | None, *, many: str | None = None) -> Mapping[str, Any]:
     """Return the filter of a write; None is refused so that "all" is always ``{}``.
 
     Args:

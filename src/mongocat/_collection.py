@@ -257,6 +257,24 @@ class Collection(Generic[DocT]):
         self._handle.ensure_open()
         return self._driver_collection
 
+    def _query(
+        self, filter: FilterLike | None, operation: str, *, write: bool = False, many: bool = False
+    ) -> Mapping[str, Any]:
+        """The filter document of ``operation``, checked (None, empty, JavaScript)."""
+        if write:
+            query = as_write_filter(filter, many=operation if many else None)
+        else:
+            query = as_filter(filter)
+        self._handle.refuse_javascript(query, operation)
+        return query
+
+    def _update(self, update: UpdateLike, operation: str) -> Any:
+        """The update document or pipeline of ``operation``, checked."""
+        document = as_update(update)
+        if type(document) is list:  # an update pipeline may call $function
+            self._handle.refuse_javascript(document, operation)
+        return document
+
     # -- inserts -------------------------------------------------------------------
 
     async def insert_one(
@@ -456,7 +474,7 @@ class Collection(Generic[DocT]):
         )
         return Cursor(
             self._handle,
-            self._open_driver_collection().find(as_filter(filter), **options),
+            self._open_driver_collection().find(self._query(filter, "find"), **options),
             decode=decode,
         )
 
@@ -528,6 +546,7 @@ class Collection(Generic[DocT]):
             >>> rows = await orders.aggregate(per_product)  # doctest: +SKIP
         """
         stages = Pipeline.from_mongo(pipeline).to_mongo()
+        self._handle.refuse_javascript(stages, "aggregate")
         options = _only_given(
             allowDiskUse=allow_disk_use,
             maxTimeMS=max_time_ms,
@@ -625,7 +644,7 @@ class Collection(Generic[DocT]):
             session=self._handle.session(session),
         )
         raw = await self._handle.run(
-            self._open_driver_collection().find_one(as_filter(filter), **options)
+            self._open_driver_collection().find_one(self._query(filter, "find_one"), **options)
         )
         return self._coder.decode_one(raw, decode)
 
@@ -694,7 +713,7 @@ class Collection(Generic[DocT]):
             ...                                limit=20, after=token)  # doctest: +SKIP
         """
         query = PageQuery.build(
-            as_filter(filter),
+            self._query(filter, "paginate"),
             as_sort(sort),
             limit=limit,
             after=after,
@@ -750,7 +769,9 @@ class Collection(Generic[DocT]):
         return cast(
             int,
             await self._handle.run(
-                self._open_driver_collection().count_documents(as_filter(filter), **options)
+                self._open_driver_collection().count_documents(
+                    self._query(filter, "count"), **options
+                )
             ),
         )
 
@@ -804,7 +825,9 @@ class Collection(Generic[DocT]):
         return cast(
             "list[Any]",
             await self._handle.run(
-                self._open_driver_collection().distinct(key, as_filter(filter), **options)
+                self._open_driver_collection().distinct(
+                    key, self._query(filter, "distinct"), **options
+                )
             ),
         )
 
@@ -850,7 +873,10 @@ class Collection(Generic[DocT]):
         )
         raw = await self._handle.run(
             self._open_driver_collection().update_one(
-                as_write_filter(filter), as_update(update), upsert=upsert, **options
+                self._query(filter, "update_one", write=True),
+                self._update(update, "update_one"),
+                upsert=upsert,
+                **options,
             )
         )
         return _update_result(raw)
@@ -891,8 +917,8 @@ class Collection(Generic[DocT]):
         )
         raw = await self._handle.run(
             self._open_driver_collection().update_many(
-                as_write_filter(filter, many="update_many"),
-                as_update(update),
+                self._query(filter, "update_many", write=True, many=True),
+                self._update(update, "update_many"),
                 upsert=upsert,
                 **options,
             )
@@ -929,7 +955,7 @@ class Collection(Generic[DocT]):
         )
         raw = await self._handle.run(
             self._open_driver_collection().replace_one(
-                as_write_filter(filter),
+                self._query(filter, "replace_one", write=True),
                 self._coder.stored(replacement, replacement=True),
                 upsert=upsert,
                 **options,
@@ -984,8 +1010,8 @@ class Collection(Generic[DocT]):
         )
         document = await self._handle.run(
             self._open_driver_collection().find_one_and_update(
-                as_write_filter(filter),
-                as_update(update),
+                self._query(filter, "find_one_and_update", write=True),
+                self._update(update, "find_one_and_update"),
                 upsert=upsert,
                 return_document=_return_after(return_document),
                 **options,
@@ -1034,7 +1060,7 @@ class Collection(Generic[DocT]):
         )
         document = await self._handle.run(
             self._open_driver_collection().find_one_and_replace(
-                as_write_filter(filter),
+                self._query(filter, "find_one_and_replace", write=True),
                 self._coder.stored(replacement, replacement=True),
                 upsert=upsert,
                 return_document=_return_after(return_document),
@@ -1077,7 +1103,9 @@ class Collection(Generic[DocT]):
             session=self._handle.session(session),
         )
         document = await self._handle.run(
-            self._open_driver_collection().find_one_and_delete(as_write_filter(filter), **options)
+            self._open_driver_collection().find_one_and_delete(
+                self._query(filter, "find_one_and_delete", write=True), **options
+            )
         )
         return cast("DocT | None", self._coder.decode_one(document))
 
@@ -1108,7 +1136,9 @@ class Collection(Generic[DocT]):
             hint=hint, collation=collation, comment=comment, session=self._handle.session(session)
         )
         raw = await self._handle.run(
-            self._open_driver_collection().delete_one(as_write_filter(filter), **options)
+            self._open_driver_collection().delete_one(
+                self._query(filter, "delete_one", write=True), **options
+            )
         )
         return DeleteResult(raw.deleted_count if raw.acknowledged else None, raw.acknowledged)
 
@@ -1139,7 +1169,7 @@ class Collection(Generic[DocT]):
         )
         raw = await self._handle.run(
             self._open_driver_collection().delete_many(
-                as_write_filter(filter, many="delete_many"), **options
+                self._query(filter, "delete_many", write=True, many=True), **options
             )
         )
         return DeleteResult(raw.deleted_count if raw.acknowledged else None, raw.acknowledged)

@@ -30,6 +30,7 @@ from ._driver import (
     uri_secrets,
 )
 from ._errors import CatalogueClosed, ConfigurationError
+from ._javascript import refuse_javascript, refuse_javascript_command
 from ._pagination import PROCESS_KEY
 from ._sessions import bound_session
 from ._types import DriverName
@@ -80,6 +81,7 @@ class DatabaseHandle:
         "_ready",
         "_secrets",
         "_state",
+        "allow_javascript",
         "client",
         "database",
         "display_uri",
@@ -97,7 +99,12 @@ class DatabaseHandle:
         page_token_key: bytes | None = None,
         display_uri: str | None = None,
         secrets: tuple[str, ...] = (),
+        allow_javascript: bool = False,
     ) -> None:
+        if not isinstance(allow_javascript, bool):
+            raise ConfigurationError(f"allow_javascript is True or False, not {allow_javascript!r}")
+        #: Whether filters and pipelines may run server-side JavaScript.
+        self.allow_javascript = allow_javascript
         #: The driver seam of ``client``.
         self.seam: DriverSeam = seam_of(client)
         #: The driver's client.
@@ -132,6 +139,7 @@ class DatabaseHandle:
         driver: str,
         page_token_key: bytes | None,
         client_options: Mapping[str, Any],
+        allow_javascript: bool = False,
     ) -> "DatabaseHandle":
         """Create a client for ``uri`` and a handle that owns it (no I/O)."""
         client = create_client(uri, driver, client_options)
@@ -147,10 +155,30 @@ class DatabaseHandle:
                 page_token_key=page_token_key,
                 display_uri=redact_uri(uri),
                 secrets=secrets,
+                allow_javascript=allow_javascript,
             )
         except BaseException:
             seam_for(driver).discard_client(client)
             raise
+
+    def refuse_javascript(self, value: Any, operation: str) -> None:
+        """Refuse a filter, update or pipeline that runs JavaScript, unless allowed.
+
+        Raises:
+            InvalidQuery: ``value`` holds ``$where``, ``$function`` or ``$accumulator``
+                and the Catalogue was not made with ``allow_javascript=True``.
+        """
+        if not self.allow_javascript:
+            refuse_javascript(value, operation)
+
+    def refuse_javascript_command(self, command: str | Mapping[str, Any]) -> None:
+        """Refuse a command that runs JavaScript (``mapReduce``, a ``$where``), unless allowed.
+
+        Raises:
+            InvalidQuery: As :meth:`refuse_javascript`.
+        """
+        if not self.allow_javascript:
+            refuse_javascript_command({command: 1} if isinstance(command, str) else command)
 
     def _select_database(self, name: str | None) -> Any:
         """Return the named database, or the URI's default database."""

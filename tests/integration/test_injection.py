@@ -1,12 +1,25 @@
 """Values from a request stay values over the wire: what a reviewer tried, on both drivers."""
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from bson.regex import Regex
 
-from mongocat import Catalogue, Collection, F, Filter, InvalidQuery, Pipeline, Update, acc, expr
+from mongocat import (
+    Catalogue,
+    Collection,
+    F,
+    Filter,
+    InvalidQuery,
+    OperationFailed,
+    Pipeline,
+    Update,
+    acc,
+    expr,
+)
+from mongocat.testing import CommandRecorder
 
 USERS = [
     {"_id": 1, "name": "ann", "password": "s3cret"},
@@ -141,3 +154,65 @@ async def test_a_write_to_many_with_no_conditions_is_refused(
     assert updated.modified_count == 2
     deleted = await names.delete_many(Filter.everything())
     assert deleted.deleted_count == 2
+
+
+WHERE = {"$where": "sleep(100) || true"}
+FUNCTION = {"$function": {"body": "function(n) { return n }", "args": ["$name"], "lang": "js"}}
+
+
+async def test_server_side_javascript_is_refused_before_anything_is_sent(
+    catalogue_factory: Callable[..., Catalogue],
+) -> None:
+    recorder = CommandRecorder()
+    async with catalogue_factory(event_listeners=[recorder]) as cat:
+        names = cat.collection("names")
+        await names.insert_one({"_id": 1, "name": "ann"})
+        recorder.clear()
+        attempts: list[Callable[[], Awaitable[Any]]] = [
+            lambda: names.find(WHERE).to_list(),
+            lambda: names.find_one(Filter.raw({"$and": [{"a": 1}, WHERE]})),
+            lambda: names.count(WHERE),
+            lambda: names.distinct("name", WHERE),
+            lambda: names.update_one(WHERE, Update.set(x=1)),
+            lambda: names.update_many(F.name == "ann", [{"$set": {"n": FUNCTION}}]),
+            lambda: names.delete_many(WHERE),
+            lambda: names.find_one_and_delete(WHERE),
+            lambda: names.aggregate([{"$match": {"$expr": FUNCTION}}]).to_list(),
+            lambda: names.aggregate(Pipeline().raw({"$match": WHERE})).to_list(),
+            lambda: cat.command({"mapReduce": "names", "map": "function() {}", "out": "x"}),
+            lambda: cat.command({"find": "names"}, filter=WHERE),
+        ]
+        for attempt in attempts:
+            with pytest.raises(InvalidQuery, match=r"server-side JavaScript|allow_javascript"):
+                await attempt()
+        with pytest.raises(InvalidQuery, match="server-side JavaScript"):
+            async with names.bulk() as bulk:
+                await bulk.delete_one(WHERE)
+        with pytest.raises(InvalidQuery, match="server-side JavaScript"):
+            names.watch(Filter.raw(WHERE))
+        sent = {e.command_name for e in recorder.events}
+        assert not sent & {
+            "find",
+            "count",
+            "aggregate",
+            "distinct",
+            "update",
+            "delete",
+            "mapReduce",
+        }
+        assert await names.count() == 1
+
+
+async def test_allow_javascript_sends_it_as_written(
+    catalogue_factory: Callable[..., Catalogue],
+) -> None:
+    recorder = CommandRecorder()
+    async with catalogue_factory(allow_javascript=True, event_listeners=[recorder]) as cat:
+        names = cat.collection("names")
+        await names.insert_one({"_id": 1, "name": "ann"})
+        try:  # a server with scripting on runs it; one with it off (or no JS) refuses it
+            found = await names.find({"$where": "true"}).to_list()
+        except OperationFailed:
+            found = None
+        assert found in (None, [{"_id": 1, "name": "ann"}])
+        assert [c["filter"] for c in recorder.commands("find")] == [{"$where": "true"}]

@@ -37,7 +37,7 @@ def test_filter_must_be_a_mapping(bad: Any) -> None:
 
 def test_write_filter_refuses_none_so_all_is_explicit() -> None:
     with pytest.raises(InvalidQuery, match=r"pass \{\} \(or Filter.everything\(\)\) to match"):
-        as_write_filter(None)  # type: ignore[arg-type]
+        as_write_filter(None)
     assert as_write_filter({}) == {}
 
 

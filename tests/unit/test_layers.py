@@ -40,6 +40,7 @@ LAYERS = {
     "_bulk_shared": BUILDERS,
     "_change_events": BUILDERS,
     "_gridfs_chunks": BUILDERS,
+    "_javascript": BUILDERS,
     # the driver seam and the database handle
     "_driver": SEAM,
     "_sessions": SEAM,
