@@ -217,12 +217,14 @@ def create_client(uri: str, driver: str, options: Mapping[str, Any]) -> Any:
     seam = seam_for(driver)
     try:
         return seam.new_client(uri, options)
-    except (*DRIVER_ERRORS, ValueError, TypeError) as exc:
-        raise ConfigurationError(
-            f"cannot create a {seam.name} client for {redact_uri(uri)!r}: "
-            f"{redact(str(exc), uri_secrets(uri))}; check the URI and the client options",
-            driver_error=exc,
-        ) from exc
+    except (*DRIVER_ERRORS, ValueError, TypeError, OSError) as exc:
+        secrets = uri_secrets(uri, options)
+        # Neither chained nor kept: the driver's text may quote a credential.
+        error = ConfigurationError(
+            f"cannot create a {seam.name} client for {redact(redact_uri(uri), secrets)!r}: "
+            f"{redact(str(exc), secrets)}; check the URI and the client options"
+        )
+    raise error
 
 
 def seam_of(client: object) -> DriverSeam:
@@ -245,21 +247,96 @@ def seam_of(client: object) -> DriverSeam:
     )
 
 
-def uri_secrets(uri: str) -> tuple[str, ...]:
-    """Return the password in ``uri`` as written and decoded, to keep out of messages."""
+#: URI options whose values are credentials (compared in lower case).
+_SECRET_URI_OPTIONS: Final = frozenset(
+    {
+        "authmechanismproperties",
+        "tlscertificatekeyfilepassword",
+        "sslpemkeypassword",
+        "sslclientcertificatekeypassword",
+        "proxypassword",
+    }
+)
+#: Client options whose values (or, for mappings and objects, every string inside)
+#: are credentials.
+_SECRET_CLIENT_OPTIONS: Final = frozenset(
+    {
+        *_SECRET_URI_OPTIONS,
+        "password",
+        "auto_encryption_opts",
+        "kms_providers",
+        "kms_tls_options",
+    }
+)
+_QUERY_SPLIT = re.compile(r"[&;]")
+
+
+def _uri_options(uri: str) -> list[tuple[str, str]]:
+    """The ``key=value`` pairs of ``uri``'s query, as written."""
+    query = uri.partition("?")[2]
+    return [(k, v) for k, _, v in (p.partition("=") for p in _QUERY_SPLIT.split(query)) if k]
+
+
+def _strings_in(value: Any, depth: int = 0) -> set[str]:
+    """Every string inside ``value`` (mappings, sequences, an object's attributes)."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, bytes | bytearray):
+        return {repr(bytes(value))[2:-1]} if value else set()
+    if depth > 6 or value is None or isinstance(value, bool | int | float):
+        return set()
+    if isinstance(value, Mapping):
+        return set().union(*(_strings_in(v, depth + 1) for v in value.values()))
+    if isinstance(value, list | tuple | set | frozenset):
+        return set().union(*(_strings_in(v, depth + 1) for v in value))
+    attributes = getattr(value, "__dict__", None)  # AutoEncryptionOpts keeps its options
+    return _strings_in(attributes, depth + 1) if isinstance(attributes, dict) else set()
+
+
+def uri_secrets(uri: str, options: Mapping[str, Any] | None = None) -> tuple[str, ...]:
+    """The credentials in ``uri`` and client ``options``, to keep out of every message.
+
+    That is the URI's password, the values of ``authMechanismProperties`` (such as an
+    ``AWS_SESSION_TOKEN``), ``tlsCertificateKeyFilePassword``, ``proxyPassword``, and,
+    among client options, ``password`` and every string of the auto-encryption and
+    KMS options. Each is given as written and percent-decoded.
+    """
+    found: set[str] = set()
     match = _USERINFO.match(uri)
-    if match is None or not match["password"]:
-        return ()
-    raw = match["password"]
-    return tuple({raw, unquote(raw)})
+    if match is not None and match["password"]:
+        found.add(match["password"])
+    for key, value in _uri_options(uri):
+        if key.lower() not in _SECRET_URI_OPTIONS or not value:
+            continue
+        found.add(value)
+        if key.lower() == "authmechanismproperties":
+            for pair in unquote(value).split(","):
+                found.add(pair.partition(":")[2])
+    for key, value in (options or {}).items():
+        if key.lower() in _SECRET_CLIENT_OPTIONS:
+            if key.lower() == "authmechanismproperties" and isinstance(value, str):
+                found.update(pair.partition(":")[2] for pair in value.split(","))
+            found.update(_strings_in(value))
+    decoded = {unquote(secret) for secret in found}
+    # Longest first, so that a secret containing another is replaced whole.
+    return tuple(sorted((s for s in found | decoded if s), key=len, reverse=True))
 
 
 def redact_uri(uri: str) -> str:
-    """Return ``uri`` with its password replaced by ``***``."""
+    """Return ``uri`` with its password and credential options replaced by ``***``."""
     match = _USERINFO.match(uri)
-    if match is None or match["password"] is None:
+    if match is not None and match["password"] is not None:
+        uri = f"{match['scheme']}{match['user']}:***@{uri[match.end() :]}"
+    base, mark, query = uri.partition("?")
+    if not mark:
         return uri
-    return f"{match['scheme']}{match['user']}:***@{uri[match.end() :]}"
+    parts = []
+    for part in _QUERY_SPLIT.split(query):
+        key, equals, value = part.partition("=")
+        if key.lower() in _SECRET_URI_OPTIONS and value:
+            part = f"{key}{equals}***"
+        parts.append(part)
+    return f"{base}?{'&'.join(parts)}"
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

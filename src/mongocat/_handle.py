@@ -143,17 +143,14 @@ class DatabaseHandle:
     ) -> "DatabaseHandle":
         """Create a client for ``uri`` and a handle that owns it (no I/O)."""
         client = create_client(uri, driver, client_options)
-        secrets = uri_secrets(uri)
-        password = client_options.get("password")
-        if isinstance(password, str) and password:
-            secrets = (*secrets, password)
+        secrets = uri_secrets(uri, client_options)
         try:
             return cls(
                 client,
                 database,
                 owns_client=True,
                 page_token_key=page_token_key,
-                display_uri=redact_uri(uri),
+                display_uri=redact(redact_uri(uri), secrets),
                 secrets=secrets,
                 allow_javascript=allow_javascript,
             )
