@@ -10,7 +10,7 @@ options and the accounting of replies are pure, in ``_bulk_shared``.
 import asyncio
 import enum
 import random
-from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Iterable, Mapping, Sequence, Sized
 from types import TracebackType
 from typing import Any, Final, Generic, Self
 
@@ -309,12 +309,47 @@ class BulkWriter(Generic[DocT]):
 async def bulk_insert(
     writer: BulkWriter[Any], documents: Iterable[Any] | AsyncIterable[Any]
 ) -> BulkWriteSummary:
-    """Insert ``documents`` (any iterable or async iterable) through ``writer``."""
-    async with writer:
-        if isinstance(documents, AsyncIterable):
-            async for document in documents:
-                await writer.insert_one(document)
-        else:
-            for document in documents:
-                await writer.insert_one(document)
+    """Insert ``documents`` (any iterable or async iterable) through ``writer``.
+
+    A failure that stops the write before the input is exhausted says so: the
+    BulkWriteFailed's message and ``unread_from`` give the first document never read.
+    """
+    read = 0
+    exhausted = False
+    try:
+        async with writer:
+            if isinstance(documents, AsyncIterable):
+                async for document in documents:
+                    await writer.insert_one(document)
+                    read += 1
+            else:
+                for document in documents:
+                    await writer.insert_one(document)
+                    read += 1
+            exhausted = True
+    except BulkWriteFailed as error:
+        if not exhausted:
+            raise _unread(error, read, documents) from None
+        raise
     return writer.result
+
+
+def _unread(error: BulkWriteFailed, read: int, documents: object) -> BulkWriteFailed:
+    """``error``, saying that the input after document ``#read`` was never read."""
+    if isinstance(documents, Sized) and read + 1 >= len(documents):
+        return error  # the failing document was the last one: all of it was read
+    total = f" (of {len(documents)})" if isinstance(documents, Sized) else ""
+    message = (
+        f"{error.message}; the input was not read past #{read}: documents #{read + 1} "
+        f"onwards{total} were never read, so never sent"
+    )
+    failed = BulkWriteFailed(
+        message,
+        result=error.result,
+        details=error.details,
+        driver_error=error.driver_error,
+        error_labels=error.error_labels,
+    )
+    failed.unread_from = read + 1
+    failed.__cause__ = error.__cause__
+    return failed

@@ -13,6 +13,7 @@ from bson.errors import InvalidId
 
 from ._errors import InvalidQuery
 from ._filters import Filter, empty_by_accident
+from ._paths import check_path
 from ._projection import Projection
 from ._sort import Sort
 from ._types import FilterLike, ProjectionLike, SortLike, UpdateLike
@@ -153,7 +154,7 @@ def as_sort(sort: SortLike | None) -> list[tuple[str, Any]] | None:
     if isinstance(sort, Sort):
         return list(sort.keys)
     if isinstance(sort, str):
-        return [(sort, 1)]
+        return [(_sort_field(sort), 1)]
     pairs = sort.items() if isinstance(sort, Mapping) else sort
     result: list[tuple[str, Any]] = []
     for pair in pairs:
@@ -162,22 +163,40 @@ def as_sort(sort: SortLike | None) -> list[tuple[str, Any]] | None:
                 f"a sort is a field name, (field, direction) pairs or a document such as "
                 f"{{'price': -1}}; got {sort!r}"
             )
-        result.append((pair[0], _direction(pair[0], pair[1])))
+        result.append((_sort_field(pair[0]), _direction(pair[0], pair[1])))
     return result
+
+
+def _sort_field(name: str) -> str:
+    """A sort key: a checked field path, or ``$natural`` (the storage order)."""
+    return name if name == "$natural" else check_path(name)
 
 
 def as_projection(projection: ProjectionLike | None) -> Any:
     """Return the projection, refusing a bare string (it would read as characters)."""
     if isinstance(projection, Projection):
         return projection.to_mongo()
-    if projection is None or isinstance(projection, Mapping):
+    if projection is None:
+        return projection
+    if isinstance(projection, Mapping):
+        for name in projection:
+            _projected_field(name)
         return projection
     if isinstance(projection, str | bytes):
         raise InvalidQuery(
             f"a projection is a document or a list of field names; write [{projection!r}] "
             f"instead of {projection!r}"
         )
+    for name in projection:
+        _projected_field(name)
     return projection
+
+
+def _projected_field(name: object) -> None:
+    """Check a projected name: a field path, with the positional ``.$`` at its end."""
+    if not isinstance(name, str):
+        raise InvalidQuery(f"a projected field is named by a str, not {name!r}")
+    check_path(name[:-2] if name.endswith(".$") else name)
 
 
 def object_id(value: object) -> ObjectId:

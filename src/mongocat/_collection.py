@@ -1,7 +1,7 @@
 """The typed collection: CRUD over one MongoDB collection."""
 
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Generic, TypeVar, Unpack, cast, overload
+from typing import Any, Final, Generic, TypeVar, Unpack, cast, overload
 
 from ._bulk import BulkWriter, bulk_insert
 from ._bulk_shared import BulkArgs, BulkOptions
@@ -22,6 +22,7 @@ from ._explain import ExplainSummary
 from ._handle import DatabaseHandle
 from ._index_manager import IndexManager
 from ._pagination import Page, PageQuery
+from ._paths import field_name, is_int
 from ._pipeline import Pipeline
 from ._results import (
     DeleteResult,
@@ -48,9 +49,33 @@ __all__ = ["Collection"]
 _Row = TypeVar("_Row")
 
 
+#: The whole-number options, by the name mongocat or the driver gives them, and the
+#: least value each takes (``limit`` may be negative: a single batch, in the drivers).
+_COUNTS: Final = {
+    "skip": ("skip", 0),
+    "limit": ("limit", None),
+    "batch_size": ("batch_size", 0),
+    "batchSize": ("batch_size", 0),
+    "max_time_ms": ("max_time_ms", 0),
+    "maxTimeMS": ("max_time_ms", 0),
+}
+
+
 def _only_given(**options: Any) -> dict[str, Any]:
-    """Keep the options the caller set, so the driver's own defaults apply to the rest."""
-    return {name: value for name, value in options.items() if value is not None}
+    """Keep the options the caller set, so the driver's own defaults apply to the rest.
+
+    Raises:
+        InvalidQuery: A whole-number option (``limit``, ``skip``, ``batch_size``,
+            ``max_time_ms``) is not an int, or is below its least value.
+    """
+    given = {name: value for name, value in options.items() if value is not None}
+    for name, value in given.items():
+        rule = _COUNTS.get(name)
+        if rule is not None and (not is_int(value) or (rule[1] is not None and value < rule[1])):
+            shown = f"{type(value).__name__} {value!r}"
+            least = "an int" if rule[1] is None else f"an int of at least {rule[1]}"
+            raise InvalidQuery(f"{rule[0]}= takes {least}, not {shown[:80]}")
+    return given
 
 
 def _update_result(raw: Any) -> UpdateResult:
@@ -826,7 +851,7 @@ class Collection(Generic[DocT]):
             "list[Any]",
             await self._handle.run(
                 self._open_driver_collection().distinct(
-                    key, self._query(filter, "distinct"), **options
+                    field_name(key), self._query(filter, "distinct"), **options
                 )
             ),
         )

@@ -20,16 +20,29 @@ MAX_NESTING = 100
 def check_document(document: Any) -> None:
     """Refuse a document to store whose field names the server would refuse or misread.
 
-    Names must be strings without NUL and must not start with ``$`` (at any depth: such
-    a field reads as an operator when the document is later used in a query or an
-    update), and nesting must stay within :data:`MAX_NESTING` levels. The error names
-    the offending path; nothing has been sent.
+    A document is a mapping. Names must be non-empty strings without NUL or ``.`` and
+    must not start with ``$`` (at any depth: such a field reads as an operator, and a
+    dotted one as a path, when the document is later used in a query, a sort or an
+    update: the rule every other place that takes a field name applies), and nesting
+    must stay within :data:`MAX_NESTING` levels. The error names the offending path;
+    nothing has been sent.
 
     Raises:
         InvalidDocument: The first offending field, by path.
     """
     if type(document) is dict or isinstance(document, Mapping):
         _check_fields(document, "", 1)
+        return
+    raise InvalidDocument(
+        f"a document to store is a mapping such as {{'sku': 'W-1'}} (or the collection's "
+        f"dataclass or model), not {type(document).__name__} {_shown(document)}"
+        + ("; insert_many() takes a list of documents" if isinstance(document, list) else "")
+    )
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:56] + "...>"
 
 
 def check_documents(documents: Sequence[Any]) -> None:
@@ -45,7 +58,7 @@ def _check_fields(document: Mapping[Any, Any], prefix: str, depth: int) -> None:
     if depth > MAX_NESTING:
         _too_deep(prefix)
     for key, value in document.items():
-        if type(key) is not str or key[:1] == "$" or "\x00" in key:
+        if type(key) is not str or key[:1] == "$" or "\x00" in key or "." in key or not key:
             _bad_name(key, prefix)
         kind = type(value)
         if kind in SCALAR_TYPES:
@@ -86,6 +99,17 @@ def _bad_name(key: Any, prefix: str) -> None:
         raise InvalidDocument(
             f"field {prefix + key!r} starts with '$', which reads as an operator in queries "
             "and updates; rename the field (a stored document never needs it)"
+        )
+    if not key:
+        raise InvalidDocument(
+            f"a field at {prefix.rstrip('.') or 'the top level'} has an empty name, which no "
+            "query can name; give it a name"
+        )
+    if "." in key:
+        raise InvalidDocument(
+            f"field {prefix + key!r} has a '.' in its name, which queries, sorts and updates "
+            "read as a path into a sub-document; rename it, or nest it: "
+            f"{{{key.split('.', 1)[0]!r}: {{{key.split('.', 1)[1]!r}: ...}}}}"
         )
     raise InvalidDocument(
         f"field {prefix + key!r} contains a NUL character, which BSON cannot store; remove it"

@@ -8,12 +8,12 @@ policy to stored documents that do not fit.
 """
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, cast
 
 from ._coercion import as_replacement
 from ._document_checks import check_document, check_documents
-from ._errors import ConfigurationError, DocumentDecodeError
+from ._errors import ConfigurationError, DocumentDecodeError, InvalidDocument
 from ._models import DecodeFailure, DocumentCodec, codec_for, is_model_type
 from ._types import OnInvalid
 
@@ -133,6 +133,11 @@ class DocumentCoder:
 
     def stored_many(self, documents: Iterable[Any]) -> list[Any]:
         """The documents to store for ``documents``, each encoded and checked."""
+        if isinstance(documents, str | bytes | Mapping) or not isinstance(documents, Iterable):
+            raise InvalidDocument(
+                f"insert_many() takes an iterable of documents (a list of dicts), not "
+                f"{type(documents).__name__}; for one document use insert_one()"
+            )
         batch = documents if isinstance(documents, list) else list(documents)
         if self.encode is not None:
             batch = [self.encode(document) for document in batch]

@@ -383,6 +383,12 @@ def _duplicate_key(
     )
 
 
+def _first_line(text: str, limit: int = 120) -> str:
+    """The start of a driver's message, short enough for the first line of ours."""
+    line = text.split("\n", 1)[0].split(", Timeout:", 1)[0].split(", Topology", 1)[0]
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
 def translate_error(exc: BaseException, secrets: Iterable[str] = ()) -> MongocatError:
     """Turn a driver exception into the matching :class:`MongocatError`.
 
@@ -407,14 +413,19 @@ def translate_error(exc: BaseException, secrets: Iterable[str] = ()) -> Mongocat
             error_labels=_labels(exc, exc.details),
         )
     if isinstance(exc, pymongo.errors.ServerSelectionTimeoutError):
+        certificate = (
+            "CERTIFICATE_VERIFY_FAILED" in message or "certificate verify failed" in message
+        )
         hint = (
             "the server's TLS certificate is not trusted: give the CA that signed it "
             "with tlsCAFile, and check the host name"
-            if "CERTIFICATE_VERIFY_FAILED" in message or "certificate verify failed" in message
+            if certificate
             else "check that the server is running and reachable, or raise serverSelectionTimeoutMS"
         )
+        # The driver's text is mostly its topology description: kept on .details.
         return ServerUnavailable(
-            f"no MongoDB server answered in time ({message}); {hint}",
+            f"no MongoDB server answered in time; {hint} (the driver's report: .details)",
+            details={"topology": message},
             driver_error=exc,
             error_labels=_labels(exc, {}),
         )
@@ -434,11 +445,20 @@ def translate_error(exc: BaseException, secrets: Iterable[str] = ()) -> Mongocat
             error_labels=_labels(exc, {}),
         )
     if isinstance(exc, pymongo.errors.ConnectionFailure):
+        labels = _labels(exc, {})
+        advice = (
+            "the driver already retried it once (retryable writes): a write may or may "
+            "not have been applied, so check before repeating it"
+            if "RetryableWriteError" in labels
+            else "a read can simply be retried; a write may or may not have been applied: "
+            "repeat it only if it is idempotent (retryable writes, on by default, resend a "
+            "single write once by themselves)"
+        )
         return NetworkError(
-            f"the connection failed during the operation ({message}); it may have been "
-            "applied or not: retry it only if it is idempotent, or use retryable writes",
+            f"the connection failed during the operation ({_first_line(message)}); {advice}",
+            details={"driver_message": message},
             driver_error=exc,
-            error_labels=_labels(exc, {}),
+            error_labels=labels,
         )
     if isinstance(exc, pymongo.errors.OperationFailure):
         # The driver's text appends ", full error: {...}" (the whole reply, $clusterTime

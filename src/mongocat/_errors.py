@@ -81,6 +81,8 @@ class MongocatError(Exception):
         driver_error: The driver's exception this error was made from, if any.
         error_labels: The server's or driver's error labels, such as
             ``"TransientTransactionError"``.
+        details: More about the failure: the server's error document, or the driver's
+            full report (such as its topology description) that the message leaves out.
     """
 
     def __init__(
@@ -89,11 +91,13 @@ class MongocatError(Exception):
         *,
         driver_error: BaseException | None = None,
         error_labels: Iterable[str] = (),
+        details: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.driver_error = driver_error
         self.error_labels: frozenset[str] = frozenset(error_labels)
+        self.details: Mapping[str, Any] = details if details is not None else {}
 
     def has_error_label(self, label: str) -> bool:
         """Return whether the error carries ``label`` (e.g. ``"RetryableWriteError"``)."""
@@ -348,10 +352,11 @@ class OperationFailed(MongocatError):
         driver_error: BaseException | None = None,
         error_labels: Iterable[str] = (),
     ) -> None:
-        super().__init__(message, driver_error=driver_error, error_labels=error_labels)
+        super().__init__(
+            message, driver_error=driver_error, error_labels=error_labels, details=details
+        )
         self.code = code
         self.code_name = code_name
-        self.details: Mapping[str, Any] = details if details is not None else {}
 
 
 class AuthenticationFailed(OperationFailed):
@@ -406,7 +411,12 @@ class BulkWriteFailed(OperationFailed):
     Attributes:
         result: What was applied and what failed, with each error keyed by the
             failed operation's index in what the caller gave.
+        unread_from: For ``bulk_insert``: the index of the first input document
+            never read from the iterable (the write stopped before reaching it), or
+            None when the whole input was read.
     """
+
+    unread_from: int | None = None
 
     def __init__(
         self,

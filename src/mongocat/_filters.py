@@ -86,6 +86,11 @@ class Filter:
     __slots__ = ("_items",)
 
     def __init__(self, items: tuple[tuple[str, Any], ...] = ()) -> None:
+        if type(items) is not tuple:
+            raise InvalidQuery(
+                f"build a Filter from F (F.sku == 'W-1') or wrap a raw filter document with "
+                f"Filter.raw({{...}}); Filter() itself takes no {type(items).__name__}"
+            )
         self._items = items
 
     # -- construction ------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Bad input gets a clear MongocatError naming the offender, and nothing is written."""
 
 import math
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -9,7 +10,9 @@ from bson import ObjectId
 from mongocat import (
     BulkWriteFailed,
     Catalogue,
+    Collection,
     F,
+    Filter,
     InvalidDocument,
     InvalidQuery,
     MongocatError,
@@ -33,38 +36,49 @@ BAD_DOCUMENTS = [
     pytest.param({"bad\x00name": 1}, "NUL", id="nul-in-key"),
     pytest.param({1: "one"}, "BSON field names are strings", id="int-key"),
     pytest.param(nested(101), "nests more than 100 levels", id="too-deep"),
+    pytest.param({"a.b": 1}, r"'a.b' has a '\.' in its name", id="dotted-key"),
+    pytest.param({"x": {"a.b": 1}}, r"'x.a.b' has a '\.'", id="nested-dotted-key"),
+    pytest.param({"": 1}, "empty name", id="empty-key"),
 ]
+
+
+Recorded = tuple[Collection[dict[str, Any]], CommandRecorder]
+
+
+@pytest.fixture
+async def recorded(catalogue_factory: Any) -> AsyncIterator[Recorded]:
+    """A collection on a client whose commands are recorded, and the recorder."""
+    recorder = CommandRecorder()
+    async with catalogue_factory(event_listeners=[recorder]) as cat:
+        yield cat.collection("items"), recorder
 
 
 @pytest.mark.parametrize(("document", "message"), BAD_DOCUMENTS)
 async def test_bad_documents_are_refused_before_sending(
-    catalogue_factory: Any, document: dict[Any, Any], message: str
+    recorded: Recorded, document: dict[Any, Any], message: str
 ) -> None:
-    recorder = CommandRecorder()
-    async with catalogue_factory(event_listeners=[recorder]) as cat:
-        items = cat.collection("items")
-        with pytest.raises(InvalidDocument, match=message):
-            await items.insert_one(document)
-        with pytest.raises(InvalidDocument, match=rf"document #1: .*{message}"):
-            await items.insert_many([{"_id": "fine"}, document])
-        top_level_operator = any(str(key).startswith("$") for key in document)
-        with pytest.raises(
-            InvalidQuery if top_level_operator else InvalidDocument,
-            match="is an update operator" if top_level_operator else message,
-        ):
-            await items.replace_one(F._id == "x", document)
+    items, recorder = recorded
+    with pytest.raises(InvalidDocument, match=message):
+        await items.insert_one(document)
+    with pytest.raises(InvalidDocument, match=rf"document #1: .*{message}"):
+        await items.insert_many([{"_id": "fine"}, document])
+    top_level_operator = any(str(key).startswith("$") for key in document)
+    with pytest.raises(
+        InvalidQuery if top_level_operator else InvalidDocument,
+        match="is an update operator" if top_level_operator else message,
+    ):
+        await items.replace_one(F._id == "x", document)
 
-        async def bulk_with_bad() -> None:
-            async with items.bulk() as bulk:
-                await bulk.insert_one({"_id": "fine"})
-                await bulk.insert_one(document)
+    async def bulk_with_bad() -> None:
+        async with items.bulk() as bulk:
+            await bulk.insert_one({"_id": "fine"})
+            await bulk.insert_one(document)
 
-        with pytest.raises(InvalidDocument, match=message):
-            await bulk_with_bad()
-        for name in ("insert", "update"):
-            assert recorder.commands(name) == []
-        assert await items.count() == 0
-    assert nested(100)  # 100 levels are allowed (checked below)
+    with pytest.raises(InvalidDocument, match=message):
+        await bulk_with_bad()
+    for name in ("insert", "update"):
+        assert recorder.commands(name) == []
+    assert await items.count() == 0
 
 
 async def test_a_hundred_levels_are_allowed(catalogue: Catalogue) -> None:
@@ -172,3 +186,77 @@ async def test_an_int_beyond_64_bits_is_an_invalid_document(catalogue: Catalogue
     with pytest.raises(InvalidDocument, match="64 bits"):
         await items.bulk_insert([{"_id": 2, "n": -(2**63) - 1}])
     assert await items.count() == 0
+
+
+NOT_DOCUMENTS = [
+    pytest.param(None, id="None"),
+    pytest.param([{"a": 1}], id="list"),
+    pytest.param("abc", id="str"),
+    pytest.param(5, id="int"),
+]
+
+
+@pytest.mark.parametrize("value", NOT_DOCUMENTS)
+async def test_an_insert_of_something_not_a_document_is_refused(
+    catalogue: Catalogue, value: Any
+) -> None:
+    items = catalogue.collection("items")
+    with pytest.raises(InvalidDocument, match="a document to store is a mapping"):
+        await items.insert_one(value)
+    with pytest.raises(InvalidDocument, match="document #0: a document to store is a mapping"):
+        await items.insert_many([value])
+    assert await items.count() == 0
+
+
+@pytest.mark.parametrize("value", [None, {"a": 1}, "abc", 5])
+async def test_insert_many_takes_an_iterable_of_documents(catalogue: Catalogue, value: Any) -> None:
+    with pytest.raises(InvalidDocument, match="insert_many\\(\\) takes an iterable of documents"):
+        await catalogue.collection("items").insert_many(value)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        pytest.param({"limit": "5"}, "limit= takes an int, not str '5'", id="limit-str"),
+        pytest.param({"skip": -1}, "skip= takes an int of at least 0", id="skip-negative"),
+        pytest.param({"skip": True}, "skip= takes an int", id="skip-bool"),
+        pytest.param({"batch_size": "x"}, "batch_size= takes an int", id="batch-size"),
+        pytest.param({"max_time_ms": 1.5}, "max_time_ms= takes an int", id="max-time"),
+        pytest.param({"sort": "$where"}, r"'\$where' .* starts with '\$'", id="sort-str"),
+        pytest.param({"sort": {"$where": 1}}, r"starts with '\$'", id="sort-document"),
+        pytest.param({"sort": [("a..b", 1)]}, "empty segment", id="sort-pairs"),
+        pytest.param({"projection": {"$where": 1}}, r"starts with '\$'", id="projection"),
+        pytest.param({"projection": ["ok", "$x"]}, r"starts with '\$'", id="projection-list"),
+    ],
+)
+async def test_bad_read_options_are_refused_before_sending(
+    recorded: Recorded, options: dict[str, Any], message: str
+) -> None:
+    items, recorder = recorded
+    with pytest.raises(InvalidQuery, match=message):
+        await items.find(**options).to_list()
+    assert recorder.commands("find") == []
+
+
+async def test_good_read_options_still_pass(catalogue: Catalogue) -> None:
+    items = catalogue.collection("items")
+    await items.insert_many([{"_id": i, "tags": ["a", "b"]} for i in range(3)])
+    rows = await items.find(
+        F.tags == "a", projection={"tags.$": 1}, sort={"_id": -1}, skip=0, limit=-2
+    ).to_list()
+    assert rows == [{"_id": 2, "tags": ["a"]}, {"_id": 1, "tags": ["a"]}]
+    natural = await items.find(sort={"$natural": 1}).to_list()  # storage order: any order
+    assert sorted(d["_id"] for d in natural) == [0, 1, 2]
+
+
+def test_a_filter_is_not_built_from_a_dict() -> None:
+    with pytest.raises(InvalidQuery, match=r"Filter\.raw\("):
+        Filter({"a": 1})  # type: ignore[arg-type]
+
+
+async def test_distinct_takes_a_field_name(catalogue: Catalogue) -> None:
+    items = catalogue.collection("items")
+    with pytest.raises(InvalidQuery, match="a field path must be a string"):
+        await items.distinct(5)  # type: ignore[arg-type]
+    await items.insert_one({"a": {"b": 1}})
+    assert await items.distinct(F.a.b) == [1]  # type: ignore[arg-type]

@@ -58,6 +58,29 @@ async def test_ordered_stops_at_the_first_failure_and_says_what_never_ran(
     assert result.failed_indexes == (1_500,)
     assert result.not_run.start == 1_501
     assert await items.count() == 1_501  # 1,500 plus the existing "dup"
+    # The failure surfaced when the writer flushed batch 2 (#1,000..#1,999), full once
+    # it took #1,999; the rest of the input was never read from the list.
+    assert info.value.unread_from == 2_000
+    assert "documents #2000 onwards (of 5000) were never read" in str(info.value)
+
+
+async def test_a_generator_left_unread_is_named_too(catalogue: Catalogue) -> None:
+    items = catalogue.collection("items")
+    await items.insert_one({"_id": "dup"})
+    taken: list[int] = []
+
+    def source() -> Any:
+        for i in range(50_000):
+            taken.append(i)
+            yield {"_id": "dup"} if i == 10 else {"_id": i}
+
+    with pytest.raises(BulkWriteFailed) as info:
+        await items.bulk_insert(source(), batch_size=100)
+    error = info.value
+    assert error.unread_from == len(taken)  # the first one the generator never gave
+    assert len(taken) < 50_000
+    assert f"documents #{len(taken)} onwards were never read" in str(error)
+    assert error.result.failed_indexes == (10,)
 
 
 async def test_batches_are_split_by_size(catalogue: Catalogue) -> None:

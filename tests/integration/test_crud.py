@@ -266,7 +266,7 @@ async def test_update_refuses_a_non_operator_document(
 
 
 async def test_write_with_none_filter_is_refused(products: Collection[Product]) -> None:
-    with pytest.raises(InvalidQuery, match=r"pass \{\} to match every document"):
+    with pytest.raises(InvalidQuery, match=r"pass \{\} \(or Filter\.everything\(\)\) to match"):
         await products.delete_many(None)  # type: ignore[arg-type]
     assert await products.count() == 3
 

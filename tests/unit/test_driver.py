@@ -198,3 +198,32 @@ def test_connect_uses_pymongo_async_unless_motor_is_asked_for() -> None:
     assert motor.driver == "motor"
     assert type(motor.client).__name__ == "AsyncIOMotorClient"
     motor.client.close()
+
+
+TOPOLOGY = (
+    "127.0.0.1:1: [Errno 111] Connection refused (configured timeouts: socketTimeoutMS: "
+    "20000.0ms, connectTimeoutMS: 20000.0ms), Timeout: 30s, Topology Description: "
+    "<TopologyDescription id: 6b0f, topology_type: Unknown, servers: [<ServerDescription "
+    "('127.0.0.1', 1) server_type: Unknown, rtt: None, error=AutoReconnect('127.0.0.1:1: "
+    "[Errno 111] Connection refused (configured timeouts: socketTimeoutMS: 20000.0ms, "
+    "connectTimeoutMS: 20000.0ms)')>]>"
+)
+
+
+def test_server_unavailable_is_short_and_keeps_the_topology_in_details() -> None:
+    error = translate_error(pymongo.errors.ServerSelectionTimeoutError(TOPOLOGY))
+    assert isinstance(error, mongocat.ServerUnavailable)
+    assert len(str(error).splitlines()[0]) < 200
+    assert "TopologyDescription" not in str(error)
+    assert error.details == {"topology": TOPOLOGY}
+
+
+def test_network_error_advice_depends_on_what_the_driver_already_did() -> None:
+    plain = translate_error(pymongo.errors.AutoReconnect("connection closed"))
+    assert "a read can simply be retried" in str(plain)
+    retried = pymongo.errors.AutoReconnect("connection closed")
+    retried._add_error_label("RetryableWriteError")
+    after_retry = translate_error(retried)
+    assert "already retried it once" in str(after_retry)
+    assert "use retryable writes" not in str(after_retry)
+    assert len(str(after_retry)) < 260
