@@ -33,7 +33,6 @@ from mongocat import (
     F,
     Filter,
     Index,
-    InvalidQuery,
     InvalidRange,
     MongocatError,
     Pipeline,
@@ -186,7 +185,7 @@ async def list_products(
     """
     unknown = sorted(set(request.query_params) - ALLOWED_LIST_PARAMETERS)
     if unknown:
-        raise InvalidQuery(
+        raise BadRequest(
             f"unknown query parameter(s) {', '.join(map(repr, unknown))}; the parameters "
             f"are {', '.join(sorted(ALLOWED_LIST_PARAMETERS))}"
         )
@@ -233,7 +232,7 @@ async def update_product(sku: Sku, patch: ProductPatch, cat: CatalogueDep) -> Pr
     """Change the given fields; unknown fields (or operators) are a 422."""
     changes = patch.model_dump(exclude_unset=True)
     if not changes:
-        raise InvalidQuery("nothing to change: give at least one field")
+        raise BadRequest("nothing to change: give at least one field")
     updated = await products_of(cat).find_one_and_update(
         F.sku == sku, Update.set(changes), return_document="after"
     )
@@ -251,6 +250,23 @@ async def delete_product(sku: Sku, cat: CatalogueDep) -> Response:
     if "image_id" in deleted:
         await cat.gridfs("images").delete(deleted["image_id"])
     return Response(status_code=204)
+
+
+class BadRequest(Exception):
+    """A request this API refuses, with a detail written for its client (a 400).
+
+    mongocat's own errors are answered with safe, generic details (their messages are
+    for the service's logs); the app's own checks say exactly what to change.
+    """
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+async def _bad_request(request: Request, error: Exception) -> Response:
+    detail = error.detail if isinstance(error, BadRequest) else "the request is not valid"
+    return problem(400, "Bad Request", detail)
 
 
 class ImageTooLarge(Exception):
@@ -426,7 +442,7 @@ def create_app(catalogue: Catalogue | None = None, *, freeze_gc: bool | None = N
                 if not uri:
                     # Started from the main thread, on purpose: Linux stops the server
                     # when the thread that started it ends (so a crash leaves none).
-                    server = EmbeddedServer().start()
+                    server = EmbeddedServer(enable_test_commands=False).start()
                     stack.callback(server.stop)
                     uri = server.uri
                 database = os.environ.get("MONGOCAT_DATABASE", "catalogue")
@@ -458,6 +474,7 @@ def create_app(catalogue: Catalogue | None = None, *, freeze_gc: bool | None = N
         lifespan=app_lifespan,
     )
     install_error_handlers(app)
+    app.add_exception_handler(BadRequest, _bad_request)
     app.include_router(router)
     return app
 

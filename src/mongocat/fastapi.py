@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
+import re
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
@@ -37,6 +40,8 @@ from ._errors import (
     InvalidQuery,
     InvalidRange,
     MongocatError,
+    NetworkError,
+    ServerUnavailable,
 )
 
 __all__ = [
@@ -129,31 +134,62 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     return _ProblemResponse(jsonable_encoder(body), status_code=status)
 
 
-# Each error, the most specific first: its HTTP status and title.
-_STATUSES: tuple[tuple[type[MongocatError], int, str], ...] = (
-    (DuplicateKeyError, 409, "Conflict"),
-    (DocumentNotFound, 404, "Not Found"),
-    (InvalidRange, 416, "Range Not Satisfiable"),
-    (InvalidDocument, 422, "Unprocessable Content"),
-    (InvalidPageToken, 400, "Invalid page token"),
-    (InvalidQuery, 400, "Invalid query"),
+#: Each error, the most specific first: its HTTP status, title and the detail an API
+#: client is told (never the internal message: that goes to the log, with the id).
+_STATUSES: tuple[tuple[type[MongocatError], int, str, str], ...] = (
+    (DuplicateKeyError, 409, "Conflict", "a resource with the same unique key already exists"),
+    (DocumentNotFound, 404, "Not Found", "the requested resource does not exist"),
+    (InvalidRange, 416, "Range Not Satisfiable", "the requested range cannot be served"),
+    (
+        InvalidDocument,
+        422,
+        "Unprocessable Content",
+        "the request holds data that cannot be stored (a field name or value the database refuses)",
+    ),
+    (
+        InvalidPageToken,
+        400,
+        "Invalid page token",
+        "the page token is not valid for this query; start again from the first page",
+    ),
+    (InvalidQuery, 400, "Invalid query", "the request's query is not valid"),
+    (ServerUnavailable, 503, "Service Unavailable", "the database is unavailable; retry later"),
+    (NetworkError, 503, "Service Unavailable", "the database is unavailable; retry later"),
+    (MongocatError, 500, "Internal Server Error", "the request could not be completed"),
 )
 
+_log = logging.getLogger("mongocat.fastapi")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Answer mongocat's errors with problem responses instead of 500s.
 
-    ``DuplicateKeyError`` → 409 (with the ``key``), ``DocumentNotFound`` (and GridFS's
-    ``FileNotFound``) → 404, ``InvalidRange`` → 416, ``InvalidDocument`` (input that
-    cannot be stored, such as text with a lone surrogate) → 422, ``InvalidPageToken``
-    and ``InvalidQuery`` → 400; and request validation errors → 422 as a problem
-    whose ``errors`` are FastAPI's list, escaped so that no input can make it a 500.
-    Other errors keep FastAPI's default (500), so a server failure is never reported
-    as the client's fault.
+def install_error_handlers(app: FastAPI, *, retry_after: int = 1) -> None:
+    """Answer mongocat's errors with problem responses written for API clients.
+
+    ``DuplicateKeyError`` → 409 (with the key's field names), ``DocumentNotFound``
+    (and GridFS's ``FileNotFound``) → 404, ``InvalidRange`` → 416, ``InvalidDocument``
+    (input that cannot be stored) → 422, ``InvalidPageToken`` and ``InvalidQuery`` →
+    400, ``ServerUnavailable`` and ``NetworkError`` (``ClientTimeout``,
+    ``PoolExhausted``) → 503 with ``Retry-After``, any other mongocat error → 500 as a
+    problem, never plain text; and request validation errors → 422 with FastAPI's
+    list, escaped so that no input can make it a 500.
+
+    Each body has a short, safe ``detail`` and a ``request_id`` (the request's
+    ``X-Request-ID`` when it is a plain token, else a new one, also sent back in that
+    header); the internal message, which may name collections, indexes or values, is
+    logged to ``mongocat.fastapi`` with the same id, never sent.
+
+    Args:
+        app: The application.
+        retry_after: Seconds a client should wait after a 503 (``Retry-After``).
     """
-    for error_type, status, title in _STATUSES:
-        app.add_exception_handler(error_type, _handler(status, title))
+    for error_type, status, title, detail in _STATUSES:
+        app.add_exception_handler(error_type, _handler(status, title, detail, retry_after))
     app.add_exception_handler(RequestValidationError, _invalid_request)
+
+
+def _request_id(request: Request) -> str:
+    given = request.headers.get("x-request-id", "")
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
@@ -166,12 +202,29 @@ async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
     return problem(422, "Unprocessable Content", "the request is not valid", errors=errors)
 
 
-def _handler(status: int, title: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+def _handler(
+    status: int, title: str, detail: str, retry_after: int
+) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
     async def handle(request: Request, error: Exception) -> JSONResponse:
-        extra: dict[str, Any] = {}
+        request_id = _request_id(request)
+        extra: dict[str, Any] = {"request_id": request_id}
         if isinstance(error, DuplicateKeyError) and error.key_value is not None:
-            extra["key"] = {k: str(v) for k, v in error.key_value.items()}
-        detail = error.message if isinstance(error, MongocatError) else str(error)
-        return problem(status, title, detail, **extra)
+            extra["fields"] = sorted(error.key_value)
+        level = logging.ERROR if status >= 500 else logging.INFO
+        _log.log(
+            level,
+            "%s %s answered %d: %s: %s",
+            request.method,
+            request.url.path,
+            status,
+            type(error).__name__,
+            error,
+            extra={"request_id": request_id, "status": status},
+        )
+        response = problem(status, title, detail, **extra)
+        response.headers["X-Request-ID"] = request_id
+        if status == 503:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     return handle

@@ -5,7 +5,6 @@ then the Catalogue is shown, used against a port where nothing listens, and clos
 """
 
 import logging
-import socket
 import traceback
 from typing import Any
 
@@ -17,15 +16,7 @@ from mongocat._driver import redact_uri, uri_secrets
 SECRET = "s3cret-Zq9"
 
 
-def unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-PORT = unused_port()
-HOST = f"127.0.0.1:{PORT}"
+HOST = "127.0.0.1:{port}"  # a port where nothing listens, filled in by each test
 FAST = {"serverSelectionTimeoutMS": 300, "connectTimeoutMS": 300}
 
 CASES: list[Any] = [
@@ -84,8 +75,10 @@ async def test_no_secret_is_shown_anywhere(
     options: dict[str, Any],
     mongocat_driver: DriverName,
     caplog: pytest.LogCaptureFixture,
+    unused_port: int,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="mongocat")
+    uri = uri.replace("{port}", str(unused_port))
     texts: list[str] = []
     try:
         cat = Catalogue.connect(uri, driver=mongocat_driver, **FAST, **options)
