@@ -17,7 +17,8 @@ from bson.son import SON
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mongocat import F, Update
+from mongocat import F, InvalidQuery, Update
+from mongocat._coercion import as_projection, as_sort
 
 KEYS = st.one_of(
     st.sampled_from(["$ne", "$gt", "$where", "$each", "$eq", "$in", "$regex", "$expr", "a", "$"]),
@@ -161,3 +162,36 @@ def test_update_values_keep_their_shape(value: Any) -> None:
     assert skeleton(Update.pull("a", value).to_mongo(), value) == (
         {"$pull": {"a": {"$eq": P}}} if not_a_value_as_written(value) else {"$pull": {"a": P}}
     )
+
+
+NAMES = st.one_of(
+    st.text(max_size=8),
+    st.sampled_from(["$where", "a.$b", "a..b", "", ".a", "$natural", "items.$", "a\x00b"]),
+)
+
+
+def is_field_path(name: str) -> bool:
+    """A dotted path of non-empty segments, none starting with '$', no NUL."""
+    return "\x00" not in name and all(s and not s.startswith("$") for s in name.split("."))
+
+
+@given(NAMES)
+def test_a_sort_name_is_a_field_path_or_refused(name: str) -> None:
+    try:
+        rendered = as_sort(name)
+    except InvalidQuery:
+        assert not is_field_path(name)
+    else:
+        assert rendered == [(name, 1)]
+        assert is_field_path(name) or name == "$natural"
+
+
+@given(st.lists(NAMES, max_size=3))
+def test_projected_names_are_field_paths_or_refused(names: list[str]) -> None:
+    try:
+        rendered = as_projection(names)
+    except InvalidQuery:
+        assert not all(is_field_path(n.removesuffix(".$")) for n in names)
+    else:
+        assert rendered == names
+        assert all(is_field_path(n.removesuffix(".$")) for n in names)
