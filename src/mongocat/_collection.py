@@ -669,7 +669,8 @@ class Collection(Generic[DocT]):
             session=self._handle.session(session),
         )
         raw = await self._handle.run(
-            self._open_driver_collection().find_one(self._query(filter, "find_one"), **options)
+            self._open_driver_collection().find_one(self._query(filter, "find_one"), **options),
+            read=True,
         )
         return self._coder.decode_one(raw, decode)
 
@@ -796,7 +797,8 @@ class Collection(Generic[DocT]):
             await self._handle.run(
                 self._open_driver_collection().count_documents(
                     self._query(filter, "count"), **options
-                )
+                ),
+                read=True,
             ),
         )
 
@@ -814,7 +816,7 @@ class Collection(Generic[DocT]):
         return cast(
             int,
             await self._handle.run(
-                self._open_driver_collection().estimated_document_count(**options)
+                self._open_driver_collection().estimated_document_count(**options), read=True
             ),
         )
 
@@ -852,7 +854,8 @@ class Collection(Generic[DocT]):
             await self._handle.run(
                 self._open_driver_collection().distinct(
                     field_name(key), self._query(filter, "distinct"), **options
-                )
+                ),
+                read=True,
             ),
         )
 

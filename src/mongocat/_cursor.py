@@ -60,7 +60,7 @@ class Cursor(Generic[DocT]):
     async def _iterate(self) -> AsyncIterator[DocT]:
         """Yield the documents, translating driver errors."""
         decode = self._decode
-        with self._handle.errors:
+        with self._handle.read_errors:
             cursor = self._cursor if self._cursor is not None else await self._open()
             if decode is None:
                 async for document in cursor:
@@ -82,7 +82,7 @@ class Cursor(Generic[DocT]):
         Returns:
             The documents, in the cursor's order.
         """
-        with self._handle.errors:
+        with self._handle.read_errors:
             cursor = self._cursor if self._cursor is not None else await self._open()
             documents = await cursor.to_list(length)
         decode = self._decode
@@ -101,7 +101,7 @@ class Cursor(Generic[DocT]):
         Returns:
             The winning stage (IXSCAN, COLLSCAN, ...), the index, and what was read.
         """
-        with self._handle.errors:
+        with self._handle.read_errors:
             if self._explainer is not None:
                 return ExplainSummary.from_explain(await self._explainer())
             return ExplainSummary.from_explain(await self._cursor.explain())
@@ -109,7 +109,7 @@ class Cursor(Generic[DocT]):
     async def close(self) -> None:
         """Close the cursor and free its server-side resources."""
         if self._cursor is not None:
-            with self._handle.errors:
+            with self._handle.read_errors:
                 await self._cursor.close()
 
     async def __aenter__(self) -> Self:

@@ -389,11 +389,14 @@ def _first_line(text: str, limit: int = 120) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
-def translate_error(exc: BaseException, secrets: Iterable[str] = ()) -> MongocatError:
+def translate_error(
+    exc: BaseException, secrets: Iterable[str] = (), *, read: bool = False
+) -> MongocatError:
     """Turn a driver exception into the matching :class:`MongocatError`.
 
     The result keeps the driver's exception and error labels; ``secrets`` (such as a
-    password) never appear in its message.
+    password) never appear in its message. ``read`` says the operation only read, for
+    the advice on a network error.
     """
     message = redact(str(exc), secrets)
     if isinstance(exc, pymongo.errors.DuplicateKeyError):
@@ -446,14 +449,19 @@ def translate_error(exc: BaseException, secrets: Iterable[str] = ()) -> Mongocat
         )
     if isinstance(exc, pymongo.errors.ConnectionFailure):
         labels = _labels(exc, {})
-        advice = (
-            "the driver already retried it once (retryable writes): a write may or may "
-            "not have been applied, so check before repeating it"
-            if "RetryableWriteError" in labels
-            else "a read can simply be retried; a write may or may not have been applied: "
-            "repeat it only if it is idempotent (retryable writes, on by default, resend a "
-            "single write once by themselves)"
-        )
+        if read:
+            advice = "the read changed nothing: retry it (retryable reads already did, once)"
+        elif "RetryableWriteError" in labels:
+            advice = (
+                "the driver already retried it once (retryable writes): the write may or "
+                "may not have been applied, so check before repeating it"
+            )
+        else:
+            advice = (
+                "the write may or may not have been applied: repeat it only if it is "
+                "idempotent (with retryable writes on, the drivers' default, a single "
+                "write is resent once by the driver itself)"
+            )
         return NetworkError(
             f"the connection failed during the operation ({_first_line(message)}); {advice}",
             details={"driver_message": message},

@@ -53,10 +53,11 @@ class _State(enum.Enum):
 class _TranslateErrors:
     """``with handle.errors:`` turns a driver exception into a mongocat error."""
 
-    __slots__ = ("_secrets",)
+    __slots__ = ("_read", "_secrets")
 
-    def __init__(self, secrets: tuple[str, ...]) -> None:
+    def __init__(self, secrets: tuple[str, ...], *, read: bool = False) -> None:
         self._secrets = secrets
+        self._read = read
 
     def __enter__(self) -> None:
         return None
@@ -68,7 +69,7 @@ class _TranslateErrors:
         tb: TracebackType | None,
     ) -> Literal[False]:
         if exc is not None and isinstance(exc, DRIVER_ERRORS):
-            raise translate_error(exc, self._secrets) from exc
+            raise translate_error(exc, self._secrets, read=self._read) from exc
         return False
 
 
@@ -87,6 +88,7 @@ class DatabaseHandle:
         "display_uri",
         "errors",
         "page_token_key",
+        "read_errors",
         "seam",
     )
 
@@ -115,6 +117,8 @@ class DatabaseHandle:
         self._secrets = secrets
         #: ``with handle.errors:`` translates driver errors raised in the block.
         self.errors = _TranslateErrors(secrets)
+        #: The same, for blocks that only read (cursors).
+        self.read_errors = _TranslateErrors(secrets, read=True)
         self._owns_client = owns_client
         self._state = _State.OPEN
         self._message_bytes: int | None = None
@@ -237,12 +241,17 @@ class DatabaseHandle:
 
     # -- running driver calls ------------------------------------------------------
 
-    async def run(self, call: Awaitable[_T]) -> _T:
-        """Await a driver call, turning its errors into mongocat errors."""
+    async def run(self, call: Awaitable[_T], *, read: bool = False) -> _T:
+        """Await a driver call, turning its errors into mongocat errors.
+
+        Args:
+            call: The driver's awaitable.
+            read: The call only reads, so the advice on a network error says so.
+        """
         try:
             return await call
         except DRIVER_ERRORS as exc:
-            raise translate_error(exc, self._secrets) from exc
+            raise translate_error(exc, self._secrets, read=read) from exc
 
     def error_from(self, exc: BaseException) -> BaseException:
         """The mongocat error for a driver exception; any other exception as it is."""

@@ -17,6 +17,7 @@ from mongocat import (
     Catalogue,
     ClientTimeout,
     F,
+    NetworkError,
     OperationFailed,
     PoolExhausted,
 )
@@ -311,3 +312,23 @@ async def test_fail_points_with_the_wrong_error_are_not_retried_by_bulk(
             await items.bulk_insert({"n": i} for i in range(10))
     assert info.value.result.failed_indexes == (0,)
     assert info.value.result.not_run == range(1, 10)
+
+
+async def test_a_network_error_says_what_is_safe_for_a_read_and_for_a_write(
+    catalogue: Catalogue,
+) -> None:
+    items = catalogue.collection("items")
+    await items.insert_one({"_id": "keep"})
+    # Twice: once for the operation, once for the driver's one retry (if it retries).
+    async with fail_point(catalogue, "find", times=2, closeConnection=True):
+        with pytest.raises(NetworkError, match="the read changed nothing: retry it"):
+            await items.find_one(F._id == "keep")
+    async with fail_point(catalogue, "insert", times=2, closeConnection=True):
+        with pytest.raises(NetworkError) as caught:
+            await items.insert_one({"_id": "new"})
+    if catalogue.client.options.retry_writes:
+        assert caught.value.has_error_label("RetryableWriteError")
+        assert "the driver already retried it once" in str(caught.value)
+    else:
+        assert "may or may not have been applied" in str(caught.value)
+        assert "idempotent" in str(caught.value)

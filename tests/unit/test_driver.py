@@ -218,9 +218,12 @@ def test_server_unavailable_is_short_and_keeps_the_topology_in_details() -> None
     assert error.details == {"topology": TOPOLOGY}
 
 
-def test_network_error_advice_depends_on_what_the_driver_already_did() -> None:
-    plain = translate_error(pymongo.errors.AutoReconnect("connection closed"))
-    assert "a read can simply be retried" in str(plain)
+def test_network_error_advice_depends_on_the_operation_and_what_the_driver_did() -> None:
+    read = translate_error(pymongo.errors.AutoReconnect("connection closed"), read=True)
+    assert "the read changed nothing: retry it" in str(read)
+    write = translate_error(pymongo.errors.AutoReconnect("connection closed"))
+    assert "may or may not have been applied" in str(write)
+    assert "idempotent" in str(write)
     retried = pymongo.errors.AutoReconnect("connection closed")
     retried._add_error_label("RetryableWriteError")
     after_retry = translate_error(retried)
