@@ -121,9 +121,10 @@ class BulkWriter(Generic[DocT]):
         encoded document, never into the object itself.
         """
         raw: dict[str, Any] = self._coder.stored(document)
+        own_id = None
         if "_id" not in raw:
-            raw["_id"] = ObjectId()
-        await self._queue(InsertOne(raw), raw)
+            raw["_id"] = own_id = ObjectId()
+        await self._queue(InsertOne(raw), raw, own_id=own_id)
 
     async def update_one(
         self,
@@ -184,7 +185,7 @@ class BulkWriter(Generic[DocT]):
         self._handle.refuse_javascript(query, "bulk delete_many")
         await self._queue(DeleteMany(query), query)
 
-    async def _queue(self, op: Any, *documents: Any) -> None:
+    async def _queue(self, op: Any, *documents: Any, own_id: ObjectId | None = None) -> None:
         """Add an operation; flush first if it would not fit, after if the batch is full.
 
         ``documents`` are what the operation sends (filter, update or document); an
@@ -203,7 +204,7 @@ class BulkWriter(Generic[DocT]):
         limit = await self._limit()
         if self._batch and self._batch_bytes + size > limit:
             await self._flush()
-        self._batch.append(Queued(self._next_index, op, isinstance(op, InsertOne)))
+        self._batch.append(Queued(self._next_index, op, isinstance(op, InsertOne), own_id))
         self._next_index += 1
         self._batch_bytes += size
         if len(self._batch) >= self._options.batch_size or self._batch_bytes >= limit:

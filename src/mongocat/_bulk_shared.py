@@ -7,6 +7,7 @@ gave, as pymongo's ``bulk_shared.py`` keeps ``_Run.index`` apart from the sendin
 :func:`summarize_reply` reads one driver ``BulkWriteError`` document the same way.
 """
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, TypedDict
@@ -106,11 +107,16 @@ class BulkOptions:
 
 @dataclass(frozen=True, slots=True)
 class Queued:
-    """One queued operation: its index in what the caller gave, and the driver op."""
+    """One queued operation: its index in what the caller gave, and the driver op.
+
+    ``own_id`` is the ``_id`` mongocat generated for an insert (None when the caller
+    gave one): only a duplicate of that one can be the batch's own earlier attempt.
+    """
 
     index: int
     op: Any
     insert: bool
+    own_id: Any = None
 
 
 @dataclass
@@ -137,9 +143,12 @@ class BulkAccount:
         """Add a batch's reply, mapping its positions to the caller's indexes.
 
         ``batch`` None means the reply's positions are the caller's indexes already
-        (the reply to one whole ``insert_many``). A duplicate-``_id`` error on a
-        resent insert is counted as inserted: the earlier attempt of the batch stored
-        it, with the ``_id`` given client-side.
+        (the reply to one whole ``insert_many``). On a resent batch, a duplicate key
+        in the ``_id`` index (by the server's ``keyPattern``) of an ``_id`` mongocat
+        generated for that very insert is counted as inserted: only the batch's
+        earlier attempt can have stored it. The same duplicate of an ``_id`` the caller
+        gave stays an error and is also in doubt (stored by the earlier attempt, or
+        already there: nothing tells them apart).
         """
 
         def queued_at(position: int) -> Queued:
@@ -155,10 +164,12 @@ class BulkAccount:
         first_error: int | None = None
         for error in reply.get("writeErrors", ()):
             queued = queued_at(error["index"])
-            duplicate_id = error.get("code") == _DUPLICATE_KEY and "_id_" in error.get("errmsg", "")
-            if retried and duplicate_id and queued.insert:
-                self.inserted += 1
-                continue
+            if retried and queued.insert and _duplicate_id(error):
+                if queued.own_id is not None and _duplicate_value(error) == queued.own_id:
+                    self.inserted += 1
+                    continue
+                if queued.own_id is None:
+                    self.in_doubt.append(queued.index)
             self.errors.append(
                 BulkOperationError(
                     queued.index, error.get("code", 0), error.get("errmsg", ""), error, queued.op
@@ -234,6 +245,25 @@ class BulkAccount:
             driver_error=None if last is None else last.driver_error,
             error_labels=set().union(*(error.error_labels for error in self.batch_errors)),
         )
+
+
+_ID_INDEX = re.compile(r"\bindex: _id_ dup key")
+
+
+def _duplicate_id(error: Mapping[str, Any]) -> bool:
+    """Whether a write error is a duplicate in the ``_id`` index (not any index)."""
+    if error.get("code") != _DUPLICATE_KEY:
+        return False
+    pattern = error.get("keyPattern")
+    if isinstance(pattern, Mapping):
+        return list(pattern) == ["_id"]
+    return bool(_ID_INDEX.search(str(error.get("errmsg", ""))))
+
+
+def _duplicate_value(error: Mapping[str, Any]) -> Any:
+    """The duplicated ``_id``, from the server's ``keyValue`` (None when not sent)."""
+    value = error.get("keyValue")
+    return value.get("_id") if isinstance(value, Mapping) else None
 
 
 def summarize_reply(reply: Mapping[str, Any]) -> BulkWriteSummary:

@@ -360,7 +360,10 @@ _DUP_KEY_MESSAGE = re.compile(
 
 
 def _duplicate_key(
-    exc: pymongo.errors.DuplicateKeyError, message: str, details: Mapping[str, Any]
+    exc: pymongo.errors.DuplicateKeyError,
+    message: str,
+    details: Mapping[str, Any],
+    secrets: Iterable[str] = (),
 ) -> DuplicateKeyError:
     """Build a DuplicateKeyError naming the index and the key, parsed from the server."""
     parsed = _DUP_KEY_MESSAGE.search(details.get("errmsg", message))
@@ -369,10 +372,12 @@ def _duplicate_key(
     key_value = details.get("keyValue")
     shown_key = repr(dict(key_value)) if key_value is not None else (parsed and parsed["key"])
     where = f" of {parsed['ns']!r}" if parsed else ""
+    server_text = redact(str(details.get("errmsg", message)), secrets)
     return DuplicateKeyError(
         f"duplicate key {shown_key or '(unknown)'} in unique index {index_name or '(unknown)'!r}"
         f"{where}: a document with this key already exists; update that document "
-        "(update_one with upsert=True inserts-or-updates) or use another key",
+        "(update_one with upsert=True inserts-or-updates) or use another key"
+        f"\nserver: {server_text}",
         index_name=index_name,
         key_pattern=key_pattern,
         key_value=key_value,
@@ -400,7 +405,7 @@ def translate_error(
     """
     message = redact(str(exc), secrets)
     if isinstance(exc, pymongo.errors.DuplicateKeyError):
-        return _duplicate_key(exc, message, exc.details or {})
+        return _duplicate_key(exc, message, exc.details or {}, secrets)
     if isinstance(exc, pymongo.errors.BulkWriteError):
         summary: BulkWriteSummary = summarize_reply(exc.details)
         failed = ", ".join(

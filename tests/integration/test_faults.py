@@ -332,3 +332,26 @@ async def test_a_network_error_says_what_is_safe_for_a_read_and_for_a_write(
     else:
         assert "may or may not have been applied" in str(caught.value)
         assert "idempotent" in str(caught.value)
+
+
+async def test_a_resent_insert_batch_reports_a_real_duplicate_as_failed(
+    catalogue: Catalogue,
+) -> None:
+    items = catalogue.collection("items")
+    await items.driver_collection.create_index("user_id", unique=True)  # named user_id_1
+    await items.insert_many([{"_id": "x", "user_id": 1}, {"user_id": 7}])
+    batch = [{"user_id": 7}, {"_id": "x", "user_id": 8}, {"user_id": 9}]
+    async with fail_point(catalogue, "insert", closeConnection=True):
+        with pytest.raises(BulkWriteFailed) as caught:
+            await items.bulk_insert(batch, ordered=False)
+    summary = caught.value.result
+    # Only {"user_id": 9} is new: the user_id 7 clash and the caller's existing _id "x"
+    # are real duplicates, whoever resent the batch (the driver or mongocat).
+    assert summary.inserted_count == 1
+    assert summary.failed_indexes == (0, 1)
+    assert {e.code for e in summary.errors} == {11000}
+    resent_by_mongocat = not catalogue.client.options.retry_writes
+    # mongocat cannot tell a caller's _id stored by its first attempt from one already
+    # there: in doubt. Its own generated _ids never are.
+    assert summary.in_doubt == ((1,) if resent_by_mongocat else ())
+    assert await items.count() == 3

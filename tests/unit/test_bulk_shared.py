@@ -3,8 +3,15 @@
 from typing import Any
 
 import pytest
+from bson import ObjectId
 
-from mongocat import BulkOperationError, ConfigurationError, MongocatError, OperationFailed
+from mongocat import (
+    BulkOperationError,
+    BulkWriteSummary,
+    ConfigurationError,
+    MongocatError,
+    OperationFailed,
+)
 from mongocat._bulk_shared import BulkAccount, BulkOptions, Queued, summarize_reply
 
 
@@ -39,12 +46,56 @@ def test_an_ordered_error_leaves_the_rest_never_run() -> None:
     assert account.summary(5).failed_indexes == (1,)
 
 
-def test_a_duplicate_id_on_a_resent_insert_counts_as_inserted() -> None:
+OWN = ObjectId()
+
+
+def resent(error: dict[str, Any], *, own_id: Any = OWN) -> BulkWriteSummary:
+    """The summary after a resent one-insert batch (mongocat's ``_id`` OWN) got ``error``."""
     account = BulkAccount(ordered=False)
-    duplicate = {"index": 0, "code": 11000, "errmsg": "E11000 ... index: _id_ dup key"}
-    account.merge(batch(4), {"nInserted": 0, "writeErrors": [duplicate]}, retried=True)
-    assert account.summary(5).inserted_count == 1
-    assert account.summary(5).errors == ()
+    queued = [Queued(4, "op4", True, own_id)]
+    account.merge(queued, {"nInserted": 0, "writeErrors": [{"index": 0, **error}]}, retried=True)
+    return account.summary(5)
+
+
+def test_a_duplicate_of_our_own_id_on_a_resent_insert_counts_as_inserted() -> None:
+    by_pattern = resent({"code": 11000, "keyPattern": {"_id": 1}, "keyValue": {"_id": OWN}})
+    assert (by_pattern.inserted_count, by_pattern.errors, by_pattern.in_doubt) == (1, (), ())
+    errmsg = f"E11000 duplicate key error collection: db.c index: _id_ dup key: {{ _id: {OWN} }}"
+    by_text = resent({"code": 11000, "errmsg": errmsg, "keyValue": {"_id": OWN}})
+    assert by_text.inserted_count == 1
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(  # another unique index whose name contains "_id_"
+            {
+                "code": 11000,
+                "errmsg": "E11000 duplicate key error collection: db.c index: user_id_1 dup key",
+                "keyPattern": {"user_id": 1},
+                "keyValue": {"user_id": 7},
+            },
+            id="user_id_1-index",
+        ),
+        pytest.param(  # the _id index, but not the _id mongocat generated
+            {"code": 11000, "keyPattern": {"_id": 1}, "keyValue": {"_id": "someone-else"}},
+            id="other-id",
+        ),
+    ],
+)
+def test_a_real_duplicate_on_a_resent_insert_stays_an_error(error: dict[str, Any]) -> None:
+    summary = resent(error)
+    assert summary.inserted_count == 0
+    assert summary.failed_indexes == (4,)
+
+
+def test_a_duplicate_of_a_callers_id_on_a_resent_insert_is_an_error_in_doubt() -> None:
+    summary = resent(
+        {"code": 11000, "keyPattern": {"_id": 1}, "keyValue": {"_id": "given"}}, own_id=None
+    )
+    assert summary.inserted_count == 0
+    assert summary.failed_indexes == (4,)
+    assert summary.in_doubt == (4,)  # stored by the first attempt, or there before
 
 
 def test_a_duplicate_id_on_a_first_attempt_is_an_error() -> None:
