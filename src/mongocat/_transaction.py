@@ -94,12 +94,17 @@ class Transaction:
     early. Operations awaited inside the block, in the same task, join it.
     """
 
-    __slots__ = ("_binding", "_handle", "_options", "_session", "_state")
+    __slots__ = ("_binding", "_handle", "_options", "_owns_session", "_session", "_state")
 
-    def __init__(self, handle: DatabaseHandle, options: dict[str, Any]) -> None:
+    def __init__(
+        self, handle: DatabaseHandle, options: dict[str, Any], *, session: Any = None
+    ) -> None:
         self._handle = handle
         self._options = options
-        self._session: Any = None
+        #: A session given by the caller (the retrying runner's, kept across attempts)
+        #: is used and left open; otherwise the transaction starts and ends its own.
+        self._session: Any = session
+        self._owns_session = session is None
         self._binding: Binding | None = None
         self._state = _Tx.NEW
 
@@ -126,11 +131,13 @@ class Transaction:
                 "a transaction is already open in this task; MongoDB has no nested "
                 "transactions: run the inner work in the outer transaction"
             )
-        self._session = await handle.start_session({})
+        if self._owns_session:
+            self._session = await handle.start_session({})
         try:
             await handle.start_transaction(self._session, self._options)
         except BaseException:
-            await self._session.end_session()
+            if self._owns_session:
+                await self._session.end_session()
             self._state = _Tx.CLOSED
             raise
         self._state = _Tx.ACTIVE
@@ -147,7 +154,7 @@ class Transaction:
             unbind(self._binding)
             self._binding = None
         try:
-            if exc is None and self._state is _Tx.ACTIVE:
+            if exc is None and self._state is _Tx.ACTIVE and self._session.in_transaction:
                 await self.commit()
             elif self._state is _Tx.ACTIVE and self._session.in_transaction:
                 # The server aborts an unfinished transaction itself; the error that
@@ -157,7 +164,8 @@ class Transaction:
                     await asyncio.shield(self.abort())
         finally:
             self._state = _Tx.CLOSED
-            await asyncio.shield(self._session.end_session())
+            if self._owns_session:
+                await asyncio.shield(self._session.end_session())
 
     def _ensure_active(self, action: str) -> None:
         """Refuse a commit or abort outside the transaction's life."""
@@ -191,56 +199,83 @@ async def run_transaction(
     max_attempts: int | None,
     options: dict[str, Any],
 ) -> _T:
-    """Run ``fn`` in a transaction, retrying as MongoDB's convenient-transaction API does."""
-    deadline = time.monotonic() + timeout
-    attempts = 0
-    last_error: BaseException | None = None
+    """Run ``fn`` in a transaction, retrying as MongoDB's convenient-transaction API does.
 
-    def may_retry() -> bool:
-        return time.monotonic() < deadline and (max_attempts is None or attempts < max_attempts)
+    Every attempt runs on one session, as the specification says: the same ``lsid``,
+    and a causal chain from each attempt to the next. If ``fn`` ends the transaction
+    itself (through the driver session), the runner does not commit it again.
+    """
+    session = await handle.start_session({})
+    try:
+        return await _Attempts(handle, session, timeout, max_attempts).run(fn, options)
+    finally:
+        await asyncio.shield(session.end_session())
 
-    async def backoff() -> None:
-        delay = min(0.5, 0.005 * 2**attempts) * random.random()
-        await asyncio.sleep(max(0.0, min(delay, deadline - time.monotonic())))
 
-    while True:
-        attempts += 1
-        transaction = Transaction(handle, options)
-        try:
-            async with transaction:
-                result = await fn()
-                while True:
-                    try:
-                        await transaction.commit()
-                        break
-                    except MongocatError as exc:
-                        # The commit may or may not have applied: committing again is
-                        # safe, since the server answers a repeated commit alike.
-                        # The convenient-transactions spec: never after
-                        # MaxTimeMSExpired, which says the commit's own time is up.
-                        if (
-                            _has_label(exc, UNKNOWN_COMMIT)
-                            and not _max_time_expired(exc)
-                            and may_retry()
-                        ):
-                            last_error = exc
-                            await backoff()
-                            continue
-                        raise
-            return result
-        except BaseException as exc:
-            if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
-                raise
-            error = handle.error_from(exc)
-            if not _has_label(error, TRANSIENT):
-                raise
-            last_error = error
-            if not may_retry():
-                break
-            await backoff()
-    raise TransactionFailed(
-        f"the transaction did not commit after {attempts} attempt(s) within {timeout}s "
-        f"(last error: {last_error}); raise timeout= or reduce contention",
-        attempts=attempts,
-        last_error=last_error,
-    )
+class _Attempts:
+    """The retry loop of :func:`run_transaction` on one session, and its deadline."""
+
+    def __init__(
+        self, handle: DatabaseHandle, session: Any, timeout: float, max_attempts: int | None
+    ) -> None:
+        self.handle = handle
+        self.session = session
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        self.max_attempts = max_attempts
+        self.attempts = 0
+
+    def may_retry(self) -> bool:
+        return time.monotonic() < self.deadline and (
+            self.max_attempts is None or self.attempts < self.max_attempts
+        )
+
+    async def backoff(self) -> None:
+        delay = min(0.5, 0.005 * 2**self.attempts) * random.random()
+        await asyncio.sleep(max(0.0, min(delay, self.deadline - time.monotonic())))
+
+    async def run(self, fn: Callable[[], Awaitable[_T]], options: dict[str, Any]) -> _T:
+        last_error: BaseException | None = None
+        while True:
+            self.attempts += 1
+            transaction = Transaction(self.handle, options, session=self.session)
+            try:
+                async with transaction:
+                    result = await fn()
+                    # The callback may have ended the transaction itself: no commit then.
+                    committing = self.session.in_transaction
+                    while committing:
+                        try:
+                            await transaction.commit()
+                            break
+                        except MongocatError as exc:
+                            # The commit may or may not have applied: committing again
+                            # is safe, since the server answers a repeated commit
+                            # alike. The convenient-transactions spec: never after
+                            # MaxTimeMSExpired, which says the commit's own time is up.
+                            if (
+                                _has_label(exc, UNKNOWN_COMMIT)
+                                and not _max_time_expired(exc)
+                                and self.may_retry()
+                            ):
+                                last_error = exc
+                                await self.backoff()
+                                continue
+                            raise
+                return result
+            except BaseException as exc:
+                if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
+                    raise
+                error = self.handle.error_from(exc)
+                if not _has_label(error, TRANSIENT):
+                    raise
+                last_error = error
+                if not self.may_retry():
+                    break
+                await self.backoff()
+        raise TransactionFailed(
+            f"the transaction did not commit after {self.attempts} attempt(s) within "
+            f"{self.timeout}s (last error: {last_error}); raise timeout= or reduce contention",
+            attempts=self.attempts,
+            last_error=last_error,
+        )

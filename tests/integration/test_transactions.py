@@ -14,6 +14,7 @@ from mongocat import (
     TransactionFailed,
     Update,
 )
+from mongocat._sessions import bound_session
 from mongocat.testing import CommandRecorder, fail_point
 
 
@@ -269,3 +270,63 @@ async def test_commit_is_not_retried_after_max_time_ms_expired(catalogue_factory
         assert info.value.has_error_label("UnknownTransactionCommitResult")
     commits = [e for e in listener.events if e.command_name == "commitTransaction"]
     assert len(commits) == 1
+
+
+@pytest.mark.server_feature("fail_points")
+async def test_every_attempt_runs_on_one_session_with_its_causal_chain(
+    catalogue_factory: Any,
+) -> None:
+    # Convenient-transactions spec: the callback is retried on the same session.
+    listener = CommandRecorder()
+    async with catalogue_factory(event_listeners=[listener]) as cat:
+        orders = cat.collection("orders")
+        await orders.insert_one({"_id": "seed"})
+        listener.clear()
+
+        async def create() -> None:
+            await orders.find_one(F._id == "seed")
+            await orders.insert_one({"_id": "once"})
+
+        async with fail_point(
+            cat, "insert", times=1, errorCode=112, errorLabels=["TransientTransactionError"]
+        ):
+            await cat.run_transaction(create, timeout=30)
+        assert await orders.count(F._id == "once") == 1
+    sent = [e.command for e in listener.events if e.command_name in ("find", "insert")]
+    in_transaction = [c for c in sent if "txnNumber" in c]
+    assert [("find" in c, "insert" in c) for c in in_transaction] == [
+        (True, False),
+        (False, True),
+        (True, False),
+        (False, True),
+    ]  # two attempts of find + insert
+    assert len({c["lsid"]["id"] for c in in_transaction}) == 1
+    first, retried = in_transaction[0], in_transaction[2]
+    assert retried["txnNumber"] > first["txnNumber"]
+    # The second attempt starts after what the first saw: readConcern.afterClusterTime.
+    assert "afterClusterTime" in retried.get("readConcern", {})
+    commits = [e for e in listener.events if e.command_name == "commitTransaction"]
+    assert len(commits) == 1
+    assert commits[0].command["lsid"]["id"] == first["lsid"]["id"]
+
+
+@pytest.mark.server_feature("fail_points")
+async def test_a_callback_that_ends_the_transaction_itself_is_not_committed_again(
+    catalogue_factory: Any,
+) -> None:
+    listener = CommandRecorder()
+    async with catalogue_factory(event_listeners=[listener]) as cat:
+        orders = cat.collection("orders")
+        await orders.insert_one({"_id": "seed"})
+
+        async def create_then_abort() -> str:
+            await orders.insert_one({"_id": "dropped"})
+            session = bound_session(cat.client)
+            assert session is not None
+            await session.abort_transaction()
+            return "aborted"
+
+        assert await cat.run_transaction(create_then_abort, timeout=30) == "aborted"
+        assert await orders.count(F._id == "dropped") == 0
+    assert [e for e in listener.events if e.command_name == "commitTransaction"] == []
+    assert len([e for e in listener.events if e.command_name == "abortTransaction"]) == 1
