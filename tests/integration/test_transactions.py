@@ -1,12 +1,15 @@
 """Transactions over the wire, on both drivers."""
 
 import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from mongocat import (
     Catalogue,
+    Collection,
     DriverName,
     F,
     MongocatError,
@@ -20,6 +23,25 @@ from mongocat.testing import CommandRecorder, fail_point
 
 class Boom(Exception):
     pass
+
+
+@dataclass
+class Recorded:
+    """A Catalogue whose commands are recorded, and its orders (holding one seed)."""
+
+    cat: Catalogue
+    orders: Collection[dict[str, Any]]
+    listener: CommandRecorder
+
+
+@pytest.fixture
+async def recorded(catalogue_factory: Any) -> AsyncIterator[Recorded]:
+    """The orders collection exists before any transaction (a seed inserted outside)."""
+    listener = CommandRecorder()
+    async with catalogue_factory(event_listeners=[listener]) as cat:
+        orders = cat.collection("orders")
+        await orders.insert_one({"_id": "seed"})
+        yield Recorded(cat, orders, listener)
 
 
 async def test_commit_makes_writes_in_two_collections_visible(catalogue: Catalogue) -> None:
@@ -230,21 +252,16 @@ async def test_session_block_is_implicit_too(catalogue: Catalogue) -> None:
 
 
 @pytest.mark.server_feature("fail_points")
-async def test_commit_with_unknown_result_is_retried_and_applied_once(
-    catalogue_factory: Any,
-) -> None:
-    listener = CommandRecorder()
-    async with catalogue_factory(event_listeners=[listener]) as cat:
-        orders = cat.collection("orders")
-        await orders.insert_one({"_id": "seed"})  # create the collection outside
+async def test_commit_with_unknown_result_is_retried_and_applied_once(recorded: Recorded) -> None:
+    cat, orders, listener = recorded.cat, recorded.orders, recorded.listener
 
-        async def create() -> None:
-            await orders.insert_one({"_id": "once"})
+    async def create() -> None:
+        await orders.insert_one({"_id": "once"})
 
-        # Three failed commits: the driver retries once, run_transaction again.
-        async with fail_point(cat, "commitTransaction", times=3, errorCode=262):
-            await cat.run_transaction(create, timeout=30)
-        assert await orders.count(F._id == "once") == 1
+    # Three failed commits: the driver retries once, run_transaction again.
+    async with fail_point(cat, "commitTransaction", times=3, errorCode=262):
+        await cat.run_transaction(create, timeout=30)
+    assert await orders.count(F._id == "once") == 1
     commits = [e for e in listener.events if e.command_name == "commitTransaction"]
     assert len(commits) == 4
     inserts = [e for e in listener.events if e.command_name == "insert"]
@@ -252,46 +269,38 @@ async def test_commit_with_unknown_result_is_retried_and_applied_once(
 
 
 @pytest.mark.server_feature("fail_points")
-async def test_commit_is_not_retried_after_max_time_ms_expired(catalogue_factory: Any) -> None:
+async def test_commit_is_not_retried_after_max_time_ms_expired(recorded: Recorded) -> None:
     # Convenient-transactions spec: a commit that fails with MaxTimeMSExpired is not
     # retried, although the driver labels it UnknownTransactionCommitResult.
-    listener = CommandRecorder()
-    async with catalogue_factory(event_listeners=[listener]) as cat:
-        orders = cat.collection("orders")
-        await orders.insert_one({"_id": "seed"})
+    cat, orders, listener = recorded.cat, recorded.orders, recorded.listener
 
-        async def create() -> None:
-            await orders.insert_one({"_id": "once"})
+    async def create() -> None:
+        await orders.insert_one({"_id": "once"})
 
-        async with fail_point(cat, "commitTransaction", times=1, errorCode=50):
-            with pytest.raises(MongocatError) as info:
-                await cat.run_transaction(create, timeout=30)
-        assert getattr(info.value, "code", None) == 50
-        assert info.value.has_error_label("UnknownTransactionCommitResult")
+    async with fail_point(cat, "commitTransaction", times=1, errorCode=50):
+        with pytest.raises(MongocatError) as info:
+            await cat.run_transaction(create, timeout=30)
+    assert getattr(info.value, "code", None) == 50
+    assert info.value.has_error_label("UnknownTransactionCommitResult")
     commits = [e for e in listener.events if e.command_name == "commitTransaction"]
     assert len(commits) == 1
 
 
 @pytest.mark.server_feature("fail_points")
-async def test_every_attempt_runs_on_one_session_with_its_causal_chain(
-    catalogue_factory: Any,
-) -> None:
+async def test_every_attempt_runs_on_one_session_with_its_causal_chain(recorded: Recorded) -> None:
     # Convenient-transactions spec: the callback is retried on the same session.
-    listener = CommandRecorder()
-    async with catalogue_factory(event_listeners=[listener]) as cat:
-        orders = cat.collection("orders")
-        await orders.insert_one({"_id": "seed"})
-        listener.clear()
+    cat, orders, listener = recorded.cat, recorded.orders, recorded.listener
+    listener.clear()
 
-        async def create() -> None:
-            await orders.find_one(F._id == "seed")
-            await orders.insert_one({"_id": "once"})
+    async def create() -> None:
+        await orders.find_one(F._id == "seed")
+        await orders.insert_one({"_id": "once"})
 
-        async with fail_point(
-            cat, "insert", times=1, errorCode=112, errorLabels=["TransientTransactionError"]
-        ):
-            await cat.run_transaction(create, timeout=30)
-        assert await orders.count(F._id == "once") == 1
+    async with fail_point(
+        cat, "insert", times=1, errorCode=112, errorLabels=["TransientTransactionError"]
+    ):
+        await cat.run_transaction(create, timeout=30)
+    assert await orders.count(F._id == "once") == 1
     sent = [e.command for e in listener.events if e.command_name in ("find", "insert")]
     in_transaction = [c for c in sent if "txnNumber" in c]
     assert [("find" in c, "insert" in c) for c in in_transaction] == [
@@ -312,21 +321,18 @@ async def test_every_attempt_runs_on_one_session_with_its_causal_chain(
 
 @pytest.mark.server_feature("fail_points")
 async def test_a_callback_that_ends_the_transaction_itself_is_not_committed_again(
-    catalogue_factory: Any,
+    recorded: Recorded,
 ) -> None:
-    listener = CommandRecorder()
-    async with catalogue_factory(event_listeners=[listener]) as cat:
-        orders = cat.collection("orders")
-        await orders.insert_one({"_id": "seed"})
+    cat, orders, listener = recorded.cat, recorded.orders, recorded.listener
 
-        async def create_then_abort() -> str:
-            await orders.insert_one({"_id": "dropped"})
-            session = bound_session(cat.client)
-            assert session is not None
-            await session.abort_transaction()
-            return "aborted"
+    async def create_then_abort() -> str:
+        await orders.insert_one({"_id": "dropped"})
+        session = bound_session(cat.client)
+        assert session is not None
+        await session.abort_transaction()
+        return "aborted"
 
-        assert await cat.run_transaction(create_then_abort, timeout=30) == "aborted"
-        assert await orders.count(F._id == "dropped") == 0
+    assert await cat.run_transaction(create_then_abort, timeout=30) == "aborted"
+    assert await orders.count(F._id == "dropped") == 0
     assert [e for e in listener.events if e.command_name == "commitTransaction"] == []
     assert len([e for e in listener.events if e.command_name == "abortTransaction"]) == 1
