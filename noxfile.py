@@ -1,5 +1,5 @@
-"""Development sessions: ``nox`` runs lint, typecheck, tests (3.11-3.13), docs, demo, build
-and workflow; ``nox -s bench`` runs the benchmarks."""
+"""Development sessions: ``nox`` runs lint, typecheck, tests (3.11-3.13), retryable_writes,
+docs, demo, build and workflow; ``nox -s bench`` runs the benchmarks."""
 
 from __future__ import annotations
 
@@ -13,7 +13,16 @@ import nox
 
 PYTHONS = ["3.11", "3.12", "3.13"]
 
-nox.options.sessions = ["lint", "typecheck", "tests", "docs", "demo", "build", "workflow"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "tests",
+    "retryable_writes",
+    "docs",
+    "demo",
+    "build",
+    "workflow",
+]
 nox.options.error_on_missing_interpreters = True
 # uv makes sessions several times faster; fall back to virtualenv without it.
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -66,6 +75,30 @@ def tests(session: nox.Session) -> None:
         "schemathesis",
     )
     session.run("pytest", *session.posargs)
+
+
+#: The tests whose outcome depends on how writes are retried.
+WRITE_SEMANTICS = [
+    "tests/integration/test_bulk.py",
+    "tests/integration/test_faults.py",
+    "tests/integration/test_transactions.py",
+    "tests/integration/test_crud.py",
+    "tests/integration/test_gridfs.py",
+]
+
+
+@nox.session(python="3.11")
+def retryable_writes(session: nox.Session) -> None:
+    """The write-semantics tests against the embedded server with retryable writes ON.
+
+    The default test run turns them off on the stand-in (its per-write cost grows
+    with every retryable write it serves); a real server runs with the drivers'
+    default, so these tests must hold under both settings.
+    """
+    session.install("-e", ".[testing]", "hypothesis", "trustme")
+    session.run(
+        "pytest", *WRITE_SEMANTICS, *session.posargs, env={"MONGOCAT_TEST_RETRY_WRITES": "1"}
+    )
 
 
 @nox.session(python="3.11")

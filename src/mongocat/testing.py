@@ -7,7 +7,10 @@ Which server:
     When ``MONGOCAT_TEST_URI`` is set, tests use that server with the driver's
     defaults. Otherwise the plugin starts an :class:`~mongocat.embedded.EmbeddedServer`
     once per test session (only if a test asks for it) and always stops it, also
-    when tests fail or the run is interrupted.
+    when tests fail or the run is interrupted; its URI turns retryable writes off
+    (the stand-in's per-write cost grows with every retryable write it serves),
+    unless ``MONGOCAT_TEST_RETRY_WRITES=1`` keeps the drivers' default (on), so that
+    the write-semantics tests also run as a real server would see them.
 
 Fixtures:
     ``mongocat_server_uri``: the connection string (session scope).
@@ -64,6 +67,8 @@ __all__ = [
 
 #: The environment variable that points the tests at a real server.
 TEST_URI_VARIABLE = "MONGOCAT_TEST_URI"
+#: The environment variable that keeps retryable writes on against the embedded server.
+RETRY_WRITES_VARIABLE = "MONGOCAT_TEST_RETRY_WRITES"
 
 
 @dataclass(frozen=True)
@@ -235,7 +240,10 @@ def mongocat_server_uri() -> Iterator[str]:
         yield uri
         return
     with EmbeddedServer() as server:
-        yield server.uri
+        if os.environ.get(RETRY_WRITES_VARIABLE) == "1":
+            yield server.uri.replace("retryWrites=false", "retryWrites=true")
+        else:
+            yield server.uri
 
 
 @pytest.fixture(scope="session")

@@ -78,17 +78,22 @@ def _write_inner_project(tmp_path: Path) -> None:
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(INNER_TEST))
 
 
-def _run_inner(tmp_path: Path, ending: str) -> subprocess.CompletedProcess[str]:
-    _write_inner_project(tmp_path)
+def _pytest_in(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run pytest with the plugin in ``tmp_path``, in a process of its own."""
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "mongocat.testing", "-q", "-k", "pymongo"],
+        [sys.executable, "-m", "pytest", "-p", "mongocat.testing", "-q", *args],
         cwd=tmp_path,
-        env=_inner_env(tmp_path, ending),
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def _run_inner(tmp_path: Path, ending: str) -> subprocess.CompletedProcess[str]:
+    _write_inner_project(tmp_path)
+    return _pytest_in(tmp_path, _inner_env(tmp_path, ending), "-k", "pymongo")
 
 
 @pytest.mark.parametrize(
@@ -191,18 +196,35 @@ def test_server_feature_marker_skips_with_the_servers_answer(
         )
     )
     env = {**os.environ, "MONGOCAT_TEST_URI": mongocat_server_uri}
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "mongocat.testing", "-rs", "-q"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = _pytest_in(tmp_path, env, "-rs")
     reason = mongocat_server_features.missing("text_index")
     if reason is None:
         assert "1 passed" in result.stdout, result.stdout
     else:
         assert "1 skipped" in result.stdout, result.stdout
         assert f"the test server lacks text_index: {reason}" in result.stdout
+
+
+RETRY_INNER_TEST = """
+async def test_retry_writes_as_asked(catalogue, mongocat_server_uri):
+    import os
+    wanted = os.environ.get("MONGOCAT_TEST_RETRY_WRITES") == "1"
+    assert ("retryWrites=true" in mongocat_server_uri) is wanted
+    assert catalogue.client.options.retry_writes is wanted
+    await catalogue.collection("items").insert_one({"_id": 1})
+"""
+
+
+@pytest.mark.parametrize("setting", ["1", None], ids=["retry-writes-on", "default-off"])
+def test_the_embedded_server_keeps_retryable_writes_on_when_asked(
+    tmp_path: Path, setting: str | None
+) -> None:
+    (tmp_path / "pytest.ini").write_text(INNER_INI)
+    (tmp_path / "test_inner.py").write_text(textwrap.dedent(RETRY_INNER_TEST))
+    env = _inner_env(tmp_path, "pass")
+    env.pop("MONGOCAT_TEST_RETRY_WRITES", None)
+    if setting is not None:
+        env["MONGOCAT_TEST_RETRY_WRITES"] = setting
+    result = _pytest_in(tmp_path, env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
