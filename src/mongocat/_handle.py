@@ -290,10 +290,23 @@ class DatabaseHandle:
     # -- what the server says, and what was set up ---------------------------------
 
     async def max_message_bytes(self) -> int:
-        """The server's maxMessageSizeBytes, asked once."""
+        """The servers' maxMessageSizeBytes, learned once.
+
+        From the driver's own topology (its handshake with each server) when it has
+        met a writable server; otherwise by asking with one ``hello``.
+        """
         if self._message_bytes is None:
-            hello = await self.run(self.database.command("hello"))
-            self._message_bytes = int(hello.get("maxMessageSizeBytes", _DEFAULT_MESSAGE_BYTES))
+            known = [
+                server.max_message_size
+                for server in self.client.topology_description.server_descriptions().values()
+                if server.is_writable
+            ]
+            if known:
+                self._message_bytes = min(known)
+            else:
+                hello = await self.run(self.database.command("hello"))
+                size = hello.get("maxMessageSizeBytes", _DEFAULT_MESSAGE_BYTES)
+                self._message_bytes = int(size)
         return self._message_bytes
 
     def is_ready(self, what: str) -> bool:

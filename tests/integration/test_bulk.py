@@ -13,7 +13,7 @@ from mongocat import (
     MongocatError,
     Update,
 )
-from mongocat.testing import fail_point
+from mongocat.testing import CommandRecorder, fail_point
 
 
 async def test_25000_inserts_in_25_batches(catalogue: Catalogue) -> None:
@@ -198,3 +198,14 @@ async def test_bulk_updates_take_an_update_pipeline(catalogue: Catalogue) -> Non
         {"_id": 1, "qty": 2, "price": 3, "total": 6, "seen": True},
         {"_id": 2, "qty": 5, "price": 1, "seen": True},
     ]
+
+
+async def test_the_batch_limit_comes_from_the_drivers_handshake_when_it_has_one(
+    catalogue_factory: Any,
+) -> None:
+    recorder = CommandRecorder()
+    async with catalogue_factory(event_listeners=[recorder]) as cat:
+        await cat.ping()  # the driver has met the server: its limits are known
+        summary = await cat.collection("items").bulk_insert({"n": i} for i in range(10))
+        assert summary.inserted_count == 10
+        assert recorder.commands("hello") == []  # no command of mongocat's own
