@@ -61,6 +61,12 @@ _COUNTS: Final = {
 }
 
 
+def _sort_document(sort: SortLike | None) -> dict[str, Any] | None:
+    """A sort as the document the write commands take (``{"price": -1}``)."""
+    pairs = as_sort(sort)
+    return None if pairs is None else dict(pairs)
+
+
 def _only_given(**options: Any) -> dict[str, Any]:
     """Keep the options the caller set, so the driver's own defaults apply to the rest.
 
@@ -392,6 +398,8 @@ class Collection(Generic[DocT]):
         hint: HintLike | None = None,
         collation: CollationLike | None = None,
         comment: Any = None,
+        let: Mapping[str, Any] | None = None,
+        allow_disk_use: bool | None = None,
         session: SessionLike = None,
     ) -> Cursor[_Row]: ...
 
@@ -409,6 +417,8 @@ class Collection(Generic[DocT]):
         hint: HintLike | None = None,
         collation: CollationLike | None = None,
         comment: Any = None,
+        let: Mapping[str, Any] | None = None,
+        allow_disk_use: bool | None = None,
         session: SessionLike = None,
     ) -> Cursor[DocT]: ...
 
@@ -425,6 +435,8 @@ class Collection(Generic[DocT]):
         hint: HintLike | None = None,
         collation: CollationLike | None = None,
         comment: Any = None,
+        let: Mapping[str, Any] | None = None,
+        allow_disk_use: bool | None = None,
         session: SessionLike = None,
     ) -> Cursor[Any]:
         """Return a cursor over the documents that match ``filter``.
@@ -444,6 +456,8 @@ class Collection(Generic[DocT]):
             hint: The index to use, by name or key pattern.
             collation: Language-aware string comparison rules.
             comment: A comment attached to the command in the server's logs.
+            let: Variables for the query's ``$expr`` (``expr.var("name")`` reads them).
+            allow_disk_use: Let a large sort spill to disk on the server.
             session: A driver session to run in.
 
         Returns:
@@ -465,6 +479,8 @@ class Collection(Generic[DocT]):
             hint=hint,
             collation=collation,
             comment=comment,
+            let=let,
+            allow_disk_use=allow_disk_use,
             session=session,
         )
 
@@ -482,6 +498,8 @@ class Collection(Generic[DocT]):
         hint: HintLike | None = None,
         collation: CollationLike | None = None,
         comment: Any = None,
+        let: Mapping[str, Any] | None = None,
+        allow_disk_use: bool | None = None,
         session: SessionLike = None,
     ) -> Cursor[Any]:
         """The cursor of :meth:`find`, decoding with ``decode`` (None: raw documents)."""
@@ -495,6 +513,8 @@ class Collection(Generic[DocT]):
             hint=hint,
             collation=collation,
             comment=comment,
+            let=let,
+            allow_disk_use=allow_disk_use,
             session=self._handle.session(session),
         )
         return Cursor(
@@ -828,6 +848,7 @@ class Collection(Generic[DocT]):
         max_time_ms: int | None = None,
         collation: CollationLike | None = None,
         comment: Any = None,
+        hint: HintLike | None = None,
         session: SessionLike = None,
     ) -> list[Any]:
         """Return the distinct values of ``key`` among the documents matching ``filter``.
@@ -838,6 +859,7 @@ class Collection(Generic[DocT]):
             max_time_ms: Stop on the server after this many milliseconds.
             collation: Language-aware string comparison rules.
             comment: A comment attached to the command in the server's logs.
+            hint: The index to use, by name or key pattern.
             session: A driver session to run in.
 
         Returns:
@@ -847,6 +869,7 @@ class Collection(Generic[DocT]):
             maxTimeMS=max_time_ms,
             collation=collation,
             comment=comment,
+            hint=hint,
             session=self._handle.session(session),
         )
         return cast(
@@ -871,6 +894,9 @@ class Collection(Generic[DocT]):
         hint: HintLike | None = None,
         collation: CollationLike | None = None,
         comment: Any = None,
+        sort: SortLike | None = None,
+        let: Mapping[str, Any] | None = None,
+        bypass_document_validation: bool | None = None,
         session: SessionLike = None,
     ) -> UpdateResult:
         """Update the first document that matches ``filter``.
@@ -883,6 +909,10 @@ class Collection(Generic[DocT]):
             hint: The index to use, by name or key pattern.
             collation: Language-aware string comparison rules.
             comment: A comment attached to the command in the server's logs.
+            sort: Which document to change when several match (MongoDB 8.0+).
+            let: Variables for the query's ``$expr`` (``expr.var("name")`` reads them).
+            bypass_document_validation: Skip the collection's validator (needs the
+                bypassDocumentValidation privilege).
             session: A driver session to run in.
 
         Returns:
@@ -897,6 +927,9 @@ class Collection(Generic[DocT]):
             hint=hint,
             collation=collation,
             comment=comment,
+            sort=_sort_document(sort),
+            let=let,
+            bypass_document_validation=bypass_document_validation,
             session=self._handle.session(session),
         )
         raw = await self._handle.run(
@@ -919,6 +952,8 @@ class Collection(Generic[DocT]):
         hint: HintLike | None = None,
         collation: CollationLike | None = None,
         comment: Any = None,
+        let: Mapping[str, Any] | None = None,
+        bypass_document_validation: bool | None = None,
         session: SessionLike = None,
     ) -> UpdateResult:
         """Update every document that matches ``filter``.
@@ -931,6 +966,9 @@ class Collection(Generic[DocT]):
             hint: The index to use, by name or key pattern.
             collation: Language-aware string comparison rules.
             comment: A comment attached to the command in the server's logs.
+            let: Variables for the query's ``$expr`` (``expr.var("name")`` reads them).
+            bypass_document_validation: Skip the collection's validator (needs the
+                bypassDocumentValidation privilege).
             session: A driver session to run in.
 
         Returns:
@@ -941,6 +979,8 @@ class Collection(Generic[DocT]):
             hint=hint,
             collation=collation,
             comment=comment,
+            let=let,
+            bypass_document_validation=bypass_document_validation,
             session=self._handle.session(session),
         )
         raw = await self._handle.run(
@@ -962,6 +1002,9 @@ class Collection(Generic[DocT]):
         hint: HintLike | None = None,
         collation: CollationLike | None = None,
         comment: Any = None,
+        sort: SortLike | None = None,
+        let: Mapping[str, Any] | None = None,
+        bypass_document_validation: bool | None = None,
         session: SessionLike = None,
     ) -> UpdateResult:
         """Replace the first document that matches ``filter`` (its ``_id`` stays).
@@ -973,13 +1016,23 @@ class Collection(Generic[DocT]):
             hint: The index to use, by name or key pattern.
             collation: Language-aware string comparison rules.
             comment: A comment attached to the command in the server's logs.
+            sort: Which document to change when several match (MongoDB 8.0+).
+            let: Variables for the query's ``$expr`` (``expr.var("name")`` reads them).
+            bypass_document_validation: Skip the collection's validator (needs the
+                bypassDocumentValidation privilege).
             session: A driver session to run in.
 
         Returns:
             matched_count, modified_count and upserted_id.
         """
         options = _only_given(
-            hint=hint, collation=collation, comment=comment, session=self._handle.session(session)
+            hint=hint,
+            collation=collation,
+            comment=comment,
+            sort=_sort_document(sort),
+            let=let,
+            bypass_document_validation=bypass_document_validation,
+            session=self._handle.session(session),
         )
         raw = await self._handle.run(
             self._open_driver_collection().replace_one(
@@ -1006,6 +1059,8 @@ class Collection(Generic[DocT]):
         hint: HintLike | None = None,
         collation: CollationLike | None = None,
         comment: Any = None,
+        let: Mapping[str, Any] | None = None,
+        bypass_document_validation: bool | None = None,
         session: SessionLike = None,
     ) -> DocT | None:
         """Update one document atomically and return it as it was before or after.
@@ -1021,6 +1076,9 @@ class Collection(Generic[DocT]):
             hint: The index to use, by name or key pattern.
             collation: Language-aware string comparison rules.
             comment: A comment attached to the command in the server's logs.
+            let: Variables for the query's ``$expr`` (``expr.var("name")`` reads them).
+            bypass_document_validation: Skip the collection's validator (needs the
+                bypassDocumentValidation privilege).
             session: A driver session to run in.
 
         Returns:
@@ -1034,6 +1092,8 @@ class Collection(Generic[DocT]):
             hint=hint,
             collation=collation,
             comment=comment,
+            let=let,
+            bypassDocumentValidation=bypass_document_validation,
             session=self._handle.session(session),
         )
         document = await self._handle.run(
@@ -1059,6 +1119,8 @@ class Collection(Generic[DocT]):
         hint: HintLike | None = None,
         collation: CollationLike | None = None,
         comment: Any = None,
+        let: Mapping[str, Any] | None = None,
+        bypass_document_validation: bool | None = None,
         session: SessionLike = None,
     ) -> DocT | None:
         """Replace one document atomically and return it as it was before or after.
@@ -1073,6 +1135,9 @@ class Collection(Generic[DocT]):
             hint: The index to use, by name or key pattern.
             collation: Language-aware string comparison rules.
             comment: A comment attached to the command in the server's logs.
+            let: Variables for the query's ``$expr`` (``expr.var("name")`` reads them).
+            bypass_document_validation: Skip the collection's validator (needs the
+                bypassDocumentValidation privilege).
             session: A driver session to run in.
 
         Returns:
@@ -1084,6 +1149,8 @@ class Collection(Generic[DocT]):
             hint=hint,
             collation=collation,
             comment=comment,
+            let=let,
+            bypassDocumentValidation=bypass_document_validation,
             session=self._handle.session(session),
         )
         document = await self._handle.run(
@@ -1106,6 +1173,7 @@ class Collection(Generic[DocT]):
         hint: HintLike | None = None,
         collation: CollationLike | None = None,
         comment: Any = None,
+        let: Mapping[str, Any] | None = None,
         session: SessionLike = None,
     ) -> DocT | None:
         """Delete one document atomically and return it.
@@ -1117,6 +1185,7 @@ class Collection(Generic[DocT]):
             hint: The index to use, by name or key pattern.
             collation: Language-aware string comparison rules.
             comment: A comment attached to the command in the server's logs.
+            let: Variables for the query's ``$expr`` (``expr.var("name")`` reads them).
             session: A driver session to run in.
 
         Returns:
@@ -1128,6 +1197,7 @@ class Collection(Generic[DocT]):
             hint=hint,
             collation=collation,
             comment=comment,
+            let=let,
             session=self._handle.session(session),
         )
         document = await self._handle.run(
@@ -1146,6 +1216,7 @@ class Collection(Generic[DocT]):
         hint: HintLike | None = None,
         collation: CollationLike | None = None,
         comment: Any = None,
+        let: Mapping[str, Any] | None = None,
         session: SessionLike = None,
     ) -> DeleteResult:
         """Delete the first document that matches ``filter``.
@@ -1155,13 +1226,18 @@ class Collection(Generic[DocT]):
             hint: The index to use, by name or key pattern.
             collation: Language-aware string comparison rules.
             comment: A comment attached to the command in the server's logs.
+            let: Variables for the query's ``$expr`` (``expr.var("name")`` reads them).
             session: A driver session to run in.
 
         Returns:
             deleted_count (0 or 1).
         """
         options = _only_given(
-            hint=hint, collation=collation, comment=comment, session=self._handle.session(session)
+            hint=hint,
+            collation=collation,
+            comment=comment,
+            let=let,
+            session=self._handle.session(session),
         )
         raw = await self._handle.run(
             self._open_driver_collection().delete_one(
@@ -1177,6 +1253,7 @@ class Collection(Generic[DocT]):
         hint: HintLike | None = None,
         collation: CollationLike | None = None,
         comment: Any = None,
+        let: Mapping[str, Any] | None = None,
         session: SessionLike = None,
     ) -> DeleteResult:
         """Delete every document that matches ``filter`` (``{}`` deletes them all).
@@ -1187,13 +1264,18 @@ class Collection(Generic[DocT]):
             hint: The index to use, by name or key pattern.
             collation: Language-aware string comparison rules.
             comment: A comment attached to the command in the server's logs.
+            let: Variables for the query's ``$expr`` (``expr.var("name")`` reads them).
             session: A driver session to run in.
 
         Returns:
             deleted_count.
         """
         options = _only_given(
-            hint=hint, collation=collation, comment=comment, session=self._handle.session(session)
+            hint=hint,
+            collation=collation,
+            comment=comment,
+            let=let,
+            session=self._handle.session(session),
         )
         raw = await self._handle.run(
             self._open_driver_collection().delete_many(
