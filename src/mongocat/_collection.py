@@ -299,6 +299,28 @@ class Collection(Generic[DocT]):
         self._handle.refuse_javascript(query, operation)
         return query
 
+    def _write_options(
+        self,
+        hint: HintLike | None,
+        collation: CollationLike | None,
+        comment: Any,
+        let: Mapping[str, Any] | None,
+        bypass_document_validation: bool | None,
+        session: SessionLike,
+        *,
+        sort: SortLike | None = None,
+    ) -> dict[str, Any]:
+        """The options an update or a replacement was given, as the driver names them."""
+        return _only_given(
+            hint=hint,
+            collation=collation,
+            comment=comment,
+            sort=_sort_document(sort),
+            let=let,
+            bypass_document_validation=bypass_document_validation,
+            session=self._handle.session(session),
+        )
+
     def _update(self, update: UpdateLike, operation: str) -> Any:
         """The update document or pipeline of ``operation``, checked."""
         document = as_update(update)
@@ -922,16 +944,10 @@ class Collection(Generic[DocT]):
             InvalidQuery: ``update`` is not operators or a pipeline.
             DuplicateKeyError: The update or upsert would duplicate a unique key.
         """
-        options = _only_given(
-            array_filters=update_array_filters(update, array_filters),
-            hint=hint,
-            collation=collation,
-            comment=comment,
-            sort=_sort_document(sort),
-            let=let,
-            bypass_document_validation=bypass_document_validation,
-            session=self._handle.session(session),
+        options = self._write_options(
+            hint, collation, comment, let, bypass_document_validation, session, sort=sort
         )
+        options.update(_only_given(array_filters=update_array_filters(update, array_filters)))
         raw = await self._handle.run(
             self._open_driver_collection().update_one(
                 self._query(filter, "update_one", write=True),
@@ -974,15 +990,10 @@ class Collection(Generic[DocT]):
         Returns:
             matched_count, modified_count and upserted_id.
         """
-        options = _only_given(
-            array_filters=update_array_filters(update, array_filters),
-            hint=hint,
-            collation=collation,
-            comment=comment,
-            let=let,
-            bypass_document_validation=bypass_document_validation,
-            session=self._handle.session(session),
+        options = self._write_options(
+            hint, collation, comment, let, bypass_document_validation, session
         )
+        options.update(_only_given(array_filters=update_array_filters(update, array_filters)))
         raw = await self._handle.run(
             self._open_driver_collection().update_many(
                 self._query(filter, "update_many", write=True, many=True),
@@ -1025,14 +1036,8 @@ class Collection(Generic[DocT]):
         Returns:
             matched_count, modified_count and upserted_id.
         """
-        options = _only_given(
-            hint=hint,
-            collation=collation,
-            comment=comment,
-            sort=_sort_document(sort),
-            let=let,
-            bypass_document_validation=bypass_document_validation,
-            session=self._handle.session(session),
+        options = self._write_options(
+            hint, collation, comment, let, bypass_document_validation, session, sort=sort
         )
         raw = await self._handle.run(
             self._open_driver_collection().replace_one(
