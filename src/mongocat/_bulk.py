@@ -19,12 +19,12 @@ from bson import ObjectId
 from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
 
 from ._bulk_shared import BulkAccount, BulkOptions, Queued
-from ._coercion import as_update, as_write_filter, update_array_filters
+from ._coercion import as_sort, as_update, as_write_filter, update_array_filters
 from ._documents import DocumentCoder
 from ._errors import BulkWriteFailed, InvalidDocument, MongocatError, NetworkError
 from ._handle import DatabaseHandle
 from ._summaries import BulkWriteSummary
-from ._types import DocT, FilterLike, UpdateLike
+from ._types import CollationLike, DocT, FilterLike, HintLike, SortLike, UpdateLike
 
 __all__ = ["BulkWriter", "bulk_insert"]
 
@@ -133,9 +133,19 @@ class BulkWriter(Generic[DocT]):
         *,
         upsert: bool = False,
         array_filters: Sequence[Mapping[str, Any]] | None = None,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+        sort: SortLike | None = None,
     ) -> None:
-        """Queue an update of the first matching document."""
-        await self._queue_update(UpdateOne, filter, update, upsert, array_filters)
+        """Queue an update of the first matching document (``sort`` picks it: MongoDB 8.0)."""
+        await self._queue_update(
+            UpdateOne,
+            filter,
+            update,
+            upsert,
+            array_filters,
+            _op_options(hint, collation, sort),
+        )
 
     async def update_many(
         self,
@@ -144,9 +154,13 @@ class BulkWriter(Generic[DocT]):
         *,
         upsert: bool = False,
         array_filters: Sequence[Mapping[str, Any]] | None = None,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
     ) -> None:
         """Queue an update of every matching document."""
-        await self._queue_update(UpdateMany, filter, update, upsert, array_filters)
+        await self._queue_update(
+            UpdateMany, filter, update, upsert, array_filters, _op_options(hint, collation)
+        )
 
     async def _queue_update(
         self,
@@ -155,6 +169,7 @@ class BulkWriter(Generic[DocT]):
         update: UpdateLike,
         upsert: bool,
         array_filters: Sequence[Mapping[str, Any]] | None,
+        options: dict[str, Any],
     ) -> None:
         """Check and queue an update operation of ``kind``."""
         many = "bulk update_many" if kind is UpdateMany else None
@@ -162,28 +177,49 @@ class BulkWriter(Generic[DocT]):
         self._handle.refuse_javascript([query, doc] if type(doc) is list else query, "bulk update")
         carried = update_array_filters(update, array_filters)
         filters = list(carried) if carried is not None else None
-        await self._queue(kind(query, doc, upsert=upsert, array_filters=filters), query, doc)
+        op = kind(query, doc, upsert=upsert, array_filters=filters, **options)
+        await self._queue(op, query, doc)
 
     async def replace_one(
-        self, filter: FilterLike, replacement: DocT, *, upsert: bool = False
+        self,
+        filter: FilterLike,
+        replacement: DocT,
+        *,
+        upsert: bool = False,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+        sort: SortLike | None = None,
     ) -> None:
         """Queue a replacement of the first matching document."""
         query = as_write_filter(filter)
         self._handle.refuse_javascript(query, "bulk replace_one")
         doc = self._coder.stored(replacement, replacement=True)
-        await self._queue(ReplaceOne(query, doc, upsert=upsert), query, doc)
+        options = _op_options(hint, collation, sort)
+        await self._queue(ReplaceOne(query, doc, upsert=upsert, **options), query, doc)
 
-    async def delete_one(self, filter: FilterLike) -> None:
+    async def delete_one(
+        self,
+        filter: FilterLike,
+        *,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+    ) -> None:
         """Queue a delete of the first matching document."""
         query = as_write_filter(filter)
         self._handle.refuse_javascript(query, "bulk delete_one")
-        await self._queue(DeleteOne(query), query)
+        await self._queue(DeleteOne(query, **_op_options(hint, collation)), query)
 
-    async def delete_many(self, filter: FilterLike) -> None:
+    async def delete_many(
+        self,
+        filter: FilterLike,
+        *,
+        hint: HintLike | None = None,
+        collation: CollationLike | None = None,
+    ) -> None:
         """Queue a delete of every matching document."""
         query = as_write_filter(filter, many="bulk delete_many")
         self._handle.refuse_javascript(query, "bulk delete_many")
-        await self._queue(DeleteMany(query), query)
+        await self._queue(DeleteMany(query, **_op_options(hint, collation)), query)
 
     async def _queue(self, op: Any, *documents: Any, own_id: ObjectId | None = None) -> None:
         """Add an operation; flush first if it would not fit, after if the batch is full.
@@ -252,7 +288,9 @@ class BulkWriter(Generic[DocT]):
                 self._handle.ensure_open()
                 raw = await self._handle.run(
                     self._driver_collection.bulk_write(
-                        [queued.op for queued in batch], ordered=self._options.ordered
+                        [queued.op for queued in batch],
+                        ordered=self._options.ordered,
+                        **self._options.command_options(),
                     )
                 )
                 account.merge(batch, raw.bulk_api_result, retried=attempt > 1)
@@ -305,6 +343,21 @@ class BulkWriter(Generic[DocT]):
         self._state = _Writer.FINISHED
         if self._options.raise_on_error and self._account.errors:
             raise self._account.failure(self._next_index)
+
+
+def _op_options(
+    hint: HintLike | None, collation: CollationLike | None, sort: SortLike | None = None
+) -> dict[str, Any]:
+    """One bulk operation's own options, as the driver's operation classes take them."""
+    options: dict[str, Any] = {}
+    if hint is not None:
+        options["hint"] = hint
+    if collation is not None:
+        options["collation"] = collation
+    pairs = as_sort(sort)
+    if pairs is not None:
+        options["sort"] = dict(pairs)
+    return options
 
 
 async def bulk_insert(

@@ -45,6 +45,10 @@ class BulkArgs(TypedDict, total=False):
         raise_on_error: Raise BulkWriteFailed at the end (ordered: at the failure);
             True by default.
         on_progress: Called with the summary after every batch.
+        comment: A comment attached to every batch's command in the server's logs.
+        let: Variables for the operations' ``$expr`` (``expr.var("name")``).
+        bypass_document_validation: Skip the collection's validator (needs the
+            bypassDocumentValidation privilege).
     """
 
     ordered: bool
@@ -54,6 +58,9 @@ class BulkArgs(TypedDict, total=False):
     retries: int
     raise_on_error: bool
     on_progress: Callable[[BulkWriteSummary], Any] | None
+    comment: Any
+    let: Mapping[str, Any] | None
+    bypass_document_validation: bool | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +74,20 @@ class BulkOptions:
     retries: int = 2
     raise_on_error: bool = True
     on_progress: Callable[[BulkWriteSummary], Any] | None = None
+    comment: Any = None
+    let: Mapping[str, Any] | None = None
+    bypass_document_validation: bool | None = None
+
+    def command_options(self) -> dict[str, Any]:
+        """The options every batch's command carries, as ``bulk_write`` takes them."""
+        options: dict[str, Any] = {}
+        if self.comment is not None:
+            options["comment"] = self.comment
+        if self.let is not None:
+            options["let"] = dict(self.let)
+        if self.bypass_document_validation is not None:
+            options["bypass_document_validation"] = self.bypass_document_validation
+        return options
 
     @classmethod
     def build(cls, arguments: BulkArgs) -> "BulkOptions":
@@ -98,6 +119,8 @@ class BulkOptions:
             )
         if not is_int(options.retries) or options.retries < 0:
             raise ConfigurationError(f"retries must not be negative, not {options.retries!r}")
+        if options.let is not None and not isinstance(options.let, Mapping):
+            raise ConfigurationError(f"let must be a document of variables, not {options.let!r}")
         if options.on_progress is not None and not callable(options.on_progress):
             raise ConfigurationError(
                 f"on_progress must be a function of the summary, not {options.on_progress!r}"

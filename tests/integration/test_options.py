@@ -98,3 +98,38 @@ async def test_sort_chooses_the_document_update_one_changes(recorded: Recorded) 
         F.sku == "W-1", {"sku": "W-1", "replaced": True}, sort=Sort.desc(F.rank)
     )
     assert recorded.sent("update")["updates"][0]["sort"] == {"rank": -1}
+
+
+async def test_the_bulk_writer_sends_its_own_and_each_operations_options(
+    recorded: Recorded,
+) -> None:
+    items, let = recorded.items, {"wanted": "W-1"}
+    async with items.bulk(comment="nightly", let=let, bypass_document_validation=True) as bulk:
+        await bulk.update_one(WANTED, Update.set(a=1), hint="_id_", collation={"locale": "en"})
+        await bulk.update_many(WANTED, Update.set(b=1), hint="_id_")
+        await bulk.delete_one(F.sku == "G-1", collation={"locale": "en", "strength": 2})
+    command = recorded.sent("update")
+    assert (command["comment"], command["let"], command["bypassDocumentValidation"]) == (
+        "nightly",
+        let,
+        True,
+    )
+    first, second = command["updates"]
+    assert (first["hint"], first["collation"]["locale"], second["hint"]) == ("_id_", "en", "_id_")
+    assert recorded.sent("delete")["deletes"][0]["collation"]["strength"] == 2
+    assert bulk.result.modified_count == 3
+    assert bulk.result.deleted_count == 1
+
+
+async def test_bulk_sort_picks_the_document_update_one_changes(recorded: Recorded) -> None:
+    version = (await recorded.cat.command("buildInfo"))["versionArray"][:2]
+    if version < [8, 0]:
+        pytest.skip(f"a bulk update_one with sort needs MongoDB 8.0; the server is {version}")
+    items = recorded.items
+    async with items.bulk() as bulk:
+        await bulk.update_one(F.sku == "W-1", Update.set(first=True), sort=Sort.asc(F.rank))
+        await bulk.replace_one(F.sku == "G-1", {"sku": "G-1", "new": 1}, sort={"rank": -1})
+    assert recorded.sent("update")["updates"][0]["sort"] == {"rank": 1}
+    changed = await items.find_one(F.first == True)  # noqa: E712 - a filter, not a test
+    assert changed is not None
+    assert changed["_id"] == 2
