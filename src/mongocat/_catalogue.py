@@ -1,6 +1,6 @@
 """The Catalogue: the entry point that owns a client and a database."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from types import TracebackType
@@ -11,13 +11,16 @@ from pymongo.write_concern import WriteConcern
 
 from ._change_events import ChangeEvent, WatchArgs, WatchFilter, WatchOptions
 from ._changes import ChangeStream, Consumer
-from ._collection import Collection
+from ._collection import Collection, aggregate_cursor, only_given
+from ._cursor import Cursor
+from ._documents import DocumentCoder
 from ._errors import ConfigurationError
 from ._gridfs import GridFS
 from ._gridfs_chunks import DEFAULT_CHUNK_SIZE
 from ._handle import DatabaseHandle
 from ._index_manager import IndexPlan
 from ._indexes import Index
+from ._pipeline import Pipeline
 from ._sessions import bind, unbind
 from ._transaction import Transaction, run_transaction, transaction_options
 from ._types import DocT, DriverName, OnInvalid, SessionLike
@@ -329,6 +332,41 @@ class Catalogue:
             handle.refuse_javascript(kwargs, f"command {command!r}")
         reply: dict[str, Any] = await handle.run(handle.database.command(command, **kwargs))
         return reply
+
+    def aggregate(
+        self,
+        pipeline: "Pipeline | Sequence[Mapping[str, Any]]",
+        *,
+        output: type[Any] = dict,
+        allow_disk_use: bool | None = None,
+        max_time_ms: int | None = None,
+        batch_size: int | None = None,
+        let: Mapping[str, Any] | None = None,
+        comment: Any = None,
+        session: SessionLike = None,
+    ) -> Cursor[Any]:
+        """Run a database-level aggregation; iterate or await the returned cursor.
+
+        The command is ``{"aggregate": 1}``: pipelines that start with ``$documents``,
+        ``$currentOp``, ``$listLocalSessions`` and the like. Takes the pipeline and
+        options of :meth:`Collection.aggregate`, with the same checks, and rows typed
+        by ``output`` the same way.
+
+        Example:
+            >>> rows = await cat.aggregate(Pipeline().documents([{"x": 1}]))  # doctest: +SKIP
+        """
+        handle = self._handle
+        handle.ensure_open()
+        options = only_given(
+            allowDiskUse=allow_disk_use,
+            maxTimeMS=max_time_ms,
+            batchSize=batch_size,
+            let=let,
+            comment=comment,
+            session=handle.session(session),
+        )
+        decode = DocumentCoder(dict, handle.database.name, "raise").decoder_for(output)
+        return aggregate_cursor(handle, handle.database, pipeline, decode=decode, options=options)
 
     async def list_collection_names(self) -> list[str]:
         """Return the names of the database's collections, sorted."""

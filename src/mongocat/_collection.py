@@ -44,7 +44,7 @@ from ._types import (
     UpdateLike,
 )
 
-__all__ = ["Collection"]
+__all__ = ["Collection", "aggregate_cursor", "only_given"]
 
 _Row = TypeVar("_Row")
 
@@ -61,13 +61,45 @@ _COUNTS: Final = {
 }
 
 
+def aggregate_cursor(
+    handle: DatabaseHandle,
+    target: Any,
+    pipeline: "Pipeline | Sequence[Mapping[str, Any]]",
+    *,
+    decode: Decoder | None,
+    options: dict[str, Any],
+) -> Cursor[Any]:
+    """The cursor of an aggregation on ``target``: a driver collection, or the database.
+
+    The pipeline is checked as ``Pipeline.from_mongo`` does (and for JavaScript);
+    nothing is sent until the cursor is iterated or awaited.
+    """
+    stages = Pipeline.from_mongo(pipeline).to_mongo()
+    handle.refuse_javascript(stages, "aggregate")
+    # A database-level aggregate is {"aggregate": 1}; never getattr a driver database
+    # (an unknown attribute is a collection of that name).
+    name: str | int = 1 if target is handle.database else target.name
+
+    async def explain() -> Any:
+        command: dict[str, Any] = {"aggregate": name, "pipeline": stages, "cursor": {}}
+        return await handle.database.command("explain", command, verbosity="executionStats")
+
+    return Cursor(
+        handle,
+        None,
+        opener=lambda: handle.aggregate(target, stages, options),
+        explainer=explain,
+        decode=decode,
+    )
+
+
 def _sort_document(sort: SortLike | None) -> dict[str, Any] | None:
     """A sort as the document the write commands take (``{"price": -1}``)."""
     pairs = as_sort(sort)
     return None if pairs is None else dict(pairs)
 
 
-def _only_given(**options: Any) -> dict[str, Any]:
+def only_given(**options: Any) -> dict[str, Any]:
     """Keep the options the caller set, so the driver's own defaults apply to the rest.
 
     Raises:
@@ -311,7 +343,7 @@ class Collection(Generic[DocT]):
         sort: SortLike | None = None,
     ) -> dict[str, Any]:
         """The options an update or a replacement was given, as the driver names them."""
-        return _only_given(
+        return only_given(
             hint=hint,
             collation=collation,
             comment=comment,
@@ -525,7 +557,7 @@ class Collection(Generic[DocT]):
         session: SessionLike = None,
     ) -> Cursor[Any]:
         """The cursor of :meth:`find`, decoding with ``decode`` (None: raw documents)."""
-        options = _only_given(
+        options = only_given(
             projection=as_projection(projection),
             sort=as_sort(sort),
             skip=skip,
@@ -557,6 +589,7 @@ class Collection(Generic[DocT]):
         hint: HintLike | None = None,
         let: Mapping[str, Any] | None = None,
         comment: Any = None,
+        bypass_document_validation: bool | None = None,
         session: SessionLike = None,
     ) -> Cursor[dict[str, Any]]: ...
 
@@ -573,6 +606,7 @@ class Collection(Generic[DocT]):
         hint: HintLike | None = None,
         let: Mapping[str, Any] | None = None,
         comment: Any = None,
+        bypass_document_validation: bool | None = None,
         session: SessionLike = None,
     ) -> Cursor[_Row]: ...
 
@@ -588,6 +622,7 @@ class Collection(Generic[DocT]):
         hint: HintLike | None = None,
         let: Mapping[str, Any] | None = None,
         comment: Any = None,
+        bypass_document_validation: bool | None = None,
         session: SessionLike = None,
     ) -> Cursor[Any]:
         """Run an aggregation pipeline; iterate or await the returned cursor.
@@ -601,8 +636,10 @@ class Collection(Generic[DocT]):
             batch_size: How many rows each round trip fetches.
             collation: Language-aware string comparison rules.
             hint: The index to use, by name or key pattern.
-            let: Variables for the pipeline (``$$name``).
+            let: Variables for the pipeline (``expr.var("name")`` reads them).
             comment: A comment attached to the command in the server's logs.
+            bypass_document_validation: Let ``$out``/``$merge`` skip the target's
+                validator (needs the bypassDocumentValidation privilege).
             session: A driver session to run in.
 
         Returns:
@@ -612,31 +649,22 @@ class Collection(Generic[DocT]):
             >>> per_product = Pipeline().group(F.product, n=acc.sum())
             >>> rows = await orders.aggregate(per_product)  # doctest: +SKIP
         """
-        stages = Pipeline.from_mongo(pipeline).to_mongo()
-        self._handle.refuse_javascript(stages, "aggregate")
-        options = _only_given(
-            allowDiskUse=allow_disk_use,
-            maxTimeMS=max_time_ms,
-            batchSize=batch_size,
-            collation=collation,
-            hint=hint,
-            let=let,
-            comment=comment,
-            session=self._handle.session(session),
-        )
-        collection = self._open_driver_collection()
-        handle = self._handle
-
-        async def explain() -> Any:
-            command = {"aggregate": collection.name, "pipeline": stages, "cursor": {}}
-            return await collection.database.command("explain", command, verbosity="executionStats")
-
-        return Cursor(
-            handle,
-            None,
-            opener=lambda: handle.aggregate(collection, stages, options),
-            explainer=explain,
+        return aggregate_cursor(
+            self._handle,
+            self._open_driver_collection(),
+            pipeline,
             decode=self._coder.decoder_for(output),
+            options=only_given(
+                allowDiskUse=allow_disk_use,
+                maxTimeMS=max_time_ms,
+                batchSize=batch_size,
+                collation=collation,
+                hint=hint,
+                let=let,
+                comment=comment,
+                bypassDocumentValidation=bypass_document_validation,
+                session=self._handle.session(session),
+            ),
         )
 
     @overload
@@ -700,7 +728,7 @@ class Collection(Generic[DocT]):
             The document, or None when nothing matches.
         """
         decode, projection = self._coder.read_as(projection)
-        options = _only_given(
+        options = only_given(
             projection=as_projection(projection),  # type: ignore[arg-type]
             sort=as_sort(sort),
             skip=skip,
@@ -825,7 +853,7 @@ class Collection(Generic[DocT]):
         Returns:
             The number of matching documents.
         """
-        options = _only_given(
+        options = only_given(
             skip=skip,
             limit=limit,
             maxTimeMS=max_time_ms,
@@ -854,7 +882,7 @@ class Collection(Generic[DocT]):
         Returns:
             The approximate number of documents.
         """
-        options = _only_given(maxTimeMS=max_time_ms, comment=comment)
+        options = only_given(maxTimeMS=max_time_ms, comment=comment)
         return cast(
             int,
             await self._handle.run(
@@ -887,7 +915,7 @@ class Collection(Generic[DocT]):
         Returns:
             The distinct values, in no particular order.
         """
-        options = _only_given(
+        options = only_given(
             maxTimeMS=max_time_ms,
             collation=collation,
             comment=comment,
@@ -947,7 +975,7 @@ class Collection(Generic[DocT]):
         options = self._write_options(
             hint, collation, comment, let, bypass_document_validation, session, sort=sort
         )
-        options.update(_only_given(array_filters=update_array_filters(update, array_filters)))
+        options.update(only_given(array_filters=update_array_filters(update, array_filters)))
         raw = await self._handle.run(
             self._open_driver_collection().update_one(
                 self._query(filter, "update_one", write=True),
@@ -993,7 +1021,7 @@ class Collection(Generic[DocT]):
         options = self._write_options(
             hint, collation, comment, let, bypass_document_validation, session
         )
-        options.update(_only_given(array_filters=update_array_filters(update, array_filters)))
+        options.update(only_given(array_filters=update_array_filters(update, array_filters)))
         raw = await self._handle.run(
             self._open_driver_collection().update_many(
                 self._query(filter, "update_many", write=True, many=True),
@@ -1090,7 +1118,7 @@ class Collection(Generic[DocT]):
             The document, or None when nothing matched (and, with ``"before"``, when
             it was upserted).
         """
-        options = _only_given(
+        options = only_given(
             projection=as_projection(projection),
             sort=as_sort(sort),
             array_filters=update_array_filters(update, array_filters),
@@ -1148,7 +1176,7 @@ class Collection(Generic[DocT]):
         Returns:
             The document, or None when nothing matched.
         """
-        options = _only_given(
+        options = only_given(
             projection=as_projection(projection),
             sort=as_sort(sort),
             hint=hint,
@@ -1196,7 +1224,7 @@ class Collection(Generic[DocT]):
         Returns:
             The deleted document, or None when nothing matched.
         """
-        options = _only_given(
+        options = only_given(
             projection=as_projection(projection),
             sort=as_sort(sort),
             hint=hint,
@@ -1237,7 +1265,7 @@ class Collection(Generic[DocT]):
         Returns:
             deleted_count (0 or 1).
         """
-        options = _only_given(
+        options = only_given(
             hint=hint,
             collation=collation,
             comment=comment,
@@ -1275,7 +1303,7 @@ class Collection(Generic[DocT]):
         Returns:
             deleted_count.
         """
-        options = _only_given(
+        options = only_given(
             hint=hint,
             collation=collation,
             comment=comment,

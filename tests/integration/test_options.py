@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mongocat import Catalogue, Collection, F, Sort, Update, expr
+from mongocat import Catalogue, Collection, F, InvalidQuery, Pipeline, Sort, Update, expr
 from mongocat.testing import CommandRecorder
 
 WANTED = F.expr(expr.eq(F.sku, expr.var("wanted")))  # reads the let variable
@@ -133,3 +133,33 @@ async def test_bulk_sort_picks_the_document_update_one_changes(recorded: Recorde
     changed = await items.find_one(F.first == True)  # noqa: E712 - a filter, not a test
     assert changed is not None
     assert changed["_id"] == 2
+
+
+async def test_a_database_level_aggregate_has_the_same_checks_and_types(
+    recorded: Recorded,
+) -> None:
+    cat = recorded.cat
+    pipeline = Pipeline().documents([{"x": 1}, {"x": 2}]).match(F.x > 1)
+    assert await cat.aggregate(pipeline, comment="db-level") == [{"x": 2}]
+    command = recorded.sent("aggregate")
+    assert (command["aggregate"], command["comment"]) == (1, "db-level")
+
+    @dataclass
+    class Row:
+        x: int
+
+    rows = await cat.aggregate(Pipeline().documents([{"x": 3}]), output=Row)
+    assert rows == [Row(3)]
+    with pytest.raises(InvalidQuery, match="server-side JavaScript"):
+        cat.aggregate([{"$documents": [{"x": 1}]}, {"$match": {"$where": "true"}}])
+    with pytest.raises(InvalidQuery, match="must be the first stage"):
+        cat.aggregate(Pipeline().match(F.x == 1).documents([{"x": 1}]))
+
+
+async def test_aggregate_passes_bypass_document_validation(recorded: Recorded) -> None:
+    items = recorded.items
+    await items.aggregate(
+        Pipeline().match(F.sku == "W-1").out("copies"), bypass_document_validation=True
+    ).to_list()
+    assert recorded.sent("aggregate")["bypassDocumentValidation"] is True
+    assert await recorded.cat.collection("copies").count() == 2
