@@ -80,12 +80,13 @@ class Namespace:
     """Where a change happened.
 
     Attributes:
-        database: The database's name.
+        database: The database's name; None when the event does not carry it (a
+            ``$project`` in the stream's pipeline removed it).
         collection: The collection's name; None for database-wide events
             (``dropDatabase``).
     """
 
-    database: str
+    database: str | None
     collection: str | None
 
     @classmethod
@@ -93,7 +94,11 @@ class Namespace:
         """Build from an event's ``ns`` or ``to`` document."""
         if not isinstance(raw, Mapping):
             return None
-        return cls(str(raw.get("db")), raw.get("coll"))
+        database, collection = raw.get("db"), raw.get("coll")
+        return cls(
+            database if isinstance(database, str) else None,
+            collection if isinstance(collection, str) else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +109,16 @@ class UpdateDescription:
         updated_fields: Each changed path with its new value.
         removed_fields: The paths the update removed.
         truncated_arrays: Arrays shortened in place (``{"field": ..., "newSize": ...}``).
+        disambiguated_paths: For an updated path that a dotted name makes ambiguous
+            (a field named ``"a.b"``, or a numeric key), its segments
+            (``{"a.b": ["a.b"]}``; MongoDB 6.1+ with ``show_expanded_events``); else
+            empty.
     """
 
     updated_fields: dict[str, Any]
     removed_fields: list[str]
     truncated_arrays: list[dict[str, Any]]
+    disambiguated_paths: dict[str, list[Any]] = field(default_factory=dict)
 
     @classmethod
     def from_raw(cls, raw: Any) -> "UpdateDescription | None":
@@ -119,6 +129,7 @@ class UpdateDescription:
             dict(raw.get("updatedFields") or {}),
             list(raw.get("removedFields") or []),
             list(raw.get("truncatedArrays") or []),
+            dict(raw.get("disambiguatedPaths") or {}),
         )
 
 
@@ -128,7 +139,10 @@ class ChangeEvent(Generic[DocT]):
 
     Attributes:
         operation_type: ``"insert"``, ``"update"``, ``"replace"``, ``"delete"``,
-            ``"drop"``, ``"rename"``, ``"dropDatabase"``, ``"invalidate"``, ...
+            ``"drop"``, ``"rename"``, ``"dropDatabase"``, ``"invalidate"``, and with
+            ``show_expanded_events`` ``"create"``, ``"createIndexes"``,
+            ``"dropIndexes"``, ``"modify"``, ``"shardCollection"``, ...; None when the
+            event does not carry it (a ``$project`` in the pipeline removed it).
         resume_token: The token that resumes a stream just after this event.
         document_key: The changed document's ``_id`` (and shard key), if any.
         full_document: The document, as ``full_document=`` asked for; else None.
@@ -138,10 +152,11 @@ class ChangeEvent(Generic[DocT]):
         wall_time: The server's wall-clock time of the operation, if it sends one.
         namespace: The database and collection of the change.
         to: The new namespace of a ``rename``.
-        raw: The event as the server sent it.
+        raw: The event exactly as the server sent it (every field, expanded events'
+            ``operationDescription`` included).
     """
 
-    operation_type: str
+    operation_type: str | None
     resume_token: dict[str, Any]
     document_key: dict[str, Any] | None
     full_document: DocT | None
@@ -157,7 +172,7 @@ class ChangeEvent(Generic[DocT]):
     def from_raw(cls, raw: Mapping[str, Any]) -> "ChangeEvent[Any]":
         """Build from a change document."""
         return cls(
-            operation_type=str(raw.get("operationType")),
+            operation_type=_text(raw.get("operationType")),
             resume_token=dict(raw["_id"]),
             document_key=raw.get("documentKey"),
             full_document=raw.get("fullDocument"),
@@ -169,6 +184,11 @@ class ChangeEvent(Generic[DocT]):
             to=Namespace.from_raw(raw.get("to")),
             raw=dict(raw),
         )
+
+
+def _text(value: Any) -> str | None:
+    """``value`` if the event carries it as text, else None (never ``"None"``)."""
+    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +271,9 @@ class WatchArgs(TypedDict, total=False):
             (10 by default; 0 leaves only the driver's own single resume).
         resume_backoff: The first wait before reopening, in seconds, doubled on each
             further attempt up to 5 seconds.
+        comment: A comment attached to the stream's aggregate and getMore commands.
+        show_expanded_events: Also report DDL events (``create``, ``createIndexes``,
+            ``dropIndexes``, ``modify``, ``shardCollection``, ...; MongoDB 6.0+).
     """
 
     full_document: FullDocument
@@ -264,6 +287,8 @@ class WatchArgs(TypedDict, total=False):
     on_gap: OnGap
     resume_attempts: int
     resume_backoff: float
+    comment: Any
+    show_expanded_events: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,6 +372,13 @@ class WatchOptions:
                 options[name] = dict(token)
         if batch_size is not None:
             options["batch_size"] = batch_size
+        if arguments.get("comment") is not None:
+            options["comment"] = arguments["comment"]
+        expanded = arguments.get("show_expanded_events")
+        if expanded is not None:
+            if not isinstance(expanded, bool):
+                raise ConfigurationError(f"show_expanded_events is True or False, not {expanded!r}")
+            options["show_expanded_events"] = expanded
         if max_await is not None:
             seconds = max_await.total_seconds() if isinstance(max_await, timedelta) else max_await
             options["max_await_time_ms"] = int(seconds * 1000)
@@ -379,12 +411,27 @@ def _pipeline(
     return [{"$match": dict(as_filter(filter_or_pipeline))}]
 
 
-def resumable(error: MongocatError) -> bool:
-    """Whether the change stream specification says to resume after ``error``."""
+#: The first wire version (MongoDB 4.4) whose servers label resumable errors.
+_LABELLING_WIRE_VERSION: Final = 9
+
+
+def resumable(error: MongocatError, wire_version: int | None = None) -> bool:
+    """Whether the change stream specification says to resume after ``error``.
+
+    A network error (or no server) always is. A server error is when it carries the
+    ``ResumableChangeStreamError`` label; from servers before MongoDB 4.4 (wire
+    version 9), which do not label errors, when its code is in the specification's
+    list. ``NonResumableChangeStreamError`` never is. An unknown wire version takes
+    either sign.
+    """
     if isinstance(error, NetworkError | ServerUnavailable):
         return True
+    if error.has_error_label("NonResumableChangeStreamError"):
+        return False
     if error.has_error_label("ResumableChangeStreamError"):
         return True
+    if wire_version is not None and wire_version >= _LABELLING_WIRE_VERSION:
+        return False
     return isinstance(error, OperationFailed) and error.code in _RESUMABLE_CODES
 
 

@@ -284,7 +284,11 @@ class ChangeStream(Generic[DocT]):
             if history_lost(error):
                 self._driver_stream = await self._restart("history_lost", error)
                 return
-            if not resumable(error) or self._failures >= self._options.resume_attempts:
+            wire_version = self._handle.wire_version()
+            if (
+                not resumable(error, wire_version)
+                or self._failures >= self._options.resume_attempts
+            ):
                 raise error
             self._failures += 1
             delay = min(self._options.resume_backoff * 2 ** (self._failures - 1), 5.0)

@@ -72,6 +72,7 @@ DRIVER_ERRORS: Final = (
 # IllegalOperation is deliberately absent (it also means misuse), CommandNotSupported,
 # NotImplemented, and the Stable API's APIStrictError.
 _FEATURE_CODES: Final = frozenset({59, 115, 238, 323})
+_MAX_TIME_MS_EXPIRED: Final = 50
 
 _USERINFO = re.compile(r"^(?P<scheme>[a-z+]+://)(?P<user>[^:@/]*)(?::(?P<password>[^@/]*))?@")
 
@@ -479,6 +480,16 @@ def translate_error(
         errmsg = (exc.details or {}).get("errmsg")
         if isinstance(errmsg, str) and errmsg:
             message = redact(errmsg, secrets)
+    if isinstance(exc, pymongo.errors.WriteConcernError) and exc.code == _MAX_TIME_MS_EXPIRED:
+        # The CSOT specification: a write-concern error MaxTimeMSExpired is a timeout.
+        return ClientTimeout(
+            f"the write was applied but its write concern was not satisfied in time "
+            f"({message}); it may still be: check before repeating it, or raise wtimeout "
+            "/ the operation's deadline",
+            details=exc.details or {},
+            driver_error=exc,
+            error_labels=_labels(exc, exc.details or {}),
+        )
     if isinstance(exc, pymongo.errors.OperationFailure) and exc.code == 10334:
         return InvalidDocument(
             f"the server refused a document over its 16 MiB limit ({message}); nothing "

@@ -309,6 +309,15 @@ class DatabaseHandle:
                 self._message_bytes = int(size)
         return self._message_bytes
 
+    def wire_version(self) -> int | None:
+        """The lowest wire version among the servers the driver has met, or None."""
+        versions = [
+            server.max_wire_version
+            for server in self.client.topology_description.server_descriptions().values()
+            if server.is_server_type_known
+        ]
+        return min(versions) if versions else None
+
     def is_ready(self, what: str) -> bool:
         """Whether the once-per-handle set-up ``what`` has been done."""
         return what in self._ready

@@ -40,6 +40,8 @@ def _max_time_expired(error: MongocatError) -> bool:
     if getattr(error, "code", None) == _MAX_TIME_MS_EXPIRED:
         return True
     details = getattr(error, "details", None) or {}
+    if isinstance(details, Mapping) and details.get("code") == _MAX_TIME_MS_EXPIRED:
+        return True  # a write-concern error, made a ClientTimeout: its details are its own
     concern = details.get("writeConcernError") if isinstance(details, Mapping) else None
     return isinstance(concern, Mapping) and concern.get("code") == _MAX_TIME_MS_EXPIRED
 

@@ -15,15 +15,17 @@ from mongocat import (
     CollectionCheckpoint,
     ConfigurationError,
     F,
+    Index,
     MemoryCheckpoint,
     Namespace,
     NetworkError,
+    OperationFailed,
     Pipeline,
     ServerUnavailable,
     UpdateDescription,
 )
 from mongocat.embedded import EmbeddedServer
-from mongocat.testing import fail_point
+from mongocat.testing import CommandRecorder, fail_point
 
 
 class Product(TypedDict, total=False):
@@ -366,3 +368,70 @@ async def test_without_mongocat_resumes_the_restart_is_an_error(
     ) as cat:
         with pytest.raises((ServerUnavailable, NetworkError)):
             await insert_during_restart(restartable_server, cat, down_for=2.0, attempts=0)
+
+
+@pytest.mark.server_feature("fail_points")
+async def test_a_server_error_without_the_resumable_label_is_raised_not_resumed(
+    catalogue: Catalogue,
+) -> None:
+    # Change streams spec, servers >= 4.4: resume only on ResumableChangeStreamError.
+    # errorLabels=[] keeps a real server from adding the label to code 6 itself.
+    items = catalogue.collection("items")
+    await items.insert_one({"_id": 0})
+    async with (
+        items.watch(max_await=0.2) as stream,
+        fail_point(catalogue, "getMore", times=30, errorCode=6, errorLabels=[]),
+    ):
+        with pytest.raises(OperationFailed) as caught:
+            await next_event(stream)
+    assert caught.value.code == 6
+    assert not caught.value.has_error_label("ResumableChangeStreamError")
+
+
+@pytest.mark.server_feature("fail_points")
+async def test_a_server_error_with_the_resumable_label_is_resumed(catalogue: Catalogue) -> None:
+    items = catalogue.collection("items")
+    await items.insert_one({"_id": 0})
+    async with (
+        items.watch(max_await=0.2) as stream,
+        fail_point(
+            catalogue,
+            "getMore",
+            times=2,  # the driver's own resume and one of mongocat's
+            errorCode=6,
+            errorLabels=["ResumableChangeStreamError"],
+        ),
+    ):
+        await items.insert_one({"_id": 1})
+        event = await next_event(stream)
+    assert event.document_key == {"_id": 1}
+
+
+async def test_fields_a_projection_removed_read_as_absent(catalogue: Catalogue) -> None:
+    items = catalogue.collection("items")
+    await items.insert_one({"_id": 0})
+    pipeline = [{"$project": {"operationType": 0, "ns": 0}}]
+    async with items.watch(pipeline) as stream:
+        await items.insert_one({"_id": 1})
+        event = await next_event(stream)
+    assert event.operation_type is None  # not "None"
+    assert event.namespace is None
+    assert event.document_key == {"_id": 1}
+    assert "operationType" not in event.raw
+
+
+async def test_comment_and_show_expanded_events_reach_the_server(
+    catalogue_factory: Any,
+) -> None:
+    recorder = CommandRecorder()
+    async with catalogue_factory(event_listeners=[recorder]) as cat:
+        items = cat.collection("items")
+        await items.insert_one({"_id": 0})
+        async with items.watch(comment="audit", show_expanded_events=True) as stream:
+            await items.indexes.ensure(Index("sku"))
+            await items.insert_one({"_id": 1})
+            kinds = [(await next_event(stream)).operation_type for _ in range(2)]
+        aggregate = recorder.commands("aggregate")[-1]
+        assert aggregate["comment"] == "audit"
+        assert aggregate["pipeline"][0]["$changeStream"]["showExpandedEvents"] is True
+    assert kinds == ["createIndexes", "insert"]

@@ -355,3 +355,30 @@ async def test_a_resent_insert_batch_reports_a_real_duplicate_as_failed(
     # there: in doubt. Its own generated _ids never are.
     assert summary.in_doubt == ((1,) if resent_by_mongocat else ())
     assert await items.count() == 3
+
+
+async def test_a_write_concern_error_max_time_ms_expired_is_a_client_timeout(
+    catalogue: Catalogue,
+) -> None:
+    # CSOT specification: a writeConcernError MaxTimeMSExpired (code 50) is a timeout.
+    items = catalogue.collection("items")
+    concern_error = {"code": 50, "errmsg": "operation exceeded time limit"}
+    async with fail_point(catalogue, "insert", writeConcernError=concern_error):
+        with pytest.raises(ClientTimeout) as caught:
+            await items.insert_one({"_id": 1})
+    assert caught.value.details.get("code") == 50
+    assert "write concern was not satisfied" in str(caught.value)
+
+
+async def test_a_bulk_batch_that_fails_twice_keeps_the_retryable_write_label(
+    catalogue: Catalogue,
+) -> None:
+    items = catalogue.collection("items")
+    async with fail_point(catalogue, "insert", times=10, closeConnection=True):
+        with pytest.raises(BulkWriteFailed) as caught:
+            await items.bulk_insert(({"n": i} for i in range(10)), retries=1)
+    error = caught.value
+    assert error.result.in_doubt == tuple(range(10))
+    if catalogue.client.options.retry_writes:  # the driver labels the failed retry
+        assert error.has_error_label("RetryableWriteError")
+    assert isinstance(error.driver_error, Exception)
