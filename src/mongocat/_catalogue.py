@@ -381,12 +381,23 @@ class Catalogue:
         await handle.run(handle.database.drop_collection(name))
 
     def watch(
-        self, filter_or_pipeline: WatchFilter = None, **options: Unpack[WatchArgs]
+        self,
+        filter_or_pipeline: WatchFilter = None,
+        *,
+        cluster: bool = False,
+        **options: Unpack[WatchArgs],
     ) -> ChangeStream[dict[str, Any]]:
         """Return a change stream of every collection in the database; enter it to open it.
 
         Takes the same arguments as :meth:`Collection.watch`; events carry their
         collection in ``event.namespace``.
+
+        Args:
+            filter_or_pipeline: As for :meth:`Collection.watch`.
+            cluster: Watch every database of the deployment instead (the client-level
+                stream; a replica set or sharded cluster, and a user allowed to). A
+                checkpoint for it needs a name of its own.
+            **options: As for :meth:`Collection.watch`.
 
         Example:
             >>> async with cat.watch(F.operationType == "insert") as stream:  # doctest: +SKIP
@@ -396,22 +407,36 @@ class Catalogue:
         handle = self._handle
         handle.ensure_open()
         return ChangeStream(
-            handle, handle.database, WatchOptions.build(filter_or_pipeline, options)
+            handle, self._watched(cluster), WatchOptions.build(filter_or_pipeline, options)
         )
 
     def consume(
         self,
         handler: Callable[[ChangeEvent[dict[str, Any]]], Awaitable[object]],
         filter_or_pipeline: WatchFilter = None,
+        *,
+        cluster: bool = False,
         **options: Unpack[WatchArgs],
     ) -> Consumer[dict[str, Any]]:
-        """Return a consumer of every collection's changes; see :meth:`Collection.consume`."""
+        """Return a consumer of every collection's changes; see :meth:`Collection.consume`.
+
+        ``cluster=True`` consumes every database's changes, as :meth:`watch` does.
+        """
         handle = self._handle
         handle.ensure_open()
         stream: ChangeStream[dict[str, Any]] = ChangeStream(
-            handle, handle.database, WatchOptions.build(filter_or_pipeline, options), autosave=False
+            handle,
+            self._watched(cluster),
+            WatchOptions.build(filter_or_pipeline, options),
+            autosave=False,
         )
         return Consumer(stream, handler)
+
+    def _watched(self, cluster: bool) -> Any:
+        """The driver object a stream watches: the database, or the whole client."""
+        if not isinstance(cluster, bool):
+            raise ConfigurationError(f"cluster is True or False, not {cluster!r}")
+        return self._handle.client if cluster else self._handle.database
 
     @asynccontextmanager
     async def session(self, **options: Any) -> AsyncIterator[SessionLike]:

@@ -112,7 +112,8 @@ class ChangeStream(Generic[DocT]):
         self._unsaved: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
-        name = getattr(self._target, "name", "?")
+        # Never getattr a driver client (an unknown attribute is a database).
+        name = "the cluster" if self._target is self._handle.client else self._target.name
         return f"<ChangeStream on {name!r} {self._state.value}>"
 
     @property

@@ -435,3 +435,25 @@ async def test_comment_and_show_expanded_events_reach_the_server(
         assert aggregate["comment"] == "audit"
         assert aggregate["pipeline"][0]["$changeStream"]["showExpandedEvents"] is True
     assert kinds == ["createIndexes", "insert"]
+
+
+async def test_a_cluster_stream_sees_every_database(
+    catalogue: Catalogue, mongocat_database_name: str
+) -> None:
+    other = f"{mongocat_database_name}_other"
+    here = catalogue.collection("items")
+    there = catalogue.client[other]["items"]
+    await here.insert_one({"_id": 0})
+    try:
+        async with catalogue.watch(F.operationType == "insert", cluster=True) as stream:
+            assert "the cluster" in repr(stream)
+            await here.insert_one({"_id": 1})
+            await there.insert_one({"_id": 2})
+            seen = [await next_event(stream) for _ in range(2)]
+    finally:
+        await catalogue.client.drop_database(other)
+    assert [(e.namespace.database if e.namespace else None) for e in seen] == [
+        mongocat_database_name,
+        other,
+    ]
+    assert [e.document_key for e in seen] == [{"_id": 1}, {"_id": 2}]

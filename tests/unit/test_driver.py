@@ -230,3 +230,18 @@ def test_network_error_advice_depends_on_the_operation_and_what_the_driver_did()
     assert "already retried it once" in str(after_retry)
     assert "use retryable writes" not in str(after_retry)
     assert len(str(after_retry)) < 260
+
+
+def test_write_concern_errors_are_translated_by_code() -> None:
+    timed_out = pymongo.errors.WriteConcernError(
+        "operation exceeded time limit", 50, {"code": 50, "errmsg": "exceeded"}
+    )
+    error = translate_error(timed_out)
+    assert isinstance(error, mongocat.ClientTimeout)
+    assert error.details == {"code": 50, "errmsg": "exceeded"}
+    waited = pymongo.errors.WTimeoutError(
+        "waiting for replication timed out", 64, {"code": 64, "codeName": "WriteConcernFailed"}
+    )
+    kept = translate_error(waited)
+    assert type(kept) is mongocat.OperationFailed
+    assert (kept.code, kept.code_name) == (64, "WriteConcernFailed")
