@@ -69,6 +69,7 @@ _RESUMABLE_CODES: Final = frozenset(
     {6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436, 63, 150, 13388, 234, 133, 43}
 )
 _HISTORY_LOST: Final = 286  # ChangeStreamHistoryLost
+_CURSOR_NOT_FOUND: Final = 43
 #: The options that say where a stream starts.
 STARTS: Final = frozenset({"resume_after", "start_after", "start_at_operation_time"})
 _FULL_DOCUMENT: Final = ("default", "updateLookup", "whenAvailable", "required")
@@ -418,16 +419,18 @@ _LABELLING_WIRE_VERSION: Final = 9
 def resumable(error: MongocatError, wire_version: int | None = None) -> bool:
     """Whether the change stream specification says to resume after ``error``.
 
-    A network error (or no server) always is. A server error is when it carries the
-    ``ResumableChangeStreamError`` label; from servers before MongoDB 4.4 (wire
-    version 9), which do not label errors, when its code is in the specification's
-    list. ``NonResumableChangeStreamError`` never is. An unknown wire version takes
-    either sign.
+    A network error (or no server) always is, and so is ``CursorNotFound`` (43). A
+    server error is when it carries the ``ResumableChangeStreamError`` label; from
+    servers before MongoDB 4.4 (wire version 9), which do not label errors, when its
+    code is in the specification's list. ``NonResumableChangeStreamError`` never is.
+    An unknown wire version takes either sign.
     """
     if isinstance(error, NetworkError | ServerUnavailable):
         return True
     if error.has_error_label("NonResumableChangeStreamError"):
         return False
+    if isinstance(error, OperationFailed) and error.code == _CURSOR_NOT_FOUND:
+        return True
     if error.has_error_label("ResumableChangeStreamError"):
         return True
     if wire_version is not None and wire_version >= _LABELLING_WIRE_VERSION:
