@@ -1,8 +1,15 @@
-"""The change streams specification's resumable errors, by wire version."""
+"""The change streams specification: resumable errors by wire version, event fields."""
 
 import pytest
 
-from mongocat import MongocatError, NetworkError, OperationFailed, ServerUnavailable
+from mongocat import (
+    ChangeEvent,
+    MongocatError,
+    NetworkError,
+    OperationFailed,
+    ServerUnavailable,
+    UpdateDescription,
+)
 from mongocat._change_events import resumable
 
 LABELLED = ["ResumableChangeStreamError"]
@@ -35,3 +42,22 @@ def test_resumable_by_the_specification(
     error: MongocatError, wire_version: int | None, expected: bool
 ) -> None:
     assert resumable(error, wire_version) is expected
+
+
+def test_an_event_keeps_absent_fields_absent_and_disambiguated_paths() -> None:
+    raw = {
+        "_id": {"_data": "82"},
+        "ns": {"coll": "items"},  # no db: a $project removed it
+        "updateDescription": {
+            "updatedFields": {"a.b": 1},
+            "removedFields": [],
+            "truncatedArrays": [],
+            "disambiguatedPaths": {"a.b": ["a.b"]},
+        },
+    }
+    event = ChangeEvent.from_raw(raw)
+    assert event.operation_type is None
+    assert event.namespace is not None
+    assert (event.namespace.database, event.namespace.collection) == (None, "items")
+    assert event.update_description == UpdateDescription({"a.b": 1}, [], [], {"a.b": ["a.b"]})
+    assert event.raw == raw
