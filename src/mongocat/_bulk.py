@@ -293,7 +293,10 @@ class BulkWriter(Generic[DocT]):
                         **self._options.command_options(),
                     )
                 )
-                account.merge(batch, raw.bulk_api_result, retried=attempt > 1)
+                if raw.acknowledged:
+                    account.merge(batch, raw.bulk_api_result, retried=attempt > 1)
+                else:  # w=0: the server says nothing of what it applied
+                    account.acknowledged = False
                 break
             except asyncio.CancelledError:
                 # Sent, and the answer will never be read: the server may apply it.

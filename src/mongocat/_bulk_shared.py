@@ -159,6 +159,8 @@ class BulkAccount:
     in_doubt: list[int] = field(default_factory=list)
     #: The errors of batches that failed as a whole (refused, or connection lost).
     batch_errors: list[MongocatError] = field(default_factory=list)
+    #: Whether every batch was acknowledged (False after a ``w=0`` batch).
+    acknowledged: bool = True
 
     def merge(
         self, batch: Sequence[Queued] | None, reply: Mapping[str, Any], *, retried: bool = False
@@ -232,17 +234,19 @@ class BulkAccount:
     def summary(self, queued: int) -> BulkWriteSummary:
         """The immutable summary, given how many operations were queued in all."""
         not_run = range(0) if self.not_run_from is None else range(self.not_run_from, queued)
+        known = self.acknowledged
         return BulkWriteSummary(
-            inserted_count=self.inserted,
-            matched_count=self.matched,
-            modified_count=self.modified,
-            deleted_count=self.deleted,
-            upserted_count=self.upserted,
+            inserted_count=self.inserted if known else None,
+            matched_count=self.matched if known else None,
+            modified_count=self.modified if known else None,
+            deleted_count=self.deleted if known else None,
+            upserted_count=self.upserted if known else None,
             upserted_ids=dict(self.upserted_ids),
             errors=tuple(sorted(self.errors, key=lambda e: e.index)),
             batches=self.batches,
             not_run=not_run,
             in_doubt=tuple(sorted(self.in_doubt)),
+            acknowledged=known,
         )
 
     def failure(self, queued: int) -> BulkWriteFailed:
@@ -259,10 +263,15 @@ class BulkAccount:
         never = ""
         if summary.not_run:
             never = f"; operations {summary.not_run.start}..{summary.not_run[-1]} never ran"
+        counts = (
+            f"{summary.inserted_count} inserted, {summary.modified_count} modified, "
+            f"{summary.deleted_count} deleted"
+            if summary.acknowledged
+            else "the counts are unknown (w=0)"
+        )
         return BulkWriteFailed(
             f"{len(summary.errors)} bulk operation(s) failed ({shown}{more}){never}; "
-            f"{summary.inserted_count} inserted, {summary.modified_count} modified, "
-            f"{summary.deleted_count} deleted; see .result",
+            f"{counts}; see .result",
             result=summary,
             details=getattr(last, "details", None),
             driver_error=None if last is None else last.driver_error,

@@ -34,12 +34,17 @@ class BulkOperationError:
 class BulkWriteSummary:
     """What a multi-document write applied and what failed.
 
+    The counts are None for an unacknowledged write (``w=0``): the server said nothing,
+    so nothing is known, as for the single-operation results.
+
     Attributes:
-        inserted_count: Documents inserted.
-        matched_count: Documents matched by updates and replacements.
-        modified_count: Documents changed by updates and replacements.
-        deleted_count: Documents deleted.
-        upserted_count: Documents inserted by upserts.
+        inserted_count: Documents inserted (None if unacknowledged).
+        matched_count: Documents matched by updates and replacements (None if
+            unacknowledged).
+        modified_count: Documents changed by updates and replacements (None if
+            unacknowledged).
+        deleted_count: Documents deleted (None if unacknowledged).
+        upserted_count: Documents inserted by upserts (None if unacknowledged).
         upserted_ids: The upserted ``_id`` keyed by the operation's index.
         errors: The failed operations, by index in what the caller gave.
         batches: How many batches were sent.
@@ -48,18 +53,20 @@ class BulkWriteSummary:
         in_doubt: The indexes of operations that were sent but whose outcome is
             unknown: their batch was cancelled in flight, or its connection failed
             and it was not resent. Each may or may not have been applied.
+        acknowledged: Whether the server answered the writes (False for ``w=0``).
     """
 
-    inserted_count: int = 0
-    matched_count: int = 0
-    modified_count: int = 0
-    deleted_count: int = 0
-    upserted_count: int = 0
+    inserted_count: int | None = 0
+    matched_count: int | None = 0
+    modified_count: int | None = 0
+    deleted_count: int | None = 0
+    upserted_count: int | None = 0
     upserted_ids: Mapping[int, Any] = field(default_factory=dict)
     errors: tuple[BulkOperationError, ...] = ()
     batches: int = 0
     not_run: range = range(0)
     in_doubt: tuple[int, ...] = ()
+    acknowledged: bool = True
 
     @property
     def failed_indexes(self) -> tuple[int, ...]:

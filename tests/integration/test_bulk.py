@@ -1,5 +1,6 @@
 """Bulk writes over the wire, on both drivers."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -209,3 +210,25 @@ async def test_the_batch_limit_comes_from_the_drivers_handshake_when_it_has_one(
         summary = await cat.collection("items").bulk_insert({"n": i} for i in range(10))
         assert summary.inserted_count == 10
         assert recorder.commands("hello") == []  # no command of mongocat's own
+
+
+async def test_an_unacknowledged_bulk_write_reports_unknown_counts(
+    catalogue: Catalogue, catalogue_factory: Any
+) -> None:
+    async with catalogue_factory(w=0) as fire_and_forget:
+        summary = await fire_and_forget.collection("items").bulk_insert(
+            ({"n": i} for i in range(100)), batch_size=40
+        )
+    assert summary.acknowledged is False
+    assert (summary.inserted_count, summary.modified_count, summary.deleted_count) == (
+        None,
+        None,
+        None,
+    )
+    assert summary.batches == 3
+    # The writes were sent; an acknowledged read sees them once the server applied them.
+    for _ in range(50):
+        if await catalogue.collection("items").count() == 100:
+            break
+        await asyncio.sleep(0.1)
+    assert await catalogue.collection("items").count() == 100
