@@ -175,6 +175,7 @@ class BulkWriter(Generic[DocT]):
         many = "bulk update_many" if kind is UpdateMany else None
         query, doc = as_write_filter(filter, many=many), as_update(update)
         self._handle.refuse_javascript([query, doc] if type(doc) is list else query, "bulk update")
+        self._coder.check_update(doc)
         carried = update_array_filters(update, array_filters)
         filters = list(carried) if carried is not None else None
         op = kind(query, doc, upsert=upsert, array_filters=filters, **options)

@@ -201,6 +201,7 @@ class Catalogue:
         *,
         indexes: Sequence[Index] | None = None,
         on_invalid: OnInvalid = "raise",
+        allow_dollar_fields: bool = False,
     ) -> Collection[dict[str, Any]]: ...
 
     @overload
@@ -211,6 +212,7 @@ class Catalogue:
         *,
         indexes: Sequence[Index] | None = None,
         on_invalid: OnInvalid = "raise",
+        allow_dollar_fields: bool = False,
     ) -> Collection[DocT]: ...
 
     def collection(
@@ -220,6 +222,7 @@ class Catalogue:
         *,
         indexes: Sequence[Index] | None = None,
         on_invalid: OnInvalid = "raise",
+        allow_dollar_fields: bool = False,
     ) -> Collection[Any]:
         """Return the collection ``name``, whose documents are ``document_type``.
 
@@ -235,6 +238,10 @@ class Catalogue:
                 dataclass or model: ``"raise"`` :class:`DocumentDecodeError`, ``"skip"``
                 it (counted in ``Collection.skipped`` and ``Cursor.skipped``), or return
                 it ``"raw"`` as a dict.
+            allow_dollar_fields: Store documents whose field names start with ``$``
+                or contain ``.`` as they are, and update values holding such names
+                (MongoDB 5.0+ accepts them; queries reach them only through
+                ``$getField``). Refused with ``InvalidDocument`` by default.
 
         Returns:
             A typed :class:`Collection`.
@@ -253,7 +260,13 @@ class Catalogue:
             )
         if indexes is not None:
             self.register_indexes(name, *indexes)
-        return Collection(handle, handle.database.get_collection(name), document_type, on_invalid)
+        return Collection(
+            handle,
+            handle.database.get_collection(name),
+            document_type,
+            on_invalid,
+            allow_dollar_fields=allow_dollar_fields,
+        )
 
     def gridfs(self, bucket: str = "fs", *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> GridFS:
         """Return the GridFS bucket ``bucket``, for files of any size.

@@ -144,13 +144,20 @@ class Collection(Generic[DocT]):
         driver_collection: Any,
         document_type: type[DocT],
         on_invalid: OnInvalid = "raise",
+        *,
+        allow_dollar_fields: bool = False,
     ):
         self._handle = handle
         self._driver_collection = driver_collection
         #: The type the documents are declared as (a TypedDict, ``dict``, a dataclass
         #: or a Pydantic model).
         self.document_type = document_type
-        self._coder = DocumentCoder(document_type, driver_collection.full_name, on_invalid)
+        self._coder = DocumentCoder(
+            document_type,
+            driver_collection.full_name,
+            on_invalid,
+            allow_dollar_fields=allow_dollar_fields,
+        )
 
     @property
     def skipped(self) -> int:
@@ -358,6 +365,8 @@ class Collection(Generic[DocT]):
         document = as_update(update)
         if type(document) is list:  # an update pipeline may call $function
             self._handle.refuse_javascript(document, operation)
+        else:
+            self._coder.check_update(document)
         return document
 
     # -- inserts -------------------------------------------------------------------

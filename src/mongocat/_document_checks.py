@@ -5,19 +5,19 @@ offending path and nothing has been sent.
 """
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from ._errors import InvalidDocument
 from ._paths import SCALAR_TYPES
 
-__all__ = ["MAX_NESTING", "check_document", "check_documents"]
+__all__ = ["MAX_NESTING", "check_document", "check_documents", "check_update_values"]
 
 #: How deeply documents may nest: the server refuses more than 100 levels (and 180 in a
 #: stored document with its own wrapping), so mongocat refuses more than 100.
 MAX_NESTING = 100
 
 
-def check_document(document: Any) -> None:
+def check_document(document: Any, *, allow_dollar_fields: bool = False) -> None:
     """Refuse a document to store whose field names the server would refuse or misread.
 
     A document is a mapping. Names must be non-empty strings without NUL or ``.`` and
@@ -27,11 +27,15 @@ def check_document(document: Any) -> None:
     must stay within :data:`MAX_NESTING` levels. The error names the offending path;
     nothing has been sent.
 
+    With ``allow_dollar_fields`` (the opt-in for data that has such names, MongoDB
+    5.0+), ``$``-prefixed, dotted and empty names are stored as they are; names must
+    still be strings without NUL, and nesting is still checked.
+
     Raises:
         InvalidDocument: The first offending field, by path.
     """
     if type(document) is dict or isinstance(document, Mapping):
-        _check_fields(document, "", 1)
+        _check_fields(document, "", 1, not allow_dollar_fields)
         return
     raise InvalidDocument(
         f"a document to store is a mapping such as {{'sku': 'W-1'}} (or the collection's "
@@ -45,31 +49,33 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:56] + "...>"
 
 
-def check_documents(documents: Sequence[Any]) -> None:
+def check_documents(documents: Sequence[Any], *, allow_dollar_fields: bool = False) -> None:
     """:func:`check_document` for each document, naming the position of a bad one."""
     for position, document in enumerate(documents):
         try:
-            check_document(document)
+            check_document(document, allow_dollar_fields=allow_dollar_fields)
         except InvalidDocument as error:
             raise InvalidDocument(f"document #{position}: {error.message}") from None
 
 
-def _check_fields(document: Mapping[Any, Any], prefix: str, depth: int) -> None:
+def _check_fields(document: Mapping[Any, Any], prefix: str, depth: int, strict: bool) -> None:
     if depth > MAX_NESTING:
         _too_deep(prefix)
     for key, value in document.items():
-        if type(key) is not str or key[:1] == "$" or "\x00" in key or "." in key or not key:
+        if type(key) is not str or "\x00" in key:
+            _bad_name(key, prefix)
+        if strict and (key[:1] == "$" or "." in key or not key):
             _bad_name(key, prefix)
         kind = type(value)
         if kind in SCALAR_TYPES:
             continue
         if kind is dict or (kind is not list and isinstance(value, Mapping)):
-            _check_fields(value, f"{prefix}{key}.", depth + 1)
+            _check_fields(value, f"{prefix}{key}.", depth + 1, strict)
         elif kind is list:
-            _check_items(value, f"{prefix}{key}.", depth + 1)
+            _check_items(value, f"{prefix}{key}.", depth + 1, strict)
 
 
-def _check_items(items: list[Any], prefix: str, depth: int) -> None:
+def _check_items(items: list[Any], prefix: str, depth: int, strict: bool) -> None:
     if depth > MAX_NESTING:
         _too_deep(prefix)
     for position, item in enumerate(items):
@@ -77,9 +83,50 @@ def _check_items(items: list[Any], prefix: str, depth: int) -> None:
         if kind in SCALAR_TYPES:
             continue
         if kind is dict or (kind is not list and isinstance(item, Mapping)):
-            _check_fields(item, f"{prefix}{position}.", depth + 1)
+            _check_fields(item, f"{prefix}{position}.", depth + 1, strict)
         elif kind is list:
-            _check_items(item, f"{prefix}{position}.", depth + 1)
+            _check_items(item, f"{prefix}{position}.", depth + 1, strict)
+
+
+#: The update operators whose values are stored as they are (``$push`` and
+#: ``$addToSet`` may wrap them in ``{"$each": [...], ...}`` with modifiers).
+_STORING: Final = ("$set", "$setOnInsert", "$push", "$addToSet")
+
+
+def check_update_values(update: Mapping[str, Any]) -> None:
+    """Refuse an update that would store a field name :func:`check_document` refuses.
+
+    The values of ``$set``, ``$setOnInsert``, ``$push`` and ``$addToSet`` (each
+    element of a ``$each``) are stored, so they follow the stored-document rule: one
+    rule for every write (``Update.set(meta={"$ne": 1})`` is refused as
+    ``insert_one({"meta": {"$ne": 1}})`` is).
+
+    Raises:
+        InvalidDocument: The first offending field, by the path it would have.
+    """
+    for operator in _STORING:
+        fields = update.get(operator)
+        if not isinstance(fields, Mapping):
+            continue
+        for path, value in fields.items():
+            values = [value]
+            modifiers = operator in ("$push", "$addToSet") and isinstance(value, Mapping)
+            if modifiers and "$each" in value:
+                each = value["$each"]
+                values = list(each) if isinstance(each, list | tuple) else []
+            for stored in values:
+                if type(stored) in SCALAR_TYPES:
+                    continue
+                try:
+                    if isinstance(stored, Mapping):
+                        _check_fields(stored, f"{path}.", 2, True)
+                    elif isinstance(stored, list):
+                        _check_items(stored, f"{path}.", 2, True)
+                except InvalidDocument as error:
+                    raise InvalidDocument(
+                        f"{operator} would store it: {error.message}; pass "
+                        "allow_dollar_fields=True to cat.collection() to store such names"
+                    ) from None
 
 
 def _too_deep(prefix: str) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, cast
 
 from ._coercion import as_replacement
-from ._document_checks import check_document, check_documents
+from ._document_checks import check_document, check_documents, check_update_values
 from ._errors import ConfigurationError, DocumentDecodeError, InvalidDocument
 from ._models import DecodeFailure, DocumentCodec, codec_for, is_model_type
 from ._types import OnInvalid
@@ -40,9 +40,22 @@ def decode_rows(decode: Decoder, rows: list[Any]) -> tuple[list[Any], int]:
 class DocumentCoder:
     """The encoder, decoder and skip count of one collection's document type."""
 
-    __slots__ = ("decode", "encode", "namespace", "on_invalid", "skipped")
+    __slots__ = ("allow_dollar_fields", "decode", "encode", "namespace", "on_invalid", "skipped")
 
-    def __init__(self, document_type: type[Any], namespace: str, on_invalid: OnInvalid) -> None:
+    def __init__(
+        self,
+        document_type: type[Any],
+        namespace: str,
+        on_invalid: OnInvalid,
+        *,
+        allow_dollar_fields: bool = False,
+    ) -> None:
+        if not isinstance(allow_dollar_fields, bool):
+            raise ConfigurationError(
+                f"allow_dollar_fields is True or False, not {allow_dollar_fields!r}"
+            )
+        #: Store ``$``-prefixed and dotted field names as they are (MongoDB 5.0+).
+        self.allow_dollar_fields = allow_dollar_fields
         if on_invalid not in _ON_INVALID:
             raise ConfigurationError(
                 f"on_invalid must be 'raise', 'skip' or 'raw', not {on_invalid!r}"
@@ -128,7 +141,7 @@ class DocumentCoder:
         raw = document if self.encode is None else self.encode(document)
         if replacement:
             as_replacement(raw)
-        check_document(raw)
+        check_document(raw, allow_dollar_fields=self.allow_dollar_fields)
         return raw
 
     def stored_many(self, documents: Iterable[Any]) -> list[Any]:
@@ -141,5 +154,10 @@ class DocumentCoder:
         batch = documents if isinstance(documents, list) else list(documents)
         if self.encode is not None:
             batch = [self.encode(document) for document in batch]
-        check_documents(batch)
+        check_documents(batch, allow_dollar_fields=self.allow_dollar_fields)
         return batch
+
+    def check_update(self, update: Any) -> None:
+        """Refuse an update document whose stored values break the field-name rule."""
+        if not self.allow_dollar_fields and isinstance(update, Mapping):
+            check_update_values(update)

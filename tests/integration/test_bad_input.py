@@ -260,3 +260,46 @@ async def test_distinct_takes_a_field_name(catalogue: Catalogue) -> None:
         await items.distinct(5)  # type: ignore[arg-type]
     await items.insert_one({"a": {"b": 1}})
     assert await items.distinct(F.a.b) == [1]  # type: ignore[arg-type]
+
+
+DOLLAR_DOCUMENTS = [
+    {"_id": 1, "$price": 50.0, "quantity": 30},
+    {"_id": 2, "a.b": 1, "": "empty name"},
+    {"_id": 3, "location": {"$db": "novels", "$ref": "2007042768", "$inc": True}},
+]
+
+
+async def test_updates_that_would_store_dollar_names_are_refused_by_default(
+    recorded: Recorded,
+) -> None:
+    items, recorder = recorded
+    await items.insert_one({"_id": 1})
+    for update in (
+        Update.set(meta={"$ne": 1}),
+        Update.set_on_insert(meta={"a.b": 1}),
+        {"$push": {"log": {"$each": [{"$gt": 0}]}}},
+        {"$addToSet": {"tags": {"x": {"$in": [1]}}}},
+    ):
+        with pytest.raises(InvalidDocument, match="allow_dollar_fields=True"):
+            await items.update_one(F._id == 1, update)
+    with pytest.raises(InvalidDocument, match="allow_dollar_fields=True"):
+        async with items.bulk() as bulk:
+            await bulk.update_one(F._id == 1, Update.set(meta={"$ne": 1}))
+    assert recorder.commands("update") == []
+    await items.update_one(F._id == 1, Update.push(F.log, 1).set(meta={"ok": 1}))
+
+
+async def test_allow_dollar_fields_stores_and_reads_back_exactly(catalogue: Catalogue) -> None:
+    items = catalogue.collection("items", allow_dollar_fields=True)
+    await items.insert_many([dict(d) for d in DOLLAR_DOCUMENTS])
+    assert await items.find(sort={"_id": 1}) == DOLLAR_DOCUMENTS
+    await items.update_one(F._id == 1, Update.set(meta={"$ne": 1}))
+    # A replacement's top-level names may not start with '$' (MongoDB refuses them too);
+    # nested ones may.
+    await items.replace_one(F._id == 2, {"data": {"$kind": "replaced"}})
+    stored = {d["_id"]: d for d in await items.find()}
+    assert stored[1]["meta"] == {"$ne": 1}
+    assert stored[2] == {"_id": 2, "data": {"$kind": "replaced"}}
+    refused = catalogue.collection("items")  # the default still refuses them
+    with pytest.raises(InvalidDocument):
+        await refused.insert_one({"$price": 1})
