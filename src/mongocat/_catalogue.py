@@ -49,6 +49,8 @@ class Catalogue:
         allow_javascript: Let filters, pipelines and commands run server-side
             JavaScript (``$where``, ``$function``, ``$accumulator``, ``mapReduce``). Off
             by default: such queries raise :class:`InvalidQuery` before they are sent.
+        allow_dollar_fields: The default of :meth:`collection`'s option of that name
+            for this Catalogue's collections.
 
     Raises:
         ConfigurationError: ``client`` is not an async client of either driver, or no
@@ -70,6 +72,7 @@ class Catalogue:
         close_client: bool = False,
         page_token_key: bytes | None = None,
         allow_javascript: bool = False,
+        allow_dollar_fields: bool = False,
     ) -> None:
         self._handle = DatabaseHandle(
             client,
@@ -77,6 +80,7 @@ class Catalogue:
             owns_client=close_client,
             page_token_key=page_token_key,
             allow_javascript=allow_javascript,
+            allow_dollar_fields=allow_dollar_fields,
         )
         self._declared_indexes: dict[str, tuple[Index, ...]] = {}
 
@@ -97,6 +101,7 @@ class Catalogue:
         driver: DriverName = "pymongo",
         page_token_key: bytes | None = None,
         allow_javascript: bool = False,
+        allow_dollar_fields: bool = False,
         **client_options: Any,
     ) -> "Catalogue":
         """Create a client for ``uri`` and a Catalogue that owns it.
@@ -115,6 +120,8 @@ class Catalogue:
                 JavaScript (``$where``, ``$function``, ``$accumulator``, ``mapReduce``);
                 refused with ``InvalidQuery`` by default, as MongoDB's security
                 checklist advises.
+            allow_dollar_fields: The default of :meth:`collection`'s option of that
+                name for this Catalogue's collections.
             **client_options: Passed to the driver's client, e.g.
                 ``serverSelectionTimeoutMS=5000`` or ``tz_aware=True``.
 
@@ -134,6 +141,7 @@ class Catalogue:
             page_token_key=page_token_key,
             client_options=client_options,
             allow_javascript=allow_javascript,
+            allow_dollar_fields=allow_dollar_fields,
         )
         return cls._over(handle)
 
@@ -201,7 +209,7 @@ class Catalogue:
         *,
         indexes: Sequence[Index] | None = None,
         on_invalid: OnInvalid = "raise",
-        allow_dollar_fields: bool = False,
+        allow_dollar_fields: bool | None = None,
     ) -> Collection[dict[str, Any]]: ...
 
     @overload
@@ -212,7 +220,7 @@ class Catalogue:
         *,
         indexes: Sequence[Index] | None = None,
         on_invalid: OnInvalid = "raise",
-        allow_dollar_fields: bool = False,
+        allow_dollar_fields: bool | None = None,
     ) -> Collection[DocT]: ...
 
     def collection(
@@ -222,7 +230,7 @@ class Catalogue:
         *,
         indexes: Sequence[Index] | None = None,
         on_invalid: OnInvalid = "raise",
-        allow_dollar_fields: bool = False,
+        allow_dollar_fields: bool | None = None,
     ) -> Collection[Any]:
         """Return the collection ``name``, whose documents are ``document_type``.
 
@@ -241,7 +249,8 @@ class Catalogue:
             allow_dollar_fields: Store documents whose field names start with ``$``
                 or contain ``.`` as they are, and update values holding such names
                 (MongoDB 5.0+ accepts them; queries reach them only through
-                ``$getField``). Refused with ``InvalidDocument`` by default.
+                ``$getField``). Refused with ``InvalidDocument`` by default (None:
+                the Catalogue's ``allow_dollar_fields``).
 
         Returns:
             A typed :class:`Collection`.
@@ -265,7 +274,9 @@ class Catalogue:
             handle.database.get_collection(name),
             document_type,
             on_invalid,
-            allow_dollar_fields=allow_dollar_fields,
+            allow_dollar_fields=(
+                handle.allow_dollar_fields if allow_dollar_fields is None else allow_dollar_fields
+            ),
         )
 
     def gridfs(self, bucket: str = "fs", *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> GridFS:

@@ -82,6 +82,7 @@ class DatabaseHandle:
         "_ready",
         "_secrets",
         "_state",
+        "allow_dollar_fields",
         "allow_javascript",
         "client",
         "database",
@@ -102,7 +103,14 @@ class DatabaseHandle:
         display_uri: str | None = None,
         secrets: tuple[str, ...] = (),
         allow_javascript: bool = False,
+        allow_dollar_fields: bool = False,
     ) -> None:
+        if not isinstance(allow_dollar_fields, bool):
+            raise ConfigurationError(
+                f"allow_dollar_fields is True or False, not {allow_dollar_fields!r}"
+            )
+        #: The default of ``cat.collection(..., allow_dollar_fields=)``.
+        self.allow_dollar_fields = allow_dollar_fields
         if not isinstance(allow_javascript, bool):
             raise ConfigurationError(f"allow_javascript is True or False, not {allow_javascript!r}")
         #: Whether filters and pipelines may run server-side JavaScript.
@@ -144,6 +152,7 @@ class DatabaseHandle:
         page_token_key: bytes | None,
         client_options: Mapping[str, Any],
         allow_javascript: bool = False,
+        allow_dollar_fields: bool = False,
     ) -> "DatabaseHandle":
         """Create a client for ``uri`` and a handle that owns it (no I/O)."""
         client = create_client(uri, driver, client_options)
@@ -157,6 +166,7 @@ class DatabaseHandle:
                 display_uri=redact(redact_uri(uri), secrets),
                 secrets=secrets,
                 allow_javascript=allow_javascript,
+                allow_dollar_fields=allow_dollar_fields,
             )
         except BaseException:
             seam_for(driver).discard_client(client)

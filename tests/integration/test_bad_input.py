@@ -303,3 +303,19 @@ async def test_allow_dollar_fields_stores_and_reads_back_exactly(catalogue: Cata
     refused = catalogue.collection("items")  # the default still refuses them
     with pytest.raises(InvalidDocument):
         await refused.insert_one({"$price": 1})
+
+
+async def test_the_catalogue_sets_the_default_of_its_collections(
+    mongocat_server_uri: str, mongocat_driver: Any, mongocat_database_name: str
+) -> None:
+    async with Catalogue.connect(
+        mongocat_server_uri,
+        mongocat_database_name,
+        driver=mongocat_driver,
+        allow_dollar_fields=True,
+    ) as cat:
+        await cat.collection("items").insert_one({"_id": 1, "$price": 1})
+        with pytest.raises(InvalidDocument):  # one collection may still refuse them
+            await cat.collection("items", allow_dollar_fields=False).insert_one({"$x": 1})
+        assert await cat.collection("items").find() == [{"_id": 1, "$price": 1}]
+        await cat.client.drop_database(mongocat_database_name)
