@@ -20,6 +20,7 @@ from ._gridfs_chunks import DEFAULT_CHUNK_SIZE
 from ._handle import DatabaseHandle
 from ._index_manager import IndexPlan
 from ._indexes import Index
+from ._paths import flag
 from ._pipeline import Pipeline
 from ._sessions import bind, unbind
 from ._transaction import Transaction, run_transaction, transaction_options
@@ -458,9 +459,7 @@ class Catalogue:
 
     def _watched(self, cluster: bool) -> Any:
         """The driver object a stream watches: the database, or the whole client."""
-        if not isinstance(cluster, bool):
-            raise ConfigurationError(f"cluster is True or False, not {cluster!r}")
-        return self._handle.client if cluster else self._handle.database
+        return self._handle.client if flag(cluster, "cluster") else self._handle.database
 
     @asynccontextmanager
     async def session(self, **options: Any) -> AsyncIterator[SessionLike]:

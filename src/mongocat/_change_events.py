@@ -22,6 +22,7 @@ from ._errors import (
     OperationFailed,
     ServerUnavailable,
 )
+from ._paths import flag
 from ._pipeline import Pipeline
 from ._types import DocT, FilterLike
 
@@ -377,9 +378,7 @@ class WatchOptions:
             options["comment"] = arguments["comment"]
         expanded = arguments.get("show_expanded_events")
         if expanded is not None:
-            if not isinstance(expanded, bool):
-                raise ConfigurationError(f"show_expanded_events is True or False, not {expanded!r}")
-            options["show_expanded_events"] = expanded
+            options["show_expanded_events"] = flag(expanded, "show_expanded_events")
         if max_await is not None:
             seconds = max_await.total_seconds() if isinstance(max_await, timedelta) else max_await
             options["max_await_time_ms"] = int(seconds * 1000)

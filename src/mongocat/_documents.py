@@ -15,6 +15,7 @@ from ._coercion import as_replacement
 from ._document_checks import check_document, check_documents, check_update_values
 from ._errors import ConfigurationError, DocumentDecodeError, InvalidDocument
 from ._models import DecodeFailure, DocumentCodec, codec_for, is_model_type
+from ._paths import flag
 from ._types import OnInvalid
 
 __all__ = ["SKIP", "Decoder", "DocumentCoder", "decode_rows"]
@@ -50,12 +51,8 @@ class DocumentCoder:
         *,
         allow_dollar_fields: bool = False,
     ) -> None:
-        if not isinstance(allow_dollar_fields, bool):
-            raise ConfigurationError(
-                f"allow_dollar_fields is True or False, not {allow_dollar_fields!r}"
-            )
         #: Store ``$``-prefixed and dotted field names as they are (MongoDB 5.0+).
-        self.allow_dollar_fields = allow_dollar_fields
+        self.allow_dollar_fields = flag(allow_dollar_fields, "allow_dollar_fields")
         if on_invalid not in _ON_INVALID:
             raise ConfigurationError(
                 f"on_invalid must be 'raise', 'skip' or 'raw', not {on_invalid!r}"

@@ -32,6 +32,7 @@ from ._driver import (
 from ._errors import CatalogueClosed, ConfigurationError
 from ._javascript import refuse_javascript, refuse_javascript_command
 from ._pagination import PROCESS_KEY
+from ._paths import flag
 from ._sessions import bound_session
 from ._types import DriverName
 
@@ -105,16 +106,10 @@ class DatabaseHandle:
         allow_javascript: bool = False,
         allow_dollar_fields: bool = False,
     ) -> None:
-        if not isinstance(allow_dollar_fields, bool):
-            raise ConfigurationError(
-                f"allow_dollar_fields is True or False, not {allow_dollar_fields!r}"
-            )
         #: The default of ``cat.collection(..., allow_dollar_fields=)``.
-        self.allow_dollar_fields = allow_dollar_fields
-        if not isinstance(allow_javascript, bool):
-            raise ConfigurationError(f"allow_javascript is True or False, not {allow_javascript!r}")
+        self.allow_dollar_fields = flag(allow_dollar_fields, "allow_dollar_fields")
         #: Whether filters and pipelines may run server-side JavaScript.
-        self.allow_javascript = allow_javascript
+        self.allow_javascript = flag(allow_javascript, "allow_javascript")
         #: The driver seam of ``client``.
         self.seam: DriverSeam = seam_of(client)
         #: The driver's client.

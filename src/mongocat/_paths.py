@@ -10,7 +10,7 @@ from typing import Any, Concatenate, Final, Generic, ParamSpec, TypeVar, cast
 from bson import Decimal128, ObjectId
 from bson.regex import Regex
 
-from ._errors import InvalidQuery
+from ._errors import ConfigurationError, InvalidQuery
 
 __all__ = [
     "SCALAR_TYPES",
@@ -18,6 +18,7 @@ __all__ = [
     "check_path",
     "classmethod_or_method",
     "field_name",
+    "flag",
     "is_int",
     "is_operator_document",
     "is_pattern",
@@ -35,6 +36,17 @@ SCALAR_TYPES: Final = frozenset(
 def is_int(value: object) -> bool:
     """Whether ``value`` is an int and not a bool (``True`` is an ``int`` in Python)."""
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def flag(value: object, name: str) -> bool:
+    """``value``, an on/off option called ``name``, checked to be a bool.
+
+    Raises:
+        ConfigurationError: ``value`` is not True or False.
+    """
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"{name} is True or False, not {value!r}")
+    return value
 
 
 _POSITIONAL = re.compile(r"^\$(\[[A-Za-z0-9_]*\])?$")  # $, $[] and $[identifier]
