@@ -19,7 +19,7 @@ from bson import ObjectId
 from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
 
 from ._bulk_shared import BulkAccount, BulkOptions, Queued
-from ._coercion import as_sort, as_update, as_write_filter, update_array_filters
+from ._coercion import as_sort_document, as_update, as_write_filter, update_array_filters
 from ._documents import DocumentCoder
 from ._errors import BulkWriteFailed, InvalidDocument, MongocatError, NetworkError
 from ._handle import DatabaseHandle
@@ -358,9 +358,9 @@ def _op_options(
         options["hint"] = hint
     if collation is not None:
         options["collation"] = collation
-    pairs = as_sort(sort)
-    if pairs is not None:
-        options["sort"] = dict(pairs)
+    document = as_sort_document(sort)
+    if document is not None:
+        options["sort"] = document
     return options
 
 

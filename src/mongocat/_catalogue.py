@@ -11,7 +11,7 @@ from pymongo.write_concern import WriteConcern
 
 from ._change_events import ChangeEvent, WatchArgs, WatchFilter, WatchOptions
 from ._changes import ChangeStream, Consumer
-from ._collection import Collection, aggregate_cursor, only_given
+from ._collection import Collection, aggregate_cursor
 from ._cursor import Cursor
 from ._documents import DocumentCoder
 from ._errors import ConfigurationError
@@ -382,16 +382,18 @@ class Catalogue:
         """
         handle = self._handle
         handle.ensure_open()
-        options = only_given(
-            allowDiskUse=allow_disk_use,
-            maxTimeMS=max_time_ms,
-            batchSize=batch_size,
+        return aggregate_cursor(
+            handle,
+            handle.database,
+            pipeline,
+            decode=DocumentCoder(dict, handle.database.name, "raise").decoder_for(output),
+            allow_disk_use=allow_disk_use,
+            max_time_ms=max_time_ms,
+            batch_size=batch_size,
             let=let,
             comment=comment,
-            session=handle.session(session),
+            session=session,
         )
-        decode = DocumentCoder(dict, handle.database.name, "raise").decoder_for(output)
-        return aggregate_cursor(handle, handle.database, pipeline, decode=decode, options=options)
 
     async def list_collection_names(self) -> list[str]:
         """Return the names of the database's collections, sorted."""

@@ -24,6 +24,7 @@ __all__ = [
     "as_projection",
     "as_replacement",
     "as_sort",
+    "as_sort_document",
     "as_update",
     "as_write_filter",
     "object_id",
@@ -165,6 +166,12 @@ def as_sort(sort: SortLike | None) -> list[tuple[str, Any]] | None:
             )
         result.append((_sort_field(pair[0]), _direction(pair[0], pair[1])))
     return result
+
+
+def as_sort_document(sort: SortLike | None) -> dict[str, Any] | None:
+    """The sort as the document write operations take (``{"price": -1}``), or None."""
+    pairs = as_sort(sort)
+    return None if pairs is None else dict(pairs)
 
 
 def _sort_field(name: str) -> str:

@@ -11,6 +11,7 @@ from ._coercion import (
     as_filter,
     as_projection,
     as_sort,
+    as_sort_document,
     as_update,
     as_write_filter,
     update_array_filters,
@@ -44,7 +45,7 @@ from ._types import (
     UpdateLike,
 )
 
-__all__ = ["Collection", "aggregate_cursor", "only_given"]
+__all__ = ["Collection", "aggregate_cursor"]
 
 _Row = TypeVar("_Row")
 
@@ -67,15 +68,35 @@ def aggregate_cursor(
     pipeline: "Pipeline | Sequence[Mapping[str, Any]]",
     *,
     decode: Decoder | None,
-    options: dict[str, Any],
+    allow_disk_use: bool | None,
+    max_time_ms: int | None,
+    batch_size: int | None,
+    let: Mapping[str, Any] | None,
+    comment: Any,
+    session: SessionLike,
+    collation: CollationLike | None = None,
+    hint: HintLike | None = None,
+    bypass_document_validation: bool | None = None,
 ) -> Cursor[Any]:
     """The cursor of an aggregation on ``target``: a driver collection, or the database.
 
-    The pipeline is checked as ``Pipeline.from_mongo`` does (and for JavaScript);
-    nothing is sent until the cursor is iterated or awaited.
+    The pipeline is checked as ``Pipeline.from_mongo`` does (and for JavaScript), the
+    options are named as the ``aggregate`` command names them; nothing is sent until
+    the cursor is iterated or awaited.
     """
     stages = Pipeline.from_mongo(pipeline).to_mongo()
     handle.refuse_javascript(stages, "aggregate")
+    options = _only_given(
+        allowDiskUse=allow_disk_use,
+        maxTimeMS=max_time_ms,
+        batchSize=batch_size,
+        collation=collation,
+        hint=hint,
+        let=let,
+        comment=comment,
+        bypassDocumentValidation=bypass_document_validation,
+        session=handle.session(session),
+    )
     # A database-level aggregate is {"aggregate": 1}; never getattr a driver database
     # (an unknown attribute is a collection of that name).
     name: str | int = 1 if target is handle.database else target.name
@@ -93,13 +114,7 @@ def aggregate_cursor(
     )
 
 
-def _sort_document(sort: SortLike | None) -> dict[str, Any] | None:
-    """A sort as the document the write commands take (``{"price": -1}``)."""
-    pairs = as_sort(sort)
-    return None if pairs is None else dict(pairs)
-
-
-def only_given(**options: Any) -> dict[str, Any]:
+def _only_given(**options: Any) -> dict[str, Any]:
     """Keep the options the caller set, so the driver's own defaults apply to the rest.
 
     Raises:
@@ -350,11 +365,11 @@ class Collection(Generic[DocT]):
         sort: SortLike | None = None,
     ) -> dict[str, Any]:
         """The options an update or a replacement was given, as the driver names them."""
-        return only_given(
+        return _only_given(
             hint=hint,
             collation=collation,
             comment=comment,
-            sort=_sort_document(sort),
+            sort=as_sort_document(sort),
             let=let,
             bypass_document_validation=bypass_document_validation,
             session=self._handle.session(session),
@@ -566,7 +581,7 @@ class Collection(Generic[DocT]):
         session: SessionLike = None,
     ) -> Cursor[Any]:
         """The cursor of :meth:`find`, decoding with ``decode`` (None: raw documents)."""
-        options = only_given(
+        options = _only_given(
             projection=as_projection(projection),
             sort=as_sort(sort),
             skip=skip,
@@ -663,17 +678,15 @@ class Collection(Generic[DocT]):
             self._open_driver_collection(),
             pipeline,
             decode=self._coder.decoder_for(output),
-            options=only_given(
-                allowDiskUse=allow_disk_use,
-                maxTimeMS=max_time_ms,
-                batchSize=batch_size,
-                collation=collation,
-                hint=hint,
-                let=let,
-                comment=comment,
-                bypassDocumentValidation=bypass_document_validation,
-                session=self._handle.session(session),
-            ),
+            allow_disk_use=allow_disk_use,
+            max_time_ms=max_time_ms,
+            batch_size=batch_size,
+            let=let,
+            comment=comment,
+            session=session,
+            collation=collation,
+            hint=hint,
+            bypass_document_validation=bypass_document_validation,
         )
 
     @overload
@@ -737,7 +750,7 @@ class Collection(Generic[DocT]):
             The document, or None when nothing matches.
         """
         decode, projection = self._coder.read_as(projection)
-        options = only_given(
+        options = _only_given(
             projection=as_projection(projection),  # type: ignore[arg-type]
             sort=as_sort(sort),
             skip=skip,
@@ -862,7 +875,7 @@ class Collection(Generic[DocT]):
         Returns:
             The number of matching documents.
         """
-        options = only_given(
+        options = _only_given(
             skip=skip,
             limit=limit,
             maxTimeMS=max_time_ms,
@@ -891,7 +904,7 @@ class Collection(Generic[DocT]):
         Returns:
             The approximate number of documents.
         """
-        options = only_given(maxTimeMS=max_time_ms, comment=comment)
+        options = _only_given(maxTimeMS=max_time_ms, comment=comment)
         return cast(
             int,
             await self._handle.run(
@@ -924,7 +937,7 @@ class Collection(Generic[DocT]):
         Returns:
             The distinct values, in no particular order.
         """
-        options = only_given(
+        options = _only_given(
             maxTimeMS=max_time_ms,
             collation=collation,
             comment=comment,
@@ -984,7 +997,7 @@ class Collection(Generic[DocT]):
         options = self._write_options(
             hint, collation, comment, let, bypass_document_validation, session, sort=sort
         )
-        options.update(only_given(array_filters=update_array_filters(update, array_filters)))
+        options.update(_only_given(array_filters=update_array_filters(update, array_filters)))
         raw = await self._handle.run(
             self._open_driver_collection().update_one(
                 self._query(filter, "update_one", write=True),
@@ -1030,7 +1043,7 @@ class Collection(Generic[DocT]):
         options = self._write_options(
             hint, collation, comment, let, bypass_document_validation, session
         )
-        options.update(only_given(array_filters=update_array_filters(update, array_filters)))
+        options.update(_only_given(array_filters=update_array_filters(update, array_filters)))
         raw = await self._handle.run(
             self._open_driver_collection().update_many(
                 self._query(filter, "update_many", write=True, many=True),
@@ -1127,7 +1140,7 @@ class Collection(Generic[DocT]):
             The document, or None when nothing matched (and, with ``"before"``, when
             it was upserted).
         """
-        options = only_given(
+        options = _only_given(
             projection=as_projection(projection),
             sort=as_sort(sort),
             array_filters=update_array_filters(update, array_filters),
@@ -1185,7 +1198,7 @@ class Collection(Generic[DocT]):
         Returns:
             The document, or None when nothing matched.
         """
-        options = only_given(
+        options = _only_given(
             projection=as_projection(projection),
             sort=as_sort(sort),
             hint=hint,
@@ -1233,7 +1246,7 @@ class Collection(Generic[DocT]):
         Returns:
             The deleted document, or None when nothing matched.
         """
-        options = only_given(
+        options = _only_given(
             projection=as_projection(projection),
             sort=as_sort(sort),
             hint=hint,
@@ -1274,7 +1287,7 @@ class Collection(Generic[DocT]):
         Returns:
             deleted_count (0 or 1).
         """
-        options = only_given(
+        options = _only_given(
             hint=hint,
             collation=collation,
             comment=comment,
@@ -1312,7 +1325,7 @@ class Collection(Generic[DocT]):
         Returns:
             deleted_count.
         """
-        options = only_given(
+        options = _only_given(
             hint=hint,
             collation=collation,
             comment=comment,
