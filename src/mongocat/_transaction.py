@@ -236,6 +236,27 @@ class _Attempts:
         delay = min(0.5, 0.005 * 2**self.attempts) * random.random()
         await asyncio.sleep(max(0.0, min(delay, self.deadline - time.monotonic())))
 
+    async def commit(self, transaction: "Transaction") -> None:
+        """Commit, committing again after an unknown result while the deadline allows.
+
+        The commit may or may not have applied: committing again is safe, since the
+        server answers a repeated commit alike. The convenient-transactions
+        specification: never after MaxTimeMSExpired, which says the commit's own time
+        is up.
+        """
+        while True:
+            try:
+                await transaction.commit()
+                return
+            except MongocatError as exc:
+                if not (
+                    _has_label(exc, UNKNOWN_COMMIT)
+                    and not _max_time_expired(exc)
+                    and self.may_retry()
+                ):
+                    raise
+                await self.backoff()
+
     async def run(self, fn: Callable[[], Awaitable[_T]], options: dict[str, Any]) -> _T:
         last_error: BaseException | None = None
         while True:
@@ -244,26 +265,8 @@ class _Attempts:
             try:
                 async with transaction:
                     result = await fn()
-                    # The callback may have ended the transaction itself: no commit then.
-                    committing = self.session.in_transaction
-                    while committing:
-                        try:
-                            await transaction.commit()
-                            break
-                        except MongocatError as exc:
-                            # The commit may or may not have applied: committing again
-                            # is safe, since the server answers a repeated commit
-                            # alike. The convenient-transactions spec: never after
-                            # MaxTimeMSExpired, which says the commit's own time is up.
-                            if (
-                                _has_label(exc, UNKNOWN_COMMIT)
-                                and not _max_time_expired(exc)
-                                and self.may_retry()
-                            ):
-                                last_error = exc
-                                await self.backoff()
-                                continue
-                            raise
+                    if self.session.in_transaction:  # else the callback ended it itself
+                        await self.commit(transaction)
                 return result
             except BaseException as exc:
                 if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
