@@ -96,11 +96,7 @@ class Namespace:
         """Build from an event's ``ns`` or ``to`` document."""
         if not isinstance(raw, Mapping):
             return None
-        database, collection = raw.get("db"), raw.get("coll")
-        return cls(
-            database if isinstance(database, str) else None,
-            collection if isinstance(collection, str) else None,
-        )
+        return cls(_text(raw.get("db")), _text(raw.get("coll")))
 
 
 @dataclass(frozen=True, slots=True)
