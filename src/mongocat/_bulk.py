@@ -172,9 +172,11 @@ class BulkWriter(Generic[DocT]):
         options: dict[str, Any],
     ) -> None:
         """Check and queue an update operation of ``kind``."""
-        many = "bulk update_many" if kind is UpdateMany else None
-        query, doc = as_write_filter(filter, many=many), as_update(update)
-        self._handle.refuse_javascript([query, doc] if type(doc) is list else query, "bulk update")
+        operation = "update_many" if kind is UpdateMany else "update_one"
+        query = self._query(filter, operation, many=kind is UpdateMany)
+        doc = as_update(update)
+        if type(doc) is list:  # an update pipeline may call $function
+            self._handle.refuse_javascript(doc, f"bulk {operation}")
         self._coder.check_update(doc)
         carried = update_array_filters(update, array_filters)
         filters = list(carried) if carried is not None else None
@@ -192,8 +194,7 @@ class BulkWriter(Generic[DocT]):
         sort: SortLike | None = None,
     ) -> None:
         """Queue a replacement of the first matching document."""
-        query = as_write_filter(filter)
-        self._handle.refuse_javascript(query, "bulk replace_one")
+        query = self._query(filter, "replace_one")
         doc = self._coder.stored(replacement, replacement=True)
         options = _op_options(hint, collation, sort)
         await self._queue(ReplaceOne(query, doc, upsert=upsert, **options), query, doc)
@@ -206,8 +207,7 @@ class BulkWriter(Generic[DocT]):
         collation: CollationLike | None = None,
     ) -> None:
         """Queue a delete of the first matching document."""
-        query = as_write_filter(filter)
-        self._handle.refuse_javascript(query, "bulk delete_one")
+        query = self._query(filter, "delete_one")
         await self._queue(DeleteOne(query, **_op_options(hint, collation)), query)
 
     async def delete_many(
@@ -218,9 +218,14 @@ class BulkWriter(Generic[DocT]):
         collation: CollationLike | None = None,
     ) -> None:
         """Queue a delete of every matching document."""
-        query = as_write_filter(filter, many="bulk delete_many")
-        self._handle.refuse_javascript(query, "bulk delete_many")
+        query = self._query(filter, "delete_many", many=True)
         await self._queue(DeleteMany(query, **_op_options(hint, collation)), query)
+
+    def _query(self, filter: FilterLike, operation: str, *, many: bool = False) -> Any:
+        """The checked filter of a queued ``operation`` (None, empty, JavaScript)."""
+        query = as_write_filter(filter, many=f"bulk {operation}" if many else None)
+        self._handle.refuse_javascript(query, f"bulk {operation}")
+        return query
 
     async def _queue(self, op: Any, *documents: Any, own_id: ObjectId | None = None) -> None:
         """Add an operation; flush first if it would not fit, after if the batch is full.
