@@ -23,7 +23,7 @@ from ._indexes import Index
 from ._paths import flag
 from ._pipeline import Pipeline
 from ._sessions import bind, unbind
-from ._transaction import Transaction, run_transaction, transaction_options
+from ._transaction import Transaction, run_transaction, session_options, transaction_options
 from ._types import DocT, DriverName, OnInvalid, SessionLike
 
 __all__ = ["Catalogue"]
@@ -471,8 +471,15 @@ class Catalogue:
         session without ``session=`` (e.g. causally consistent reads of your own
         writes). An explicit ``session=`` still wins.
 
+        A transaction opened inside the block (``cat.transaction()`` or
+        :meth:`run_transaction`) runs on this session, so the session's
+        ``default_transaction_options`` apply to every option it does not set.
+
         Args:
-            **options: The driver's session options (``causal_consistency=True``, ...).
+            **options: The driver's session options (``causal_consistency=True``,
+                ``snapshot=True``, ``default_transaction_options=``: the driver's
+                ``TransactionOptions`` or a mapping of :meth:`transaction`'s option
+                names, e.g. ``{"write_concern": "majority"}``).
 
         Yields:
             The driver's session.
@@ -484,7 +491,7 @@ class Catalogue:
         """
         handle = self._handle
         handle.ensure_open()
-        session = await handle.start_session(options)
+        session = await handle.start_session(session_options(options))
         binding = bind(handle.client, session, transaction=False)
         try:
             yield session
@@ -499,6 +506,7 @@ class Catalogue:
         write_concern: str | int | WriteConcern | None = None,
         read_preference: Any = None,
         max_commit_time: float | timedelta | None = None,
+        session: Any = None,
     ) -> Transaction:
         """Open a transaction: ``async with cat.transaction() as tx: ...``.
 
@@ -511,6 +519,10 @@ class Catalogue:
             write_concern: ``"majority"``, a number of members, or a WriteConcern.
             read_preference: A read preference (transactions read from the primary).
             max_commit_time: The longest the commit may take, in seconds.
+            session: A driver session to run on (left open afterwards); by default
+                the one of an enclosing ``cat.session()`` block, else a new one.
+                Options not given here come from the session's
+                ``default_transaction_options``, then from the client.
 
         Returns:
             The transaction, to enter with ``async with``.
@@ -526,6 +538,7 @@ class Catalogue:
         return Transaction(
             self._handle,
             transaction_options(read_concern, write_concern, read_preference, max_commit_time),
+            session=session,
         )
 
     async def run_transaction(
@@ -538,6 +551,7 @@ class Catalogue:
         write_concern: str | int | WriteConcern | None = None,
         read_preference: Any = None,
         max_commit_time: float | timedelta | None = None,
+        session: Any = None,
     ) -> _T:
         """Run ``fn`` in a transaction, retrying it the way MongoDB prescribes.
 
@@ -554,6 +568,7 @@ class Catalogue:
             write_concern: As for :meth:`transaction`.
             read_preference: As for :meth:`transaction`.
             max_commit_time: As for :meth:`transaction`.
+            session: As for :meth:`transaction`: every attempt runs on it.
 
         Returns:
             What ``fn`` returned in the attempt that committed.
@@ -574,5 +589,10 @@ class Catalogue:
             raise ConfigurationError(f"max_attempts must be at least 1, not {max_attempts!r}")
         options = transaction_options(read_concern, write_concern, read_preference, max_commit_time)
         return await run_transaction(
-            self._handle, fn, timeout=timeout, max_attempts=max_attempts, options=options
+            self._handle,
+            fn,
+            timeout=timeout,
+            max_attempts=max_attempts,
+            options=options,
+            session=session,
         )

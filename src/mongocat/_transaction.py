@@ -19,11 +19,18 @@ from typing import Any, Self, TypeVar
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from ._errors import MongocatError, TransactionError, TransactionFailed
-from ._handle import DatabaseHandle
-from ._sessions import Binding, bind, in_transaction, unbind
+try:
+    from pymongo.client_session_shared import TransactionOptions
+except ImportError:  # older pymongo defines it per API
+    from pymongo.asynchronous.client_session import (  # type: ignore[attr-defined]
+        TransactionOptions,
+    )
 
-__all__ = ["Transaction", "run_transaction", "transaction_options"]
+from ._errors import ConfigurationError, MongocatError, TransactionError, TransactionFailed
+from ._handle import DatabaseHandle
+from ._sessions import Binding, bind, bound_session, in_transaction, unbind
+
+__all__ = ["Transaction", "run_transaction", "session_options", "transaction_options"]
 
 _T = TypeVar("_T")
 
@@ -80,6 +87,35 @@ def transaction_options(
     return options
 
 
+def session_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The driver's start_session arguments, with friendly default transaction options.
+
+    ``default_transaction_options`` may be the driver's ``TransactionOptions`` or a
+    mapping of :meth:`Catalogue.transaction`'s option names (``read_concern``,
+    ``write_concern``, ``read_preference``, ``max_commit_time``).
+    """
+    result = dict(options)
+    defaults = result.get("default_transaction_options")
+    if isinstance(defaults, Mapping):
+        unknown = sorted(
+            set(defaults) - {"read_concern", "write_concern", "read_preference", "max_commit_time"}
+        )
+        if unknown:
+            raise ConfigurationError(
+                f"default_transaction_options has unknown option(s) {unknown}; use "
+                "read_concern, write_concern, read_preference and max_commit_time"
+            )
+        result["default_transaction_options"] = TransactionOptions(
+            **transaction_options(
+                defaults.get("read_concern"),
+                defaults.get("write_concern"),
+                defaults.get("read_preference"),
+                defaults.get("max_commit_time"),
+            )
+        )
+    return result
+
+
 class _Tx(enum.Enum):
     """Where a transaction is in its life."""
 
@@ -134,7 +170,9 @@ class Transaction:
                 "transactions: run the inner work in the outer transaction"
             )
         if self._owns_session:
-            self._session = await handle.start_session({})
+            joined = bound_session(handle.client)
+            self._owns_session = joined is None
+            self._session = joined if joined is not None else await handle.start_session({})
         try:
             await handle.start_transaction(self._session, self._options)
         except BaseException:
@@ -200,18 +238,24 @@ async def run_transaction(
     timeout: float,  # noqa: ASYNC109 - a retry deadline, not a cancellation
     max_attempts: int | None,
     options: dict[str, Any],
+    session: Any = None,
 ) -> _T:
     """Run ``fn`` in a transaction, retrying as MongoDB's convenient-transaction API does.
 
     Every attempt runs on one session, as the specification says: the same ``lsid``,
     and a causal chain from each attempt to the next. If ``fn`` ends the transaction
-    itself (through the driver session), the runner does not commit it again.
+    itself (through the driver session), the runner does not commit it again. The
+    caller's session (``session=``, or the one bound by ``cat.session()``) is used and
+    left open, its default transaction options applying to options not given.
     """
-    session = await handle.start_session({})
+    given = session if session is not None else bound_session(handle.client)
+    if given is not None:
+        return await _Attempts(handle, given, timeout, max_attempts).run(fn, options)
+    own = await handle.start_session({})
     try:
-        return await _Attempts(handle, session, timeout, max_attempts).run(fn, options)
+        return await _Attempts(handle, own, timeout, max_attempts).run(fn, options)
     finally:
-        await asyncio.shield(session.end_session())
+        await asyncio.shield(own.end_session())
 
 
 class _Attempts:

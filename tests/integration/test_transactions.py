@@ -10,6 +10,7 @@ import pytest
 from mongocat import (
     Catalogue,
     Collection,
+    ConfigurationError,
     DriverName,
     F,
     MongocatError,
@@ -109,23 +110,49 @@ async def test_nested_transaction_is_refused(catalogue: Catalogue) -> None:
                 pass
 
 
+async def _driver_session(cat: Catalogue) -> Any:
+    """A driver session the caller starts and holds (not bound to the task)."""
+    started = cat.client.start_session()
+    return await started if cat.driver == "motor" else started
+
+
 async def test_explicit_session_wins(catalogue: Catalogue) -> None:
     orders = catalogue.collection("orders")
     await orders.insert_one({"_id": 0})
-    async with catalogue.session() as plain:
+    plain = await _driver_session(catalogue)
+    try:
         async with catalogue.transaction():
             await orders.insert_one({"_id": 1}, session=plain)  # committed on its own
-        assert sorted(await orders.distinct("_id")) == [0, 1]
+            assert sorted(await orders.distinct("_id", session=plain)) == [0, 1]
+
+        async def fail_inside() -> None:
+            async with catalogue.transaction():
+                await orders.insert_one({"_id": 2}, session=plain)
+                await orders.insert_one({"_id": 3})
+                raise Boom
+
+        with pytest.raises(Boom):
+            await fail_inside()
+        assert sorted(await orders.distinct("_id")) == [0, 1, 2]
+    finally:
+        await plain.end_session()
+
+
+async def test_a_transaction_in_a_session_block_runs_on_that_session(
+    catalogue: Catalogue,
+) -> None:
+    orders = catalogue.collection("orders")
+    await orders.insert_one({"_id": 0})
 
     async def fail_inside() -> None:
-        async with catalogue.session() as plain, catalogue.transaction():
-            await orders.insert_one({"_id": 2}, session=plain)
-            await orders.insert_one({"_id": 3})
+        async with catalogue.session() as session, catalogue.transaction() as tx:
+            assert tx.session is session
+            await orders.insert_one({"_id": 1}, session=session)  # in the transaction
             raise Boom
 
     with pytest.raises(Boom):
         await fail_inside()
-    assert sorted(await orders.distinct("_id")) == [0, 1, 2]
+    assert await orders.distinct("_id") == [0]
 
 
 async def test_operation_from_another_task_is_refused(catalogue: Catalogue) -> None:
@@ -336,3 +363,62 @@ async def test_a_callback_that_ends_the_transaction_itself_is_not_committed_agai
     assert await orders.count(F._id == "dropped") == 0
     assert [e for e in listener.events if e.command_name == "commitTransaction"] == []
     assert len([e for e in listener.events if e.command_name == "abortTransaction"]) == 1
+
+
+def _sent(listener: CommandRecorder, name: str) -> list[dict[str, Any]]:
+    return [e.command for e in listener.events if e.command_name == name]
+
+
+async def test_a_session_block_gives_its_default_transaction_options(recorded: Recorded) -> None:
+    # Convenient-transactions spec: options not given to the runner come from the
+    # session's defaultTransactionOptions; the runner runs on that session.
+    cat, orders, listener = recorded.cat, recorded.orders, recorded.listener
+
+    async def create() -> None:
+        await orders.insert_one({"_id": "defaults"})
+
+    defaults = {"write_concern": "majority", "max_commit_time": 5}
+    async with cat.session(default_transaction_options=defaults) as session:
+        listener.clear()
+        await cat.run_transaction(create, timeout=30)
+        (commit,) = _sent(listener, "commitTransaction")
+        assert commit["writeConcern"]["w"] == "majority"
+        assert commit["maxTimeMS"] == 5000
+        assert commit["lsid"] == session.session_id  # the block's session, not a new one
+        listener.clear()
+        async with cat.transaction(write_concern=1):  # a given option wins
+            await orders.insert_one({"_id": "explicit"})
+        (commit,) = _sent(listener, "commitTransaction")
+        assert commit["writeConcern"]["w"] == 1
+        assert commit["lsid"] == session.session_id
+        assert not session.has_ended
+    assert await orders.count(F._id.in_(["defaults", "explicit"])) == 2
+
+
+async def test_a_given_session_is_used_and_left_open(recorded: Recorded) -> None:
+    cat, orders, listener = recorded.cat, recorded.orders, recorded.listener
+    session = await _driver_session(cat)
+    try:
+        listener.clear()
+
+        async def create() -> None:
+            await orders.insert_one({"_id": "given"})
+
+        await cat.run_transaction(create, timeout=30, session=session)
+        async with cat.transaction(session=session):
+            await orders.insert_one({"_id": "given-2"})
+        inserts = [c for c in _sent(listener, "insert") if "txnNumber" in c]
+        assert [c["lsid"] for c in inserts] == [session.session_id] * 2
+        assert not session.has_ended
+    finally:
+        await session.end_session()
+
+
+async def test_default_transaction_options_with_an_unknown_name_are_refused(
+    catalogue: Catalogue,
+) -> None:
+    with pytest.raises(
+        ConfigurationError, match=r"\['writeConcern'\].*read_concern, write_concern"
+    ):
+        async with catalogue.session(default_transaction_options={"writeConcern": "majority"}):
+            pass
