@@ -20,6 +20,13 @@ from urllib.parse import unquote
 import bson.errors
 import pymongo.errors
 
+try:
+    from pymongo.client_session_shared import TransactionOptions
+except ImportError:  # older pymongo defines it per API
+    from pymongo.asynchronous.client_session import (  # type: ignore[attr-defined]
+        TransactionOptions,
+    )
+
 from ._bulk_shared import summarize_reply
 from ._errors import (
     AuthenticationFailed,
@@ -46,6 +53,7 @@ __all__ = [
     "MOTOR",
     "PYMONGO",
     "DriverSeam",
+    "TransactionOptions",
     "create_client",
     "redact",
     "redact_uri",

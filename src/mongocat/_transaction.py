@@ -19,13 +19,7 @@ from typing import Any, Self, TypeVar
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-try:
-    from pymongo.client_session_shared import TransactionOptions
-except ImportError:  # older pymongo defines it per API
-    from pymongo.asynchronous.client_session import (  # type: ignore[attr-defined]
-        TransactionOptions,
-    )
-
+from ._driver import TransactionOptions
 from ._errors import ConfigurationError, MongocatError, TransactionError, TransactionFailed
 from ._handle import DatabaseHandle
 from ._sessions import Binding, bind, bound_session, in_transaction, unbind
