@@ -78,14 +78,16 @@ def as_write_filter(filter: FilterLike | None, *, many: str | None = None) -> Ma
 def as_update(update: UpdateLike) -> Any:
     """Return an update document of ``$`` operators, or an update pipeline."""
     if isinstance(update, Update):
-        return update.to_mongo()
-    if isinstance(update, Mapping):
+        return update._to_send()
+    if type(update) is dict or isinstance(update, Mapping):
         if not update:
             raise InvalidQuery(
                 "the update document is empty; say what to change, e.g. {'$set': {'price': 7.99}}"
             )
         for key in update:
-            if not (isinstance(key, str) and key.startswith("$")):
+            if not (type(key) is str and key[:1] == "$") and not (
+                isinstance(key, str) and key.startswith("$")
+            ):
                 raise InvalidQuery(
                     f"update field {key!r} is not an update operator; write "
                     f"{{'$set': {{{key!r}: ...}}}}, or use replace_one() to replace the "

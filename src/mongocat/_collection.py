@@ -122,6 +122,8 @@ def _only_given(**options: Any) -> dict[str, Any]:
             ``max_time_ms``) is not an int, or is below its least value.
     """
     given = {name: value for name, value in options.items() if value is not None}
+    if _COUNTS.keys().isdisjoint(given):
+        return given  # the common case: no whole-number option to check
     for name, value in given.items():
         rule = _COUNTS.get(name)
         if rule is not None and (not is_int(value) or (rule[1] is not None and value < rule[1])):
@@ -363,16 +365,18 @@ class Collection(Generic[DocT]):
         session: SessionLike,
         *,
         sort: SortLike | None = None,
+        array_filters: Sequence[Mapping[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """The options an update or a replacement was given, as the driver names them."""
         return _only_given(
             hint=hint,
             collation=collation,
             comment=comment,
-            sort=as_sort_document(sort),
+            sort=None if sort is None else as_sort_document(sort),
             let=let,
             bypass_document_validation=bypass_document_validation,
             session=self._handle.session(session),
+            array_filters=array_filters,
         )
 
     def _update(self, update: UpdateLike, operation: str) -> Any:
@@ -995,9 +999,15 @@ class Collection(Generic[DocT]):
             DuplicateKeyError: The update or upsert would duplicate a unique key.
         """
         options = self._write_options(
-            hint, collation, comment, let, bypass_document_validation, session, sort=sort
+            hint,
+            collation,
+            comment,
+            let,
+            bypass_document_validation,
+            session,
+            sort=sort,
+            array_filters=update_array_filters(update, array_filters),
         )
-        options.update(_only_given(array_filters=update_array_filters(update, array_filters)))
         raw = await self._handle.run(
             self._open_driver_collection().update_one(
                 self._query(filter, "update_one", write=True),
@@ -1041,9 +1051,14 @@ class Collection(Generic[DocT]):
             matched_count, modified_count and upserted_id.
         """
         options = self._write_options(
-            hint, collation, comment, let, bypass_document_validation, session
+            hint,
+            collation,
+            comment,
+            let,
+            bypass_document_validation,
+            session,
+            array_filters=update_array_filters(update, array_filters),
         )
-        options.update(_only_given(array_filters=update_array_filters(update, array_filters)))
         raw = await self._handle.run(
             self._open_driver_collection().update_many(
                 self._query(filter, "update_many", write=True, many=True),

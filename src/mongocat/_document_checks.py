@@ -104,11 +104,15 @@ def check_update_values(update: Mapping[str, Any]) -> None:
     Raises:
         InvalidDocument: The first offending field, by the path it would have.
     """
+    if update.keys().isdisjoint(_STORING):
+        return  # $inc, $unset, ...: nothing they take is stored as a document
     for operator in _STORING:
         fields = update.get(operator)
         if not isinstance(fields, Mapping):
             continue
         for path, value in fields.items():
+            if type(value) in SCALAR_TYPES:
+                continue
             values = [value]
             modifiers = operator in ("$push", "$addToSet") and isinstance(value, Mapping)
             if modifiers and "$each" in value:

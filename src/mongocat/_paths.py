@@ -64,9 +64,25 @@ def check_path(path: str, *, positional: bool = False) -> str:
     return _checked_path(path, positional)
 
 
-@functools.lru_cache(maxsize=4096)
+#: Paths found valid, without and with positional segments: a set hit is the cheapest
+#: check there is. Each is emptied when it reaches _REMEMBERED paths.
+_VALID: Final[tuple[set[str], set[str]]] = (set(), set())
+_REMEMBERED: Final = 4096
+
+
 def _checked_path(path: str, positional: bool) -> str:
-    """The body of :func:`check_path`, cached on positional arguments (a cheaper key)."""
+    """The body of :func:`check_path`: remembered valid paths, else the full check."""
+    valid = _VALID[positional]
+    if type(path) is str and path in valid:
+        return path
+    _check_path(path, positional)
+    if len(valid) >= _REMEMBERED:
+        valid.clear()
+    valid.add(path)
+    return path
+
+
+def _check_path(path: str, positional: bool) -> None:
     if not isinstance(path, str):
         raise InvalidQuery(f"a field path must be a string, not {type(path).__name__} {path!r}")
     if "\x00" in path:
@@ -81,7 +97,6 @@ def _checked_path(path: str, positional: bool) -> str:
                 f"field name {segment!r} in {path!r} starts with '$'; use F.expr(...) for "
                 "$expr, or Filter.raw({...}) to send a raw document on purpose"
             )
-    return path
 
 
 def is_operator_document(value: object) -> bool:
@@ -154,6 +169,8 @@ class classmethod_or_method(Generic[_B, _P, _R]):
 
 def field_name(field: "str | FieldPath", *, positional: bool = False) -> str:
     """Return the checked dotted path of a field given as a string or a FieldPath."""
+    if type(field) is str and field in _VALID[positional]:
+        return field  # the common case: a name seen before
     if isinstance(field, FieldPath):
         return field._path if not positional else _checked_path(field._path, True)
     return _checked_path(field, positional)

@@ -31,8 +31,10 @@ def _pairs(
     method: str, fields: Mapping[str, Any] | FieldArg | None, value: Any, kwargs: Mapping[str, Any]
 ) -> list[tuple[str, Any]]:
     """Normalise the three call forms: ``(field, value)``, ``({path: value})``, ``(**kw)``."""
+    if fields is None and value is _MISSING and kwargs:  # the common keyword form
+        return [(field_name(k, positional=True), v) for k, v in kwargs.items()]
     pairs: list[tuple[str, Any]] = []
-    if fields is None:  # the common keyword form, first: None needs no ABC check
+    if fields is None:  # None needs no ABC check
         if value is not _MISSING:
             raise InvalidQuery(f"{method}(None, {value!r}) names no field: {method}(field, value)")
     elif isinstance(fields, Mapping):
@@ -49,18 +51,90 @@ def _pairs(
     return pairs
 
 
-def _number(method: str, path: str, value: Any) -> Any:
-    """Check that ``$inc``/``$mul`` get a number."""
-    if type(value) is int or type(value) is float:
-        return value
+def _number(method: str, pair: tuple[str, Any]) -> tuple[str, Any]:
+    """Check that ``$inc``/``$mul`` get a number for a ``(path, value)`` pair."""
+    kind = type(pair[1])
+    if kind is int or kind is float:
+        return pair
+    path, value = pair
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal128):
         raise InvalidQuery(f"{method}() needs a number for {path!r}, not {value!r}")
-    return value
+    return pair
 
 
-def _overlaps(a: str, b: str) -> bool:
-    """Whether two paths are the same or one is the other's parent."""
-    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+def _parents(path: str) -> list[str]:
+    """The strict parent paths of ``path``: ``a.b.c`` -> ``a``, ``a.b``."""
+    parents = []
+    end = path.find(".")
+    while end != -1:
+        parents.append(path[:end])
+        end = path.find(".", end + 1)
+    return parents
+
+
+#: Up to this many paths in all, comparing each pair is cheaper than an index.
+_PAIRWISE = 8
+
+
+def _conflict_error(other: str, other_op: str, path: str, op: str) -> InvalidQuery:
+    return InvalidQuery(
+        f"update paths {other!r} ({other_op}) and {path!r} ({op}) conflict: MongoDB "
+        "rejects changing a path and itself or its parent in one update (code 40); split "
+        "it into two updates"
+    )
+
+
+def _added_pairwise(
+    entries: tuple[tuple[str, str, Any], ...], op: str, pairs: Sequence[tuple[str, Any]]
+) -> tuple[tuple[str, str, Any], ...]:
+    """``entries`` with ``pairs`` added, checked pair by pair (few paths)."""
+    for path, value in pairs:
+        dotted = path + "."
+        for other_op, other, other_value in entries:
+            targets = (other, other_value) if other_op == "$rename" else (other,)
+            for taken in targets:
+                if path == taken or path.startswith(taken + ".") or taken.startswith(dotted):
+                    raise _conflict_error(taken, other_op, path, op)
+        entries += ((op, path, value),)
+    return entries
+
+
+class _Touched:
+    """The paths an update changes, indexed so that a conflict is found in linear time.
+
+    A path conflicts with another if it is the same or one is the other's parent
+    (``a`` and ``a.b``); each lookup is a dict hit per segment, so checking ``n`` new
+    paths against ``m`` taken ones costs O((n + m) * depth), not O(n * m).
+    """
+
+    __slots__ = ("exact", "under")
+
+    def __init__(self, entries: tuple[tuple[str, str, Any], ...]) -> None:
+        #: Each taken path, to the operator that takes it.
+        self.exact: dict[str, str] = {}
+        #: Each strict parent of a taken path, to that (first) taken path.
+        self.under: dict[str, str] = {}
+        for op, path, value in entries:
+            self.take(op, path)
+            if op == "$rename":  # the target path is changed too
+                self.take(op, value)
+
+    def take(self, op: str, path: str) -> None:
+        self.exact.setdefault(path, op)
+        for parent in _parents(path):
+            self.under.setdefault(parent, path)
+
+    def conflict(self, path: str) -> str | None:
+        """The taken path ``path`` conflicts with, or None."""
+        if path in self.exact:
+            return path
+        below = self.under.get(path)
+        if below is not None:
+            return below
+        for parent in _parents(path):
+            if parent in self.exact:
+                return parent
+        return None
 
 
 class Update:
@@ -75,7 +149,7 @@ class Update:
         {'$set': {'price': 7.99}, '$inc': {'stock': -1}}
     """
 
-    __slots__ = ("_array_filters", "_entries", "_pipeline")
+    __slots__ = ("_array_filters", "_entries", "_pipeline", "_rendered")
 
     def __init__(
         self,
@@ -86,6 +160,7 @@ class Update:
         self._entries = entries
         self._array_filters = array_filters
         self._pipeline = pipeline
+        self._rendered: dict[str, Any] | list[dict[str, Any]] | None = None
 
     def _add(self, op: str, pairs: Sequence[tuple[str, Any]]) -> "Update":
         if self._pipeline is not None:
@@ -93,14 +168,17 @@ class Update:
                 "this update is a pipeline; an update is either operators or a pipeline"
             )
         entries = self._entries
+        if not entries and len(pairs) == 1:  # the common one-field start: nothing to clash
+            path, value = pairs[0]
+            return Update(((op, path, value),), self._array_filters)
+        if len(entries) + len(pairs) <= _PAIRWISE:
+            return Update(_added_pairwise(entries, op, pairs), self._array_filters)
+        touched = _Touched(entries)
         for path, value in pairs:
-            for other_op, other_path, _ in entries:
-                if _overlaps(path, other_path):
-                    raise InvalidQuery(
-                        f"update paths {other_path!r} ({other_op}) and {path!r} ({op}) "
-                        "conflict: MongoDB rejects changing a path and itself or its parent "
-                        "in one update (code 40); split it into two updates"
-                    )
+            other = touched.conflict(path)
+            if other is not None:
+                raise _conflict_error(other, touched.exact[other], path, op)
+            touched.take(op, path)
             entries += ((op, path, value),)
         return Update(entries, self._array_filters)
 
@@ -145,7 +223,7 @@ class Update:
     ) -> "Update":
         """Add to numbers (``$inc``); a missing field starts from 0."""
         pairs = _pairs("inc", fields, value, kwargs)
-        return self._add("$inc", [(p, _number("inc", p, v)) for p, v in pairs])
+        return self._add("$inc", [_number("inc", pair) for pair in pairs])
 
     @classmethod_or_method
     def mul(
@@ -157,7 +235,7 @@ class Update:
     ) -> "Update":
         """Multiply numbers (``$mul``); a missing field becomes 0."""
         pairs = _pairs("mul", fields, value, kwargs)
-        return self._add("$mul", [(p, _number("mul", p, v)) for p, v in pairs])
+        return self._add("$mul", [_number("mul", pair) for pair in pairs])
 
     @classmethod_or_method
     def min(
@@ -190,14 +268,15 @@ class Update:
             if not isinstance(new, str):
                 raise InvalidQuery(f"rename() needs the new name of {old!r} as a str, not {new!r}")
             target = field_name(new)
-            result = result._add("$rename", [(old, target)])
             # The target path is changed too: nothing else may touch it.
-            for op, path, _ in result._entries[:-1]:
-                if _overlaps(path, target):
-                    raise InvalidQuery(
-                        f"rename target {target!r} conflicts with {path!r} ({op}) in the "
-                        "same update"
-                    )
+            touched = _Touched(result._entries)
+            other = touched.conflict(target)
+            if other is not None:
+                raise InvalidQuery(
+                    f"rename target {target!r} conflicts with {other!r} "
+                    f"({touched.exact[other]}) in the same update"
+                )
+            result = result._add("$rename", [(old, target)])
         return result
 
     @classmethod_or_method
@@ -348,6 +427,18 @@ class Update:
     def array_filters_list(self) -> list[dict[str, Any]] | None:
         """The array filters to send with the update, or None."""
         return [dict(f) for f in self._array_filters] or None
+
+    def _to_send(self) -> dict[str, Any] | list[dict[str, Any]]:
+        """The update document (or pipeline) to send, built once per Update.
+
+        The builder is immutable, so an Update kept and sent again (a module-level
+        constant, a bulk job's one update) renders once. Collections send this without
+        changing it; :meth:`to_mongo` gives a fresh document to change.
+        """
+        rendered = self._rendered
+        if rendered is None:
+            rendered = self._rendered = self.to_mongo()
+        return rendered
 
     def to_mongo(self) -> dict[str, Any] | list[dict[str, Any]]:
         """Return the update document (or the pipeline), freshly built."""

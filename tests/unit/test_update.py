@@ -3,8 +3,10 @@
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from mongocat import F, InvalidQuery, Projection, Sort, Update
+from mongocat import F, InvalidQuery, Projection, Sort, Update, _update
 
 
 @pytest.mark.parametrize(
@@ -174,6 +176,16 @@ def test_pull_value_never_becomes_a_condition() -> None:
         pytest.param(lambda: Update.set(a=1).set({"a.b": 2}), "conflict", id="parent-child"),
         pytest.param(lambda: Update.set({"a.b": 1}).unset("a"), "conflict", id="child-parent"),
         pytest.param(lambda: Update.set(b=1).rename(a="b"), "conflict", id="rename-target"),
+        pytest.param(
+            lambda: Update.rename(a="b").set({"b.c": 1}),
+            r"'b' \(\$rename\) and 'b.c' \(\$set\) conflict",
+            id="after-rename-target",
+        ),
+        pytest.param(
+            lambda: Update.set({f"f{i}": i for i in range(500)} | {"f7.x": 1}),
+            r"'f7' \(\$set\) and 'f7.x' \(\$set\) conflict",
+            id="many-fields-one-call",
+        ),
         pytest.param(lambda: Update.inc(a="1"), "needs a number", id="inc-str"),
         pytest.param(lambda: Update.inc(a=True), "needs a number", id="inc-bool"),
         pytest.param(lambda: Update.set(), "at least one field", id="empty-set"),
@@ -222,3 +234,41 @@ def test_updates_are_immutable() -> None:
     assert more.to_mongo() == {"$set": {"a": 1}, "$inc": {"n": 1}}
     assert repr(more) == "Update({'$set': {'a': 1}, '$inc': {'n': 1}})"
     assert more == Update.set(a=1).inc(n=1)
+
+
+_SEGMENTS = st.sampled_from(["a", "b", "c", "$[]"])
+_PATHS = st.lists(_SEGMENTS, min_size=1, max_size=3).map(".".join)
+
+
+def _overlap(a: str, b: str) -> bool:
+    """The plain definition: the same path, or one the other's parent."""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+@pytest.fixture(params=["pairwise", "indexed"])
+def conflict_check(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Few paths are compared pair by pair, many through the index: test both."""
+    monkeypatch.setattr(_update, "_PAIRWISE", 8 if request.param == "pairwise" else 0)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(_PATHS, min_size=1, max_size=6))
+def test_a_conflict_is_found_exactly_when_two_paths_overlap(
+    conflict_check: None, paths: list[str]
+) -> None:
+    # The linear-time index must agree with the plain definition on every input.
+    clash = any(_overlap(a, b) for i, a in enumerate(paths) for b in paths[:i])
+
+    def build() -> Update:
+        update = Update.set(paths[0], 1)
+        for path in paths[1:]:
+            update = update.inc(path, 1)
+        return update
+
+    if clash:
+        with pytest.raises(InvalidQuery, match="conflict"):
+            build()
+    else:
+        assert [path for _, path, _ in build()._entries] == paths
