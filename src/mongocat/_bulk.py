@@ -16,10 +16,12 @@ from typing import Any, Final, Generic, Self
 
 import bson
 from bson import ObjectId
+from bson.raw_bson import RawBSONDocument
 from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
 
 from ._bulk_shared import BulkAccount, BulkOptions, Queued
 from ._coercion import as_sort_document, as_update, as_write_filter, update_array_filters
+from ._document_checks import check_document, encode_stored
 from ._documents import DocumentCoder
 from ._errors import BulkWriteFailed, InvalidDocument, MongocatError, NetworkError
 from ._handle import DatabaseHandle
@@ -120,11 +122,25 @@ class BulkWriter(Generic[DocT]):
         A dataclass or model document is encoded first; the ``_id`` goes into the
         encoded document, never into the object itself.
         """
-        raw: dict[str, Any] = self._coder.stored(document)
+        raw = self._coder.unchecked(document)
+        if not isinstance(raw, Mapping):
+            check_document(raw)  # says what a document is
         own_id = None
         if "_id" not in raw:
             raw["_id"] = own_id = ObjectId()
-        await self._queue(InsertOne(raw), raw, own_id=own_id)
+        try:
+            with self._handle.errors:
+                data = encode_stored(
+                    raw,
+                    allow_dollar_fields=self._coder.allow_dollar_fields,
+                    codec_options=self._driver_collection.codec_options,
+                )
+        except MongocatError:
+            if own_id is not None:  # nothing was queued: leave the document as it was
+                del raw["_id"]
+            raise
+        # The driver sends the encoded bytes as they are: each document is encoded once.
+        await self._queue(InsertOne(RawBSONDocument(data)), len(data), own_id=own_id)
 
     async def update_one(
         self,
@@ -181,7 +197,7 @@ class BulkWriter(Generic[DocT]):
         carried = update_array_filters(update, array_filters)
         filters = list(carried) if carried is not None else None
         op = kind(query, doc, upsert=upsert, array_filters=filters, **options)
-        await self._queue(op, query, doc)
+        await self._queue(op, *self._sizes(query, doc))
 
     async def replace_one(
         self,
@@ -197,7 +213,9 @@ class BulkWriter(Generic[DocT]):
         query = self._query(filter, "replace_one")
         doc = self._coder.stored(replacement, replacement=True)
         options = _op_options(hint, collation, sort)
-        await self._queue(ReplaceOne(query, doc, upsert=upsert, **options), query, doc)
+        await self._queue(
+            ReplaceOne(query, doc, upsert=upsert, **options), *self._sizes(query, doc)
+        )
 
     async def delete_one(
         self,
@@ -208,7 +226,7 @@ class BulkWriter(Generic[DocT]):
     ) -> None:
         """Queue a delete of the first matching document."""
         query = self._query(filter, "delete_one")
-        await self._queue(DeleteOne(query, **_op_options(hint, collation)), query)
+        await self._queue(DeleteOne(query, **_op_options(hint, collation)), *self._sizes(query))
 
     async def delete_many(
         self,
@@ -219,7 +237,7 @@ class BulkWriter(Generic[DocT]):
     ) -> None:
         """Queue a delete of every matching document."""
         query = self._query(filter, "delete_many", many=True)
-        await self._queue(DeleteMany(query, **_op_options(hint, collation)), query)
+        await self._queue(DeleteMany(query, **_op_options(hint, collation)), *self._sizes(query))
 
     def _query(self, filter: FilterLike, operation: str, *, many: bool = False) -> Any:
         """The checked filter of a queued ``operation`` (None, empty, JavaScript)."""
@@ -227,15 +245,24 @@ class BulkWriter(Generic[DocT]):
         self._handle.refuse_javascript(query, f"bulk {operation}")
         return query
 
-    async def _queue(self, op: Any, *documents: Any, own_id: ObjectId | None = None) -> None:
+    def _sizes(self, *documents: Any) -> list[int]:
+        """The BSON sizes of what an operation sends (filter, update or document).
+
+        An update pipeline (a list of stages) is measured as the array it is sent as.
+        """
+        options = self._driver_collection.codec_options
+        with self._handle.errors:
+            return [
+                len(bson.encode(d if isinstance(d, Mapping) else {"u": d}, codec_options=options))
+                for d in documents
+            ]
+
+    async def _queue(self, op: Any, *sizes: int, own_id: ObjectId | None = None) -> None:
         """Add an operation; flush first if it would not fit, after if the batch is full.
 
-        ``documents`` are what the operation sends (filter, update or document); an
-        update pipeline (a list of stages) is measured as the array it is sent as.
+        ``sizes`` are the BSON sizes of what it sends, the stored document last.
         """
         self._ensure_accepting()
-        with self._handle.errors:
-            sizes = [len(bson.encode(d if isinstance(d, Mapping) else {"u": d})) for d in documents]
         if isinstance(op, InsertOne | ReplaceOne) and sizes[-1] > _MAX_DOCUMENT_BYTES:
             raise InvalidDocument(
                 f"operation #{self._next_index}: the document is {sizes[-1]:,} bytes of "

@@ -365,7 +365,6 @@ class Collection(Generic[DocT]):
         session: SessionLike,
         *,
         sort: SortLike | None = None,
-        array_filters: Sequence[Mapping[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """The options an update or a replacement was given, as the driver names them."""
         return _only_given(
@@ -376,8 +375,31 @@ class Collection(Generic[DocT]):
             let=let,
             bypass_document_validation=bypass_document_validation,
             session=self._handle.session(session),
-            array_filters=array_filters,
         )
+
+    async def _run_update(
+        self,
+        operation: str,
+        filter: FilterLike,
+        update: UpdateLike,
+        upsert: bool,
+        array_filters: Sequence[Mapping[str, Any]] | None,
+        options: dict[str, Any],
+    ) -> UpdateResult:
+        """Send ``update_one`` or ``update_many`` with its checked filter and update."""
+        carried = update_array_filters(update, array_filters)
+        if carried is not None:
+            options["array_filters"] = carried
+        send = getattr(self._open_driver_collection(), operation)
+        raw = await self._handle.run(
+            send(
+                self._query(filter, operation, write=True, many=operation == "update_many"),
+                self._update(update, operation),
+                upsert=upsert,
+                **options,
+            )
+        )
+        return _update_result(raw)
 
     def _update(self, update: UpdateLike, operation: str) -> Any:
         """The update document or pipeline of ``operation``, checked."""
@@ -999,24 +1021,9 @@ class Collection(Generic[DocT]):
             DuplicateKeyError: The update or upsert would duplicate a unique key.
         """
         options = self._write_options(
-            hint,
-            collation,
-            comment,
-            let,
-            bypass_document_validation,
-            session,
-            sort=sort,
-            array_filters=update_array_filters(update, array_filters),
+            hint, collation, comment, let, bypass_document_validation, session, sort=sort
         )
-        raw = await self._handle.run(
-            self._open_driver_collection().update_one(
-                self._query(filter, "update_one", write=True),
-                self._update(update, "update_one"),
-                upsert=upsert,
-                **options,
-            )
-        )
-        return _update_result(raw)
+        return await self._run_update("update_one", filter, update, upsert, array_filters, options)
 
     async def update_many(
         self,
@@ -1051,23 +1058,9 @@ class Collection(Generic[DocT]):
             matched_count, modified_count and upserted_id.
         """
         options = self._write_options(
-            hint,
-            collation,
-            comment,
-            let,
-            bypass_document_validation,
-            session,
-            array_filters=update_array_filters(update, array_filters),
+            hint, collation, comment, let, bypass_document_validation, session
         )
-        raw = await self._handle.run(
-            self._open_driver_collection().update_many(
-                self._query(filter, "update_many", write=True, many=True),
-                self._update(update, "update_many"),
-                upsert=upsert,
-                **options,
-            )
-        )
-        return _update_result(raw)
+        return await self._run_update("update_many", filter, update, upsert, array_filters, options)
 
     async def replace_one(
         self,

@@ -7,10 +7,20 @@ offending path and nothing has been sent.
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+import bson
+import bson.errors
+from bson.codec_options import CodecOptions
+
 from ._errors import InvalidDocument
 from ._paths import SCALAR_TYPES
 
-__all__ = ["MAX_NESTING", "check_document", "check_documents", "check_update_values"]
+__all__ = [
+    "MAX_NESTING",
+    "check_document",
+    "check_documents",
+    "check_update_values",
+    "encode_stored",
+]
 
 #: How deeply documents may nest: the server refuses more than 100 levels (and 180 in a
 #: stored document with its own wrapping), so mongocat refuses more than 100.
@@ -42,6 +52,36 @@ def check_document(document: Any, *, allow_dollar_fields: bool = False) -> None:
         f"dataclass or model), not {type(document).__name__} {_shown(document)}"
         + ("; insert_many() takes a list of documents" if isinstance(document, list) else "")
     )
+
+
+def encode_stored(
+    document: Any, *, allow_dollar_fields: bool, codec_options: CodecOptions[Any]
+) -> bytes:
+    """Check a document to store as :func:`check_document` does, and encode it to BSON.
+
+    A flat ``dict`` (the common case) is checked by the C encoder itself
+    (``check_keys`` refuses ``$``-prefixed and dotted names; NUL and non-str names
+    are always refused), so it is walked in Python only to name the offending path
+    after a refusal. A nested or non-``dict`` document is walked first, for its
+    nesting and its empty names, which the encoder accepts. The bytes are encoded
+    with the collection's ``codec_options``, as the driver would encode them.
+
+    Raises:
+        InvalidDocument: As :func:`check_document`.
+        bson.errors.InvalidDocument: A value BSON cannot encode.
+    """
+    strict = not allow_dollar_fields
+    walked = type(document) is not dict or (
+        (strict and "" in document) or not set(map(type, document.values())) <= SCALAR_TYPES
+    )
+    if walked:
+        check_document(document, allow_dollar_fields=allow_dollar_fields)
+    try:
+        return bson.encode(document, check_keys=strict, codec_options=codec_options)
+    except bson.errors.InvalidDocument:
+        if not walked:  # name the path the encoder refused
+            check_document(document, allow_dollar_fields=allow_dollar_fields)
+        raise
 
 
 def _shown(value: Any) -> str:

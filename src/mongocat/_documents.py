@@ -130,12 +130,19 @@ class DocumentCoder:
             return raw
         return decode_rows(self.decode, raw)[0]
 
+    def unchecked(self, document: Any) -> Any:
+        """The document to store for ``document``, encoded if its type needs it, unchecked.
+
+        For a caller that checks it itself (the bulk writer encodes and checks at once).
+        """
+        return document if self.encode is None else self.encode(document)
+
     def stored(self, document: Any, *, replacement: bool = False) -> Any:
         """The document to store for ``document``: encoded if its type needs it, checked.
 
         A replacement is checked for update operators first, for the clearer message.
         """
-        raw = document if self.encode is None else self.encode(document)
+        raw = self.unchecked(document)
         if replacement:
             as_replacement(raw)
         check_document(raw, allow_dollar_fields=self.allow_dollar_fields)

@@ -4,6 +4,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from bson.codec_options import TypeEncoder, TypeRegistry
 
 from mongocat import (
     BulkWriteFailed,
@@ -11,6 +12,7 @@ from mongocat import (
     Catalogue,
     ConfigurationError,
     F,
+    InvalidDocument,
     MongocatError,
     Update,
 )
@@ -232,3 +234,52 @@ async def test_an_unacknowledged_bulk_write_reports_unknown_counts(
             break
         await asyncio.sleep(0.1)
     assert await catalogue.collection("items").count() == 100
+
+
+class Tally:
+    """A value of the application's own type, stored through the client's type registry."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+
+class TallyEncoder(TypeEncoder):
+    """Encodes a Tally as its number, counting how often documents are encoded."""
+
+    python_type = Tally
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def transform_python(self, value: Tally) -> int:
+        self.calls += 1
+        return value.n
+
+
+async def test_each_document_is_encoded_once_with_the_clients_codec_options(
+    catalogue_factory: Any,
+) -> None:
+    # The bulk writer measures each document by encoding it, and the driver sends
+    # those bytes as they are: one encoding per document, with the client's codecs.
+    encoder = TallyEncoder()
+    async with catalogue_factory(type_registry=TypeRegistry([encoder])) as cat:
+        items = cat.collection("items")
+        documents = [{"n": i, "tally": Tally(i)} for i in range(2_500)]
+        summary = await items.bulk_insert(documents, batch_size=1_000)
+        assert (summary.inserted_count, summary.batches) == (2_500, 3)
+        assert encoder.calls == 2_500
+        stored = await items.find(F.tally == 7).to_list()
+        assert stored == [{"_id": documents[7]["_id"], "n": 7, "tally": 7}]
+        encoder.calls = 0
+        await items.insert_one({"tally": Tally(1)})
+        await items.insert_many([{"tally": Tally(2)}, {"tally": Tally(3)}])
+        assert encoder.calls == 3
+
+
+async def test_a_refused_bulk_document_is_left_as_it_was(catalogue: Catalogue) -> None:
+    items = catalogue.collection("items")
+    document = {"name": "x", "price.usd": 5}
+    with pytest.raises(InvalidDocument, match=r"'price.usd' has a '\.'"):
+        await items.bulk_insert([document])
+    assert document == {"name": "x", "price.usd": 5}  # no _id was added to it
+    assert await items.count() == 0
