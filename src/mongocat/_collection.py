@@ -366,16 +366,26 @@ class Collection(Generic[DocT]):
         *,
         sort: SortLike | None = None,
     ) -> dict[str, Any]:
-        """The options an update or a replacement was given, as the driver names them."""
-        return _only_given(
-            hint=hint,
-            collation=collation,
-            comment=comment,
-            sort=None if sort is None else as_sort_document(sort),
-            let=let,
-            bypass_document_validation=bypass_document_validation,
-            session=self._handle.session(session),
-        )
+        """The options an update or a replacement was given, as the driver names them.
+
+        Only those given are passed, so the driver's defaults apply to the rest (and
+        a driver without ``sort`` works while it is not used); written out option by
+        option, as this runs on every write.
+        """
+        options: dict[str, Any] = {"session": self._handle.session(session)}
+        if hint is not None:
+            options["hint"] = hint
+        if collation is not None:
+            options["collation"] = collation
+        if comment is not None:
+            options["comment"] = comment
+        if sort is not None:
+            options["sort"] = as_sort_document(sort)
+        if let is not None:
+            options["let"] = let
+        if bypass_document_validation is not None:
+            options["bypass_document_validation"] = bypass_document_validation
+        return options
 
     async def _run_update(
         self,

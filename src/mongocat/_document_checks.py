@@ -5,6 +5,7 @@ offending path and nothing has been sent.
 """
 
 from collections.abc import Mapping, Sequence
+from itertools import chain
 from typing import Any, Final
 
 import bson
@@ -90,12 +91,43 @@ def _shown(value: Any) -> str:
 
 
 def check_documents(documents: Sequence[Any], *, allow_dollar_fields: bool = False) -> None:
-    """:func:`check_document` for each document, naming the position of a bad one."""
+    """:func:`check_document` for each document, naming the position of a bad one.
+
+    A batch of flat ``dict`` documents (every value a scalar: the common case) is
+    checked at C speed: the value types of the whole batch in one pass, and the field
+    names once per distinct key sequence (remembered across batches). Any other batch,
+    or one with a bad name, is walked document by document, to name the offender.
+    """
+    if _flat_with_valid_names(documents, not allow_dollar_fields):
+        return
     for position, document in enumerate(documents):
         try:
             check_document(document, allow_dollar_fields=allow_dollar_fields)
         except InvalidDocument as error:
             raise InvalidDocument(f"document #{position}: {error.message}") from None
+
+
+#: Field names of flat documents found valid, without and with the strict name rule.
+_VALID_NAMES: Final[tuple[set[Any], set[Any]]] = (set(), set())
+_REMEMBERED: Final = 4096
+
+
+def _flat_with_valid_names(documents: Sequence[Any], strict: bool) -> bool:
+    """Whether every document is a flat dict whose names pass (False: walk them)."""
+    if set(map(type, documents)) != {dict}:
+        return False
+    if not set(map(type, chain.from_iterable(map(dict.values, documents)))) <= SCALAR_TYPES:
+        return False  # a nested document or list, or a value of another type
+    valid = _VALID_NAMES[strict]
+    for key in set(chain.from_iterable(documents)) - valid:
+        if type(key) is not str or "\x00" in key:
+            return False
+        if strict and (key[:1] == "$" or "." in key or not key):
+            return False
+        if len(valid) >= _REMEMBERED:
+            valid.clear()
+        valid.add(key)
+    return True
 
 
 def _check_fields(document: Mapping[Any, Any], prefix: str, depth: int, strict: bool) -> None:
