@@ -2,6 +2,7 @@
 
 Usage:
     python benchmarks/overhead.py [--reps 7] [--chunks 10] [--calls 100] [--finds 3]
+                                  [--bulk 10000] [--repeat 3]
 
 The server is the embedded SecantusDB unless MONGOCAT_BENCH_URI names another one.
 Against the embedded server, clients connect with retryWrites=false (its cost per
@@ -9,8 +10,9 @@ write grows with every retryable write it serves); against MONGOCAT_BENCH_URI th
 driver defaults apply. Both contestants share one client, so the only difference
 measured is mongocat's own code. Every repetition runs each operation for each
 driver in short chunks, alternating the contestants chunk by chunk; the table shows
-medians over all chunks, and the last line the worst ratio of mongocat's time to the
-raw driver's (1.00 = no overhead).
+medians over all chunks (with ``--repeat N``, the median of N full runs), the client
+CPU per call in microseconds, and the last line the worst ratios of mongocat's time
+and client CPU to the raw driver's (1.00 = no overhead).
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import motor
 import pymongo
 from motor.motor_asyncio import AsyncIOMotorClient
-from pymongo import AsyncMongoClient
+from pydantic import BaseModel
+from pymongo import AsyncMongoClient, ReturnDocument
 
 import mongocat
 from mongocat import Catalogue, F, Update
@@ -51,15 +55,47 @@ def server_uri(*extra_args: str) -> Iterator[tuple[str, str]]:
         yield server.uri, f"embedded SecantusDB{flags} on {server.host}, retryWrites=false"
 
 
+@dataclass
+class Item:
+    """The model-type rows' document type, as a dataclass."""
+
+    n: int
+    name: str
+    price: float
+
+
+class ItemModel(BaseModel):
+    """The model-type rows' document type, as a Pydantic model."""
+
+    n: int
+    name: str
+    price: float
+
+
+@dataclass
+class Row:
+    """One operation: the raw driver's and mongocat's coroutine functions."""
+
+    raw: Op
+    mongocat: Op
+    #: How many calls one run makes (the rates are per call).
+    count: int
+    #: Untimed, before each run (empties a scratch collection).
+    reset: Op | None = None
+    #: A heavy row runs in fewer chunks.
+    heavy: bool = False
+
+
 def operations(
-    raw: Any,
-    mc: mongocat.Collection[Any],
-    raw_ins: Any,
-    mc_ins: mongocat.Collection[Any],
-    calls: int,
-    finds: int,
-) -> dict[str, tuple[Op, Op, int]]:
-    """Return, per operation, the raw and the mongocat coroutine function and a call count."""
+    raw_db: Any, cat: Catalogue, calls: int, finds: int, bulk_docs: int
+) -> dict[str, Row]:
+    """Return each operation's row: the raw driver with dicts, mongocat as its docs teach."""
+    raw, mc = raw_db["docs"], cat.collection("docs")
+    raw_ins, mc_ins = raw_db["inserts_raw"], cat.collection("inserts_mongocat")
+    mc_data, mc_model = (
+        cat.collection("inserts_mongocat", Item),
+        cat.collection("inserts_mongocat", ItemModel),
+    )
 
     async def raw_find_one() -> None:
         for i in range(calls):
@@ -67,7 +103,7 @@ def operations(
 
     async def mc_find_one() -> None:
         for i in range(calls):
-            await mc.find_one({"_id": i % 1000})
+            await mc.find_one(F._id == i % 1000)
 
     async def raw_insert_one() -> None:
         for i in range(calls):
@@ -77,6 +113,18 @@ def operations(
         for i in range(calls):
             await mc_ins.insert_one({"n": i, "name": "item"})
 
+    async def raw_insert_item() -> None:
+        for i in range(calls):
+            await raw_ins.insert_one({"n": i, "name": "item", "price": 1.5})
+
+    async def data_insert_one() -> None:
+        for i in range(calls):
+            await mc_data.insert_one(Item(n=i, name="item", price=1.5))
+
+    async def model_insert_one() -> None:
+        for i in range(calls):
+            await mc_model.insert_one(ItemModel(n=i, name="item", price=1.5))
+
     async def raw_find_1000() -> None:
         for _ in range(finds):
             docs = await raw.find({"_id": {"$lt": 1000}}).to_list(None)
@@ -84,7 +132,7 @@ def operations(
 
     async def mc_find_1000() -> None:
         for _ in range(finds):
-            docs = await mc.find({"_id": {"$lt": 1000}}).to_list()
+            docs = await mc.find(F._id < 1000).to_list()
             assert len(docs) == 1000
 
     async def raw_update_one() -> None:
@@ -94,6 +142,26 @@ def operations(
     async def mc_update_one() -> None:
         for i in range(calls):
             await mc.update_one(F._id == i % 1000, Update.inc(stock=1))
+
+    async def raw_replace_one() -> None:
+        for i in range(calls):
+            await raw.replace_one({"_id": i % 1000}, {"name": f"item {i % 1000}", "price": 1.0})
+
+    async def mc_replace_one() -> None:
+        for i in range(calls):
+            await mc.replace_one(F._id == i % 1000, {"name": f"item {i % 1000}", "price": 1.0})
+
+    async def raw_find_one_and_update() -> None:
+        for i in range(calls):
+            await raw.find_one_and_update(
+                {"_id": i % 1000}, {"$inc": {"stock": 1}}, return_document=ReturnDocument.AFTER
+            )
+
+    async def mc_find_one_and_update() -> None:
+        for i in range(calls):
+            await mc.find_one_and_update(
+                F._id == i % 1000, Update.inc(stock=1), return_document="after"
+            )
 
     def batch() -> list[dict[str, Any]]:
         return [{"n": i, "name": "item", "price": i / 10} for i in range(500)]
@@ -105,6 +173,22 @@ def operations(
     async def mc_insert_many() -> None:
         for _ in range(finds):
             await mc_ins.insert_many(batch())
+
+    def bulk() -> list[dict[str, Any]]:
+        return [{"n": i, "name": "item", "price": i / 10} for i in range(bulk_docs)]
+
+    async def raw_bulk() -> None:
+        documents = bulk()
+        for start in range(0, bulk_docs, 1000):
+            await raw_ins.insert_many(documents[start : start + 1000])
+
+    async def mc_bulk() -> None:
+        summary = await mc_ins.bulk_insert(bulk(), batch_size=1000)
+        assert summary.inserted_count == bulk_docs
+
+    async def empty_scratch() -> None:
+        await raw_ins.delete_many({})
+        await mc_ins.driver_collection.delete_many({})
 
     async def raw_filtered() -> None:
         for _ in range(finds):
@@ -118,12 +202,19 @@ def operations(
             assert len(await mc.find(F.price < 50, projection=projection)) == 500
 
     return {
-        "find_one by _id": (raw_find_one, mc_find_one, calls),
-        "insert_one": (raw_insert_one, mc_insert_one, calls),
-        "update_one": (raw_update_one, mc_update_one, calls),
-        "find 1,000 to list": (raw_find_1000, mc_find_1000, finds),
-        "filtered find (500) + projection": (raw_filtered, mc_filtered, finds),
-        "insert_many 500": (raw_insert_many, mc_insert_many, finds),
+        "find_one by _id": Row(raw_find_one, mc_find_one, calls),
+        "insert_one": Row(raw_insert_one, mc_insert_one, calls),
+        "update_one": Row(raw_update_one, mc_update_one, calls),
+        "replace_one": Row(raw_replace_one, mc_replace_one, calls),
+        "find_one_and_update": Row(raw_find_one_and_update, mc_find_one_and_update, calls),
+        "find 1,000 to list": Row(raw_find_1000, mc_find_1000, finds),
+        "filtered find (500) + projection": Row(raw_filtered, mc_filtered, finds),
+        "insert_many 500": Row(raw_insert_many, mc_insert_many, finds),
+        f"bulk_insert {bulk_docs:,} (raw: insert_many by 1,000)": Row(
+            raw_bulk, mc_bulk, 1, reset=empty_scratch, heavy=True
+        ),
+        "insert_one dataclass (raw: the same dict)": Row(raw_insert_item, data_insert_one, calls),
+        "insert_one Pydantic (raw: the same dict)": Row(raw_insert_item, model_insert_one, calls),
     }
 
 
@@ -134,6 +225,71 @@ async def timed(op: Op) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+#: (operation, driver, contestant) -> the (wall, cpu) samples of every chunk.
+Samples = dict[tuple[str, str, str], list[tuple[float, float]]]
+
+
+async def measure(uri: str, args: argparse.Namespace) -> tuple[Samples, dict[str, Row]]:
+    """One full run: every operation, both drivers, alternating chunk by chunk."""
+    clients: dict[str, Any] = {
+        "pymongo": AsyncMongoClient(uri),
+        "motor": AsyncIOMotorClient(uri),
+    }
+    samples: Samples = {}
+    try:
+        await clients["pymongo"].drop_database(DATABASE)
+        seed = clients["pymongo"][DATABASE]["docs"]
+        await seed.insert_many(
+            [
+                {"_id": i, "name": f"item {i}", "price": i / 10, "tags": ["a", "b"]}
+                for i in range(1000)
+            ]
+        )
+        plans = {
+            driver: operations(
+                client[DATABASE],
+                Catalogue(client, DATABASE),
+                args.calls,
+                args.finds,
+                args.bulk,
+            )
+            for driver, client in clients.items()
+        }
+        # Warm up every path once (connection pools, code caches).
+        for rows in plans.values():
+            for row in rows.values():
+                for op in (row.raw, row.mongocat):
+                    if row.reset is not None:
+                        await row.reset()
+                    await op()
+        # Each repetition runs every operation in short chunks, alternating the
+        # contestants chunk by chunk, so that drift in the server (its caches, its
+        # garbage collector, the other core's load) falls on both alike.
+        for rep in range(args.reps):
+            for driver, rows in plans.items():
+                for name, row in rows.items():
+                    chunks = max(2, args.chunks // 4) if row.heavy else args.chunks
+                    for chunk in range(chunks):
+                        order = [("raw", row.raw), ("mongocat", row.mongocat)]
+                        if (rep + chunk) % 2:
+                            order.reverse()
+                        for who, op in order:
+                            if row.reset is not None:
+                                await row.reset()
+                            samples.setdefault((name, driver, who), []).append(await timed(op))
+    finally:
+        await clients["pymongo"].drop_database(DATABASE)
+        await clients["pymongo"].close()
+        clients["motor"].close()
+    return samples, plans["pymongo"]
+
+
+def medians(samples: Samples, name: str, driver: str, who: str) -> tuple[float, float]:
+    """The median wall-clock and CPU seconds of one contestant's chunks."""
+    walls, cpus = zip(*samples[(name, driver, who)], strict=True)
+    return statistics.median(walls), statistics.median(cpus)
+
+
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=7, help="repetitions (at least 5)")
@@ -142,86 +298,60 @@ async def main() -> int:
     parser.add_argument(
         "--finds", type=int, default=3, help="many-document finds and inserts per chunk"
     )
+    parser.add_argument("--bulk", type=int, default=10_000, help="documents per bulk insert")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="full runs; the table gives their medians"
+    )
     args = parser.parse_args()
     if args.reps < 5:
         parser.error("--reps must be at least 5")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
 
+    runs: list[Samples] = []
     with server_uri() as (uri, server_note):
-        clients: dict[str, Any] = {
-            "pymongo": AsyncMongoClient(uri),
-            "motor": AsyncIOMotorClient(uri),
-        }
-        try:
-            await clients["pymongo"].drop_database(DATABASE)
-            seed = clients["pymongo"][DATABASE]["docs"]
-            await seed.insert_many(
-                [
-                    {"_id": i, "name": f"item {i}", "price": i / 10, "tags": ["a", "b"]}
-                    for i in range(1000)
-                ]
-            )
-            plans = {}
-            for driver, client in clients.items():
-                cat = Catalogue(client, DATABASE)
-                db = client[DATABASE]
-                plans[driver] = operations(
-                    db["docs"],
-                    cat.collection("docs"),
-                    db["inserts_raw"],
-                    cat.collection("inserts_mongocat"),
-                    args.calls,
-                    args.finds,
-                )
-            samples: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
-            # Warm up every path once (connection pools, code caches).
-            for ops in plans.values():
-                for raw_op, mc_op, _ in ops.values():
-                    await raw_op()
-                    await mc_op()
-            # Each repetition runs every operation in short chunks, alternating the
-            # contestants chunk by chunk, so that drift in the server (its caches,
-            # its garbage collector, the other core's load) falls on both alike.
-            for rep in range(args.reps):
-                for driver, ops in plans.items():
-                    for name, (raw_op, mc_op, _) in ops.items():
-                        for chunk in range(args.chunks):
-                            order = [("raw", raw_op), ("mongocat", mc_op)]
-                            if (rep + chunk) % 2:
-                                order.reverse()
-                            for who, op in order:
-                                samples.setdefault((name, driver, who), []).append(await timed(op))
-        finally:
-            await clients["pymongo"].drop_database(DATABASE)
-            await clients["pymongo"].close()
-            clients["motor"].close()
+        for _ in range(args.repeat):
+            samples, rows = await measure(uri, args)
+            runs.append(samples)
 
     print(f"mongocat {mongocat.__version__} overhead benchmark")
     print(
         f"Python {platform.python_version()}, pymongo {pymongo.version}, motor {motor.version}, "
-        f"{os.cpu_count()} CPUs; server: {server_note}; {args.reps} repetitions, medians\n"
+        f"{os.cpu_count()} CPUs; server: {server_note}; {args.reps} repetitions, medians"
+        + (f" of {args.repeat} full runs" if args.repeat > 1 else "")
+        + "\n"
     )
-    print("| operation | driver | raw ops/s | mongocat ops/s | time ratio | client CPU ratio |")
-    print("|---|---|---:|---:|---:|---:|")
-    worst = 0.0
-    for name, (_, _, count) in next(iter(plans.values())).items():
-        for driver in plans:
-            raw_wall, raw_cpu = (
-                statistics.median(x) for x in zip(*samples[(name, driver, "raw")], strict=True)
-            )
-            mc_wall, mc_cpu = (
-                statistics.median(x) for x in zip(*samples[(name, driver, "mongocat")], strict=True)
-            )
-            ratio = mc_wall / raw_wall
-            worst = max(worst, ratio)
+    print(
+        "| operation | driver | raw ops/s | mongocat ops/s | time ratio "
+        "| client CPU µs/op, raw | mongocat | client CPU ratio |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    worst_time = worst_cpu = 0.0
+    for name, row in rows.items():
+        for driver in ("pymongo", "motor"):
+            # Per full run: each contestant's medians; then the median over the runs.
+            per_run = [
+                (medians(samples, name, driver, "raw"), medians(samples, name, driver, "mongocat"))
+                for samples in runs
+            ]
+            raw_wall = statistics.median(r[0][0] for r in per_run)
+            mc_wall = statistics.median(r[1][0] for r in per_run)
+            raw_cpu = statistics.median(r[0][1] for r in per_run)
+            mc_cpu = statistics.median(r[1][1] for r in per_run)
+            time_ratio = statistics.median(r[1][0] / r[0][0] for r in per_run)
+            cpu_ratio = statistics.median(r[1][1] / r[0][1] for r in per_run)
+            worst_time, worst_cpu = max(worst_time, time_ratio), max(worst_cpu, cpu_ratio)
             print(
-                f"| {name} | {driver} | {count / raw_wall:,.0f} | {count / mc_wall:,.0f} "
-                f"| {ratio:.3f} | {mc_cpu / raw_cpu:.3f} |"
+                f"| {name} | {driver} | {row.count / raw_wall:,.0f} | {row.count / mc_wall:,.0f} "
+                f"| {time_ratio:.3f} | {raw_cpu / row.count * 1e6:,.0f} "
+                f"| {mc_cpu / row.count * 1e6:,.0f} | {cpu_ratio:.3f} |"
             )
     print(
-        "\ntime ratio: mongocat's median wall-clock time over the raw driver's; client CPU "
-        "ratio: the same for this process's CPU time (the server runs in another process)."
+        "\ntime ratio: mongocat's median wall-clock time over the raw driver's; client CPU: "
+        "this process's CPU time per call (the server runs in another process), and its "
+        "ratio. With --repeat, each figure is the median over the full runs."
     )
-    print(f"worst ratio: {worst:.2f}")
+    print(f"worst time ratio: {worst_time:.3f}; worst client CPU ratio: {worst_cpu:.3f}")
     return 0
 
 

@@ -10,7 +10,16 @@ options and the accounting of replies are pure, in ``_bulk_shared``.
 import asyncio
 import enum
 import random
-from collections.abc import AsyncIterable, Iterable, Mapping, Sequence, Sized
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+    Sized,
+)
+from itertools import islice
 from types import TracebackType
 from typing import Any, Final, Generic, Self
 
@@ -21,7 +30,7 @@ from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, Up
 
 from ._bulk_shared import BulkAccount, BulkOptions, Queued
 from ._coercion import as_sort_document, as_update, as_write_filter, update_array_filters
-from ._document_checks import check_document, encode_stored
+from ._document_checks import check_document, check_documents, encode_stored
 from ._documents import DocumentCoder
 from ._errors import BulkWriteFailed, InvalidDocument, MongocatError, NetworkError
 from ._handle import DatabaseHandle
@@ -35,6 +44,8 @@ _MESSAGE_HEADROOM: Final = 16 * 1024
 
 # MongoDB's maxBsonObjectSize: the same on every server version and deployment.
 _MAX_DOCUMENT_BYTES: Final = 16 * 1024 * 1024
+#: From this BSON size on, a bulk insert hands the driver a document's encoded bytes.
+_ENCODE_ONCE_FROM: Final = 1024
 
 
 class _Writer(enum.Enum):
@@ -43,6 +54,9 @@ class _Writer(enum.Enum):
     ACCEPTING = "accepting operations"
     STOPPED = "stopped at an error of an ordered write"
     FINISHED = "finished"
+
+
+_ACCEPTING: Final = _Writer.ACCEPTING
 
 
 class BulkWriter(Generic[DocT]):
@@ -103,6 +117,8 @@ class BulkWriter(Generic[DocT]):
 
     def _ensure_accepting(self) -> None:
         """Refuse an operation once the writer has stopped or finished."""
+        if self._state is _ACCEPTING:
+            return
         if self._state is _Writer.STOPPED:
             raise MongocatError(
                 "this bulk writer has finished: it stopped at the first failure of an "
@@ -141,6 +157,75 @@ class BulkWriter(Generic[DocT]):
             raise
         # The driver sends the encoded bytes as they are: each document is encoded once.
         await self._queue(InsertOne(RawBSONDocument(data)), len(data), own_id=own_id)
+
+    def _room(self) -> int:
+        """How many operations the batch being filled still takes."""
+        return max(1, self._options.batch_size - len(self._batch))
+
+    async def _queue_inserts(self, documents: list[Any]) -> bool:
+        """Queue inserts of ``documents`` at once, without flushing; False: nothing queued.
+
+        The fast path of :func:`bulk_insert`: the batch is checked as a whole
+        (:func:`check_documents`) and measured, and queued if it fits the batch being
+        filled. Anything else (a refused or unencodable document, a batch that would
+        not fit) queues nothing and leaves the documents as they were, for the caller
+        to queue one by one with :meth:`insert_one`, which says exactly which document
+        failed and where each batch ends.
+
+        Documents of a kilobyte or more are encoded once, and the driver sends those
+        bytes (``RawBSONDocument``). Smaller ones are measured by one encoding of the
+        whole batch and handed over as they are: wrapping each in its own bytes costs
+        the client more than the driver's second encoding of a small document.
+        """
+        self._ensure_accepting()
+        coder = self._coder
+        try:
+            raw = documents if coder.encode is None else [coder.encode(d) for d in documents]
+            check_documents(raw, allow_dollar_fields=coder.allow_dollar_fields)
+        except MongocatError:
+            return False
+        own: list[Any] = []
+        for document in raw:
+            if "_id" in document:
+                own.append(None)
+            else:
+                document["_id"] = own_id = ObjectId()
+                own.append(own_id)
+        limit = await self._limit()
+        options = self._driver_collection.codec_options
+        sent: list[Any] = raw
+        try:
+            with self._handle.errors:
+                first = bson.encode(raw[0], codec_options=options)
+                if len(first) >= _ENCODE_ONCE_FROM:
+                    encoded = [first] + [bson.encode(d, codec_options=options) for d in raw[1:]]
+                    size = sum(map(len, encoded))
+                    sent = list(map(RawBSONDocument, encoded))
+                else:
+                    rest = bson.encode({"d": raw[1:]}, codec_options=options)
+                    size = len(first) + len(rest)
+        except MongocatError:
+            size = None
+        if size is None or size > _MAX_DOCUMENT_BYTES or self._batch_bytes + size > limit:
+            for document, own_id in zip(raw, own, strict=True):
+                if own_id is not None:
+                    del document["_id"]
+            return False
+        start = self._next_index
+        self._batch += [
+            Queued(start + position, InsertOne(document), True, own_id)
+            for position, (document, own_id) in enumerate(zip(sent, own, strict=True))
+        ]
+        self._next_index += len(raw)
+        self._batch_bytes += size
+        return True
+
+    async def _flush_if_full(self) -> None:
+        """Send the batch if it has reached its operation count or its byte limit."""
+        if len(self._batch) >= self._options.batch_size or self._batch_bytes >= (
+            await self._limit()
+        ):
+            await self._flush()
 
     async def update_one(
         self,
@@ -408,20 +493,38 @@ async def bulk_insert(
     exhausted = False
     try:
         async with writer:
-            if isinstance(documents, AsyncIterable):
-                async for document in documents:
-                    await writer.insert_one(document)
+            # Read as much as the batch being filled takes, queue it at once if it
+            # can, else document by document; ``read`` counts as the one-by-one path
+            # would (the document whose queueing sent a failing batch is not counted).
+            source = aiter(documents) if isinstance(documents, AsyncIterable) else iter(documents)
+            while chunk := await _next_chunk(source, writer._room()):
+                if await writer._queue_inserts(chunk):
+                    read += len(chunk) - 1
+                    await writer._flush_if_full()
                     read += 1
-            else:
-                for document in documents:
-                    await writer.insert_one(document)
-                    read += 1
+                else:
+                    for document in chunk:
+                        await writer.insert_one(document)
+                        read += 1
             exhausted = True
     except BulkWriteFailed as error:
         if not exhausted:
             raise _unread(error, read, documents) from None
         raise
     return writer.result
+
+
+async def _next_chunk(documents: Iterator[Any] | AsyncIterator[Any], count: int) -> list[Any]:
+    """Up to ``count`` documents read from ``documents``; empty at the end."""
+    if not isinstance(documents, AsyncIterator):
+        return list(islice(documents, count))
+    chunk: list[Any] = []
+    while len(chunk) < count:
+        try:
+            chunk.append(await anext(documents))
+        except StopAsyncIteration:
+            break
+    return chunk
 
 
 def _unread(error: BulkWriteFailed, read: int, documents: object) -> BulkWriteFailed:

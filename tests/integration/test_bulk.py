@@ -256,24 +256,36 @@ class TallyEncoder(TypeEncoder):
         return value.n
 
 
-async def test_each_document_is_encoded_once_with_the_clients_codec_options(
+async def test_documents_are_encoded_with_the_clients_codec_options_once_where_it_pays(
     catalogue_factory: Any,
 ) -> None:
-    # The bulk writer measures each document by encoding it, and the driver sends
-    # those bytes as they are: one encoding per document, with the client's codecs.
+    # A bulk insert measures each batch by encoding it with the client's codecs. A
+    # document of 1 KiB or more is encoded once: the driver sends those bytes. A
+    # smaller one is encoded again by the driver (cheaper than wrapping its bytes).
     encoder = TallyEncoder()
     async with catalogue_factory(type_registry=TypeRegistry([encoder])) as cat:
         items = cat.collection("items")
-        documents = [{"n": i, "tally": Tally(i)} for i in range(2_500)]
-        summary = await items.bulk_insert(documents, batch_size=1_000)
+        large = [{"n": i, "tally": Tally(i), "text": "x" * 1_100} for i in range(2_500)]
+        summary = await items.bulk_insert(large, batch_size=1_000)
         assert (summary.inserted_count, summary.batches) == (2_500, 3)
         assert encoder.calls == 2_500
-        stored = await items.find(F.tally == 7).to_list()
-        assert stored == [{"_id": documents[7]["_id"], "n": 7, "tally": 7}]
+        stored = await items.find_one(F.tally == 7)
+        assert stored == {"_id": large[7]["_id"], "n": 7, "tally": 7, "text": "x" * 1_100}
+
         encoder.calls = 0
-        await items.insert_one({"tally": Tally(1)})
+        small = [{"n": i, "tally": Tally(i)} for i in range(2_500)]
+        summary = await items.bulk_insert(small, batch_size=1_000)
+        assert (summary.inserted_count, summary.batches) == (2_500, 3)
+        assert encoder.calls == 2 * 2_500
+        assert await items.count(F.tally < 2_500) == 5_000
+
+        encoder.calls = 0
+        async with items.bulk() as bulk:  # queued one by one: encoded once, whatever size
+            await bulk.insert_one({"tally": Tally(1)})
+            await bulk.insert_one({"tally": Tally(2)})
+        await items.insert_one({"tally": Tally(1)})  # the driver encodes; mongocat does not
         await items.insert_many([{"tally": Tally(2)}, {"tally": Tally(3)}])
-        assert encoder.calls == 3
+        assert encoder.calls == 5
 
 
 async def test_a_refused_bulk_document_is_left_as_it_was(catalogue: Catalogue) -> None:
@@ -283,3 +295,38 @@ async def test_a_refused_bulk_document_is_left_as_it_was(catalogue: Catalogue) -
         await items.bulk_insert([document])
     assert document == {"name": "x", "price.usd": 5}  # no _id was added to it
     assert await items.count() == 0
+
+
+@pytest.mark.parametrize("source", ["list", "async generator"])
+async def test_a_bad_document_mid_batch_stops_bulk_insert_there(
+    catalogue: Catalogue, source: str
+) -> None:
+    # Batches before the bad document's are sent; its own batch is not (nothing of a
+    # batch is sent once a document of it is refused), and the error names it.
+    items = catalogue.collection("items")
+    docs: list[dict[str, Any]] = [{"_id": i} for i in range(3_000)]
+    docs[1_500] = {"_id": 1_500, "$bad": 1}
+
+    async def agen() -> Any:
+        for document in docs:
+            yield document
+
+    with pytest.raises(InvalidDocument, match=r"'\$bad' starts with '\$'"):
+        await items.bulk_insert(docs if source == "list" else agen(), batch_size=1_000)
+    assert await items.count() == 1_000
+    assert sorted(await items.distinct("_id")) == list(range(1_000))
+
+
+async def test_bulk_insert_splits_batches_by_size_too(catalogue: Catalogue) -> None:
+    items = catalogue.collection("items")
+    sizes: list[int] = []
+    one_mb = "x" * 1_000_000
+    summary = await items.bulk_insert(
+        ({"_id": i, "blob": one_mb} for i in range(20)),
+        max_batch_bytes=4_000_000,
+        on_progress=lambda s: sizes.append(s.inserted_count),
+    )
+    per_batch = [b - a for a, b in zip([0, *sizes], sizes, strict=False)]
+    assert summary.inserted_count == sum(per_batch) == 20
+    assert max(per_batch) <= 3
+    assert await items.count() == 20
