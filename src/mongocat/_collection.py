@@ -387,6 +387,27 @@ class Collection(Generic[DocT]):
             options["bypass_document_validation"] = bypass_document_validation
         return options
 
+    def _modify_options(
+        self,
+        projection: ProjectionLike | None,
+        sort: SortLike | None,
+        hint: HintLike | None,
+        collation: CollationLike | None,
+        comment: Any,
+        let: Mapping[str, Any] | None,
+        bypass_document_validation: bool | None,
+        session: SessionLike,
+    ) -> dict[str, Any]:
+        """The options a find-and-modify was given, as the driver names them."""
+        options = self._write_options(hint, collation, comment, let, None, session)
+        if projection is not None:
+            options["projection"] = as_projection(projection)
+        if sort is not None:
+            options["sort"] = as_sort(sort)
+        if bypass_document_validation is not None:
+            options["bypassDocumentValidation"] = bypass_document_validation
+        return options
+
     async def _run_update(
         self,
         operation: str,
@@ -1158,17 +1179,12 @@ class Collection(Generic[DocT]):
             The document, or None when nothing matched (and, with ``"before"``, when
             it was upserted).
         """
-        options = _only_given(
-            projection=as_projection(projection),
-            sort=as_sort(sort),
-            array_filters=update_array_filters(update, array_filters),
-            hint=hint,
-            collation=collation,
-            comment=comment,
-            let=let,
-            bypassDocumentValidation=bypass_document_validation,
-            session=self._handle.session(session),
+        options = self._modify_options(
+            projection, sort, hint, collation, comment, let, bypass_document_validation, session
         )
+        carried = update_array_filters(update, array_filters)
+        if carried is not None:
+            options["array_filters"] = carried
         document = await self._handle.run(
             self._open_driver_collection().find_one_and_update(
                 self._query(filter, "find_one_and_update", write=True),
@@ -1216,15 +1232,8 @@ class Collection(Generic[DocT]):
         Returns:
             The document, or None when nothing matched.
         """
-        options = _only_given(
-            projection=as_projection(projection),
-            sort=as_sort(sort),
-            hint=hint,
-            collation=collation,
-            comment=comment,
-            let=let,
-            bypassDocumentValidation=bypass_document_validation,
-            session=self._handle.session(session),
+        options = self._modify_options(
+            projection, sort, hint, collation, comment, let, bypass_document_validation, session
         )
         document = await self._handle.run(
             self._open_driver_collection().find_one_and_replace(
@@ -1264,14 +1273,8 @@ class Collection(Generic[DocT]):
         Returns:
             The deleted document, or None when nothing matched.
         """
-        options = _only_given(
-            projection=as_projection(projection),
-            sort=as_sort(sort),
-            hint=hint,
-            collation=collation,
-            comment=comment,
-            let=let,
-            session=self._handle.session(session),
+        options = self._modify_options(
+            projection, sort, hint, collation, comment, let, None, session
         )
         document = await self._handle.run(
             self._open_driver_collection().find_one_and_delete(
