@@ -188,6 +188,7 @@ def bench(session: nox.Session) -> None:
         "-e", ".[embedded,pydantic,fastapi]", "httpx", "beanie", "odmantic", "matplotlib"
     )
     session.run("python", "benchmarks/overhead.py", *session.posargs)
+    session.run("python", "benchmarks/own_cost.py")
     session.run("python", "benchmarks/builders.py", *session.posargs)
     session.run("python", "benchmarks/bulk.py")
     session.run("python", "benchmarks/gridfs_throughput.py")
