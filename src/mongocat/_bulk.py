@@ -141,9 +141,7 @@ class BulkWriter(Generic[DocT]):
         raw = self._coder.unchecked(document)
         if not isinstance(raw, Mapping):
             check_document(raw)  # says what a document is
-        own_id = None
-        if "_id" not in raw:
-            raw["_id"] = own_id = ObjectId()
+        own = _give_ids([raw])
         try:
             with self._handle.errors:
                 data = encode_stored(
@@ -152,11 +150,10 @@ class BulkWriter(Generic[DocT]):
                     codec_options=self._driver_collection.codec_options,
                 )
         except MongocatError:
-            if own_id is not None:  # nothing was queued: leave the document as it was
-                del raw["_id"]
+            _take_back_ids([raw], own)  # nothing was queued: leave the document as it was
             raise
         # The driver sends the encoded bytes as they are: each document is encoded once.
-        await self._queue(InsertOne(RawBSONDocument(data)), len(data), own_id=own_id)
+        await self._queue(InsertOne(RawBSONDocument(data)), len(data), own_id=own[0])
 
     def _room(self) -> int:
         """How many operations the batch being filled still takes."""
@@ -184,13 +181,7 @@ class BulkWriter(Generic[DocT]):
             check_documents(raw, allow_dollar_fields=coder.allow_dollar_fields)
         except MongocatError:
             return False
-        own: list[Any] = []
-        for document in raw:
-            if "_id" in document:
-                own.append(None)
-            else:
-                document["_id"] = own_id = ObjectId()
-                own.append(own_id)
+        own = _give_ids(raw)
         limit = await self._limit()
         options = self._driver_collection.codec_options
         sent: list[Any] = raw
@@ -207,9 +198,7 @@ class BulkWriter(Generic[DocT]):
         except MongocatError:
             size = None
         if size is None or size > _MAX_DOCUMENT_BYTES or self._batch_bytes + size > limit:
-            for document, own_id in zip(raw, own, strict=True):
-                if own_id is not None:
-                    del document["_id"]
+            _take_back_ids(raw, own)
             return False
         start = self._next_index
         self._batch += [
@@ -361,8 +350,7 @@ class BulkWriter(Generic[DocT]):
         self._batch.append(Queued(self._next_index, op, isinstance(op, InsertOne), own_id))
         self._next_index += 1
         self._batch_bytes += size
-        if len(self._batch) >= self._options.batch_size or self._batch_bytes >= limit:
-            await self._flush()
+        await self._flush_if_full()
 
     async def _limit(self) -> int:
         """The byte limit of one batch: given, or below the server's message size."""
@@ -512,6 +500,29 @@ async def bulk_insert(
             raise _unread(error, read, documents) from None
         raise
     return writer.result
+
+
+def _give_ids(documents: list[Any]) -> list[ObjectId | None]:
+    """Give each document without an ``_id`` a new one; return those given (None: its own).
+
+    The ``_id`` is set before anything is sent, as the drivers do, so that a resent
+    batch cannot store a document twice.
+    """
+    given: list[ObjectId | None] = []
+    for document in documents:
+        if "_id" in document:
+            given.append(None)
+        else:
+            document["_id"] = own_id = ObjectId()
+            given.append(own_id)
+    return given
+
+
+def _take_back_ids(documents: list[Any], given: list[ObjectId | None]) -> None:
+    """Undo :func:`_give_ids` for documents that were not queued after all."""
+    for document, own_id in zip(documents, given, strict=True):
+        if own_id is not None:
+            del document["_id"]
 
 
 async def _next_chunk(documents: Iterator[Any] | AsyncIterator[Any], count: int) -> list[Any]:

@@ -85,9 +85,7 @@ def as_update(update: UpdateLike) -> Any:
                 "the update document is empty; say what to change, e.g. {'$set': {'price': 7.99}}"
             )
         for key in update:
-            if not (type(key) is str and key[:1] == "$") and not (
-                isinstance(key, str) and key.startswith("$")
-            ):
+            if not (isinstance(key, str) and key.startswith("$")):
                 raise InvalidQuery(
                     f"update field {key!r} is not an update operator; write "
                     f"{{'$set': {{{key!r}: ...}}}}, or use replace_one() to replace the "

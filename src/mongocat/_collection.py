@@ -133,6 +133,15 @@ def _only_given(**options: Any) -> dict[str, Any]:
     return given
 
 
+def _carry_array_filters(
+    options: dict[str, Any], update: UpdateLike, array_filters: Sequence[Mapping[str, Any]] | None
+) -> None:
+    """Add the update's array filters (the caller's, or the Update's own) to ``options``."""
+    carried = update_array_filters(update, array_filters)
+    if carried is not None:
+        options["array_filters"] = carried
+
+
 def _update_result(raw: Any) -> UpdateResult:
     """Copy a driver UpdateResult (counts stay unknown for a w=0 write)."""
     if not raw.acknowledged:
@@ -418,9 +427,7 @@ class Collection(Generic[DocT]):
         options: dict[str, Any],
     ) -> UpdateResult:
         """Send ``update_one`` or ``update_many`` with its checked filter and update."""
-        carried = update_array_filters(update, array_filters)
-        if carried is not None:
-            options["array_filters"] = carried
+        _carry_array_filters(options, update, array_filters)
         send = getattr(self._open_driver_collection(), operation)
         raw = await self._handle.run(
             send(
@@ -1182,9 +1189,7 @@ class Collection(Generic[DocT]):
         options = self._modify_options(
             projection, sort, hint, collation, comment, let, bypass_document_validation, session
         )
-        carried = update_array_filters(update, array_filters)
-        if carried is not None:
-            options["array_filters"] = carried
+        _carry_array_filters(options, update, array_filters)
         document = await self._handle.run(
             self._open_driver_collection().find_one_and_update(
                 self._query(filter, "find_one_and_update", write=True),

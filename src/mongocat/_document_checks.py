@@ -9,11 +9,10 @@ from itertools import chain
 from typing import Any, Final
 
 import bson
-import bson.errors
 from bson.codec_options import CodecOptions
 
 from ._errors import InvalidDocument
-from ._paths import SCALAR_TYPES
+from ._paths import SCALAR_TYPES, remember
 
 __all__ = [
     "MAX_NESTING",
@@ -60,29 +59,17 @@ def encode_stored(
 ) -> bytes:
     """Check a document to store as :func:`check_document` does, and encode it to BSON.
 
-    A flat ``dict`` (the common case) is checked by the C encoder itself
-    (``check_keys`` refuses ``$``-prefixed and dotted names; NUL and non-str names
-    are always refused), so it is walked in Python only to name the offending path
-    after a refusal. A nested or non-``dict`` document is walked first, for its
-    nesting and its empty names, which the encoder accepts. The bytes are encoded
-    with the collection's ``codec_options``, as the driver would encode them.
+    A flat ``dict`` (the common case) is checked as :func:`check_documents` checks a
+    batch (its names remembered); any other document is walked. The bytes are
+    encoded with the collection's ``codec_options``, as the driver would encode them.
 
     Raises:
         InvalidDocument: As :func:`check_document`.
         bson.errors.InvalidDocument: A value BSON cannot encode.
     """
-    strict = not allow_dollar_fields
-    walked = type(document) is not dict or (
-        (strict and "" in document) or not set(map(type, document.values())) <= SCALAR_TYPES
-    )
-    if walked:
+    if not _flat_with_valid_names((document,), not allow_dollar_fields):
         check_document(document, allow_dollar_fields=allow_dollar_fields)
-    try:
-        return bson.encode(document, check_keys=strict, codec_options=codec_options)
-    except bson.errors.InvalidDocument:
-        if not walked:  # name the path the encoder refused
-            check_document(document, allow_dollar_fields=allow_dollar_fields)
-        raise
+    return bson.encode(document, codec_options=codec_options)
 
 
 def _shown(value: Any) -> str:
@@ -109,24 +96,24 @@ def check_documents(documents: Sequence[Any], *, allow_dollar_fields: bool = Fal
 
 #: Field names of flat documents found valid, without and with the strict name rule.
 _VALID_NAMES: Final[tuple[set[Any], set[Any]]] = (set(), set())
-_REMEMBERED: Final = 4096
 
 
 def _flat_with_valid_names(documents: Sequence[Any], strict: bool) -> bool:
-    """Whether every document is a flat dict whose names pass (False: walk them)."""
+    """Whether every document is a flat dict whose names pass (False: walk them).
+
+    A name not seen before is checked by the walk's own rule, once.
+    """
     if set(map(type, documents)) != {dict}:
         return False
     if not set(map(type, chain.from_iterable(map(dict.values, documents)))) <= SCALAR_TYPES:
         return False  # a nested document or list, or a value of another type
     valid = _VALID_NAMES[strict]
     for key in set(chain.from_iterable(documents)) - valid:
-        if type(key) is not str or "\x00" in key:
+        try:
+            _check_fields({key: None}, "", 1, strict)
+        except InvalidDocument:
             return False
-        if strict and (key[:1] == "$" or "." in key or not key):
-            return False
-        if len(valid) >= _REMEMBERED:
-            valid.clear()
-        valid.add(key)
+        remember(valid, key)
     return True
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "is_operator_document",
     "is_pattern",
     "matches_as_condition",
+    "remember",
     "render",
 ]
 
@@ -64,10 +65,23 @@ def check_path(path: str, *, positional: bool = False) -> str:
     return _checked_path(path, positional)
 
 
-#: Paths found valid, without and with positional segments: a set hit is the cheapest
-#: check there is. Each is emptied when it reaches _REMEMBERED paths.
-_VALID: Final[tuple[set[str], set[str]]] = (set(), set())
+#: How many names a set of names found valid keeps before it starts again.
 _REMEMBERED: Final = 4096
+
+
+def remember(valid: set[Any], name: Any) -> None:
+    """Add ``name`` to a set of names found valid, emptying it first when it is full.
+
+    Applications name the same fields again and again: a set hit is the cheapest
+    check there is, and the bound keeps a stream of distinct names from growing it.
+    """
+    if len(valid) >= _REMEMBERED:
+        valid.clear()
+    valid.add(name)
+
+
+#: Paths found valid, without and with positional segments.
+_VALID: Final[tuple[set[str], set[str]]] = (set(), set())
 
 
 def _checked_path(path: str, positional: bool) -> str:
@@ -76,9 +90,7 @@ def _checked_path(path: str, positional: bool) -> str:
     if type(path) is str and path in valid:
         return path
     _check_path(path, positional)
-    if len(valid) >= _REMEMBERED:
-        valid.clear()
-    valid.add(path)
+    remember(valid, path)
     return path
 
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Final, Self, TypeVar
 
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
@@ -22,7 +22,7 @@ from pymongo.write_concern import WriteConcern
 from ._driver import TransactionOptions
 from ._errors import ConfigurationError, MongocatError, TransactionError, TransactionFailed
 from ._handle import DatabaseHandle
-from ._sessions import Binding, bind, bound_session, in_transaction, unbind
+from ._sessions import Binding, bind, in_transaction, unbind
 
 __all__ = ["Transaction", "run_transaction", "session_options", "transaction_options"]
 
@@ -51,6 +51,10 @@ def _has_label(error: BaseException, label: str) -> bool:
     """Whether a mongocat or driver error carries an error label."""
     check = getattr(error, "has_error_label", None)
     return bool(check(label)) if callable(check) else False
+
+
+#: The transaction options mongocat takes, in transaction_options' order.
+_OPTION_NAMES: Final = ("read_concern", "write_concern", "read_preference", "max_commit_time")
 
 
 def transaction_options(
@@ -91,22 +95,14 @@ def session_options(options: Mapping[str, Any]) -> dict[str, Any]:
     result = dict(options)
     defaults = result.get("default_transaction_options")
     if isinstance(defaults, Mapping):
-        unknown = sorted(
-            set(defaults) - {"read_concern", "write_concern", "read_preference", "max_commit_time"}
-        )
+        unknown = sorted(set(defaults) - set(_OPTION_NAMES))
         if unknown:
             raise ConfigurationError(
                 f"default_transaction_options has unknown option(s) {unknown}; use "
-                "read_concern, write_concern, read_preference and max_commit_time"
+                f"{', '.join(_OPTION_NAMES[:-1])} and {_OPTION_NAMES[-1]}"
             )
-        result["default_transaction_options"] = TransactionOptions(
-            **transaction_options(
-                defaults.get("read_concern"),
-                defaults.get("write_concern"),
-                defaults.get("read_preference"),
-                defaults.get("max_commit_time"),
-            )
-        )
+        values = (defaults.get(name) for name in _OPTION_NAMES)
+        result["default_transaction_options"] = TransactionOptions(**transaction_options(*values))
     return result
 
 
@@ -164,7 +160,7 @@ class Transaction:
                 "transactions: run the inner work in the outer transaction"
             )
         if self._owns_session:
-            joined = bound_session(handle.client)
+            joined = handle.session(None)  # the session of an enclosing cat.session()
             self._owns_session = joined is None
             self._session = joined if joined is not None else await handle.start_session({})
         try:
@@ -242,7 +238,7 @@ async def run_transaction(
     caller's session (``session=``, or the one bound by ``cat.session()``) is used and
     left open, its default transaction options applying to options not given.
     """
-    given = session if session is not None else bound_session(handle.client)
+    given = handle.session(session)
     if given is not None:
         return await _Attempts(handle, given, timeout, max_attempts).run(fn, options)
     own = await handle.start_session({})

@@ -1,4 +1,4 @@
-"""The batch and C-speed document checks agree with the one-document walk, always."""
+"""The batch check and encode_stored agree with the one-document walk, always."""
 
 from typing import Any
 
@@ -49,7 +49,7 @@ def test_a_batch_is_refused_exactly_as_its_first_bad_document(
 
 @settings(max_examples=400, deadline=None)
 @given(_DOCUMENTS, st.booleans())
-def test_the_c_pass_refuses_what_the_walk_refuses_and_encodes_the_rest(
+def test_encode_stored_refuses_what_the_walk_refuses_and_encodes_the_rest(
     document: dict[str, Any], allow: bool
 ) -> None:
     verdict = _walk_verdict(document, allow)
