@@ -29,9 +29,11 @@ from ._checkpoints import CollectionCheckpoint
 from ._coercion import object_id
 from ._collection import Collection
 from ._cursor import Cursor
+from ._deadlines import Deadline
 from ._errors import (
     AuthenticationFailed,
     BulkWriteFailed,
+    BulkWriteTimeout,
     CatalogueClosed,
     ChangeStreamError,
     ChangeStreamHistoryLost,
@@ -58,6 +60,7 @@ from ._errors import (
     ServerUnavailable,
     TransactionError,
     TransactionFailed,
+    TransactionTimeout,
     UnacknowledgedWrite,
 )
 from ._explain import ExplainSummary
@@ -103,6 +106,7 @@ __all__ = [
     "BulkOperationError",
     "BulkWriteFailed",
     "BulkWriteSummary",
+    "BulkWriteTimeout",
     "BulkWriter",
     "Catalogue",
     "CatalogueClosed",
@@ -119,6 +123,7 @@ __all__ = [
     "ConfigurationError",
     "Consumer",
     "Cursor",
+    "Deadline",
     "DeleteResult",
     "DocT",
     "DocumentDecodeError",
@@ -176,6 +181,7 @@ __all__ = [
     "Transaction",
     "TransactionError",
     "TransactionFailed",
+    "TransactionTimeout",
     "UnacknowledgedWrite",
     "Update",
     "UpdateDescription",

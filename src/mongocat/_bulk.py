@@ -30,6 +30,7 @@ from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, Up
 
 from ._bulk_shared import BulkAccount, BulkOptions, Queued
 from ._coercion import as_sort_document, as_update, as_write_filter, update_array_filters
+from ._deadlines import current, start, within
 from ._document_checks import check_document, check_documents, encode_stored
 from ._documents import DocumentCoder
 from ._errors import BulkWriteFailed, InvalidDocument, MongocatError, NetworkError
@@ -74,6 +75,7 @@ class BulkWriter(Generic[DocT]):
         "_batch",
         "_batch_bytes",
         "_coder",
+        "_deadline",
         "_driver_collection",
         "_handle",
         "_in_flight",
@@ -101,6 +103,8 @@ class BulkWriter(Generic[DocT]):
         self._in_flight: set[asyncio.Task[None]] = set()
         self._account = BulkAccount(ordered=options.ordered)
         self._state = _Writer.ACCEPTING
+        #: The writer's own deadline (``timeout=``), from its creation.
+        self._deadline = start(options.timeout)
 
     def __repr__(self) -> str:
         return (
@@ -392,13 +396,14 @@ class BulkWriter(Generic[DocT]):
             account.batches += 1
             try:
                 self._handle.ensure_open()
-                raw = await self._handle.run(
-                    self._driver_collection.bulk_write(
-                        [queued.op for queued in batch],
-                        ordered=self._options.ordered,
-                        **self._options.command_options(),
+                with within(self._deadline, "bulk write", self._driver_collection.full_name):
+                    raw = await self._handle.run(
+                        self._driver_collection.bulk_write(
+                            [queued.op for queued in batch],
+                            ordered=self._options.ordered,
+                            **self._options.command_options(),
+                        )
                     )
-                )
                 if raw.acknowledged:
                     account.merge(batch, raw.bulk_api_result, retried=attempt > 1)
                 else:  # w=0: the server says nothing of what it applied
@@ -416,12 +421,27 @@ class BulkWriter(Generic[DocT]):
                     "RetryableWriteError"
                 )
                 inserts_only = all(queued.insert for queued in batch)
-                if not (retryable and inserts_only and attempt <= self._options.retries):
+                delay = min(1.0, 0.05 * 2**attempt) * random.random()
+                if not (
+                    retryable
+                    and inserts_only
+                    and attempt <= self._options.retries
+                    and self._time_for(delay)
+                ):
                     account.fail(batch, error, connection_broken=isinstance(error, NetworkError))
                     break
-                await asyncio.sleep(min(1.0, 0.05 * 2**attempt) * random.random())
+                await asyncio.sleep(delay)
         if self._options.on_progress is not None:
             self._options.on_progress(self.result)
+
+    def _time_for(self, delay: float) -> bool:
+        """Whether a retry after ``delay`` seconds would start before the deadline."""
+        deadline = self._deadline or current()
+        if deadline is None:
+            return True
+        if self._deadline is not None and (outer := current()) is not None:
+            deadline = min(deadline, outer, key=lambda d: d.at)
+        return deadline.remaining() > delay
 
     async def flush(self) -> None:
         """Send everything queued and wait for every batch in flight."""
@@ -547,7 +567,7 @@ def _unread(error: BulkWriteFailed, read: int, documents: object) -> BulkWriteFa
         f"{error.message}; the input was not read past #{read}: documents #{read + 1} "
         f"onwards{total} were never read, so never sent"
     )
-    failed = BulkWriteFailed(
+    failed = type(error)(  # a BulkWriteTimeout stays one
         message,
         result=error.result,
         details=error.details,

@@ -12,7 +12,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple, TypedDict
 
-from ._errors import BulkWriteFailed, ConfigurationError, MongocatError
+from ._coercion import as_timeout
+from ._errors import (
+    BulkWriteFailed,
+    BulkWriteTimeout,
+    ClientTimeout,
+    ConfigurationError,
+    MongocatError,
+)
 from ._paths import is_int
 from ._summaries import BulkOperationError, BulkWriteSummary
 
@@ -49,6 +56,10 @@ class BulkArgs(TypedDict, total=False):
         let: Variables for the operations' ``$expr`` (``expr.var("name")``).
         bypass_document_validation: Skip the collection's validator (needs the
             bypassDocumentValidation privilege).
+        timeout: A deadline in seconds for the whole write, from the writer's
+            creation: every batch, and every retry of one, must finish before it
+            (inside a ``cat.timeout()`` scope, the earlier of the two). Past it the
+            writer raises :class:`~mongocat.BulkWriteTimeout` with what was applied.
     """
 
     ordered: bool
@@ -61,6 +72,7 @@ class BulkArgs(TypedDict, total=False):
     comment: Any
     let: Mapping[str, Any] | None
     bypass_document_validation: bool | None
+    timeout: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +89,7 @@ class BulkOptions:
     comment: Any = None
     let: Mapping[str, Any] | None = None
     bypass_document_validation: bool | None = None
+    timeout: float | None = None
 
     def command_options(self) -> dict[str, Any]:
         """The options every batch's command carries, as ``bulk_write`` takes them."""
@@ -121,6 +134,7 @@ class BulkOptions:
             raise ConfigurationError(f"retries must not be negative, not {options.retries!r}")
         if options.let is not None and not isinstance(options.let, Mapping):
             raise ConfigurationError(f"let must be a document of variables, not {options.let!r}")
+        as_timeout(options.timeout)
         if options.on_progress is not None and not callable(options.on_progress):
             raise ConfigurationError(
                 f"on_progress must be a function of the summary, not {options.on_progress!r}"
@@ -268,7 +282,12 @@ class BulkAccount:
             if summary.acknowledged
             else "the counts are unknown (w=0)"
         )
-        return BulkWriteFailed(
+        failed = (
+            BulkWriteTimeout
+            if isinstance(last, ClientTimeout) and last.details.get("set_by") is not None
+            else BulkWriteFailed
+        )
+        return failed(
             f"{len(summary.errors)} bulk operation(s) failed ({shown}{more}){never}; "
             f"{counts}; see .result",
             result=summary,

@@ -1,7 +1,7 @@
 """The Catalogue: the entry point that owns a client and a database."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar, Unpack, overload
@@ -13,6 +13,7 @@ from ._change_events import ChangeEvent, WatchArgs, WatchFilter, WatchOptions
 from ._changes import ChangeStream, Consumer
 from ._collection import Collection, aggregate_cursor
 from ._cursor import Cursor
+from ._deadlines import Deadline, bound, scope
 from ._documents import DocumentCoder
 from ._errors import ConfigurationError
 from ._gridfs import GridFS
@@ -309,8 +310,12 @@ class Catalogue:
                 raise ConfigurationError(f"indexes must be Index(...) values, not {spec!r}")
         self._declared_indexes[collection] = tuple(specs)
 
-    async def ensure_indexes(self) -> dict[str, IndexPlan]:
+    async def ensure_indexes(self, *, timeout: float | None = None) -> dict[str, IndexPlan]:
         """Create every declared index that is missing; safe to call at every startup.
+
+        Args:
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             The applied plan of each collection.
@@ -318,29 +323,67 @@ class Catalogue:
         Raises:
             IndexConflict: An index exists with other keys or options.
         """
-        self._handle.ensure_open()
-        plans: dict[str, IndexPlan] = {}
-        for name, specs in self._declared_indexes.items():
-            plans[name] = await self.collection(name).indexes.ensure(*specs)
-        return plans
+        with bound(timeout, "ensure_indexes", self._handle.name):
+            self._handle.ensure_open()
+            plans: dict[str, IndexPlan] = {}
+            for name, specs in self._declared_indexes.items():
+                plans[name] = await self.collection(name).indexes.ensure(*specs)
+            return plans
 
     # -- database commands ---------------------------------------------------------
 
-    async def ping(self) -> None:
+    def timeout(self, seconds: float) -> AbstractAsyncContextManager[Deadline]:
+        """A deadline for every mongocat call in the block: ``async with cat.timeout(2):``.
+
+        Every operation inside (of any Catalogue, in this task and the tasks it
+        starts) must finish before the deadline, retries, transaction attempts and
+        change-stream resumes included: the drivers enforce it on each round trip
+        (MongoDB's client-side operation timeout, ``pymongo.timeout``) and send the
+        time left to the server as ``maxTimeMS``, which replaces any ``max_time_ms``.
+        Nested scopes and ``timeout=`` arguments can only shorten it. Code that is not
+        a mongocat call (``asyncio.sleep``, an HTTP request) is not interrupted.
+
+        Args:
+            seconds: The time the block has, from now.
+
+        Returns:
+            An async context manager (also usable with plain ``with``) that yields the
+            :class:`Deadline` in force.
+
+        Raises:
+            ClientTimeout: From the operation that ran past the deadline, naming it.
+
+        Example:
+            >>> async with cat.timeout(2.0):  # doctest: +SKIP
+            ...     order = await orders.find_one(F._id == order_id)
+            ...     await stock.update_one(F.sku == order["sku"], Update.inc(qty=-1))
+        """
+        return scope(seconds, "cat.timeout({seconds})")
+
+    async def ping(self, *, timeout: float | None = None) -> None:
         """Check that the server answers.
+
+        Args:
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Raises:
             ServerUnavailable: No server answered within ``serverSelectionTimeoutMS``.
         """
-        self._handle.ensure_open()
-        await self._handle.run(self._handle.database.command("ping"))
+        with bound(timeout, "ping", self._handle.name):
+            self._handle.ensure_open()
+            await self._handle.run(self._handle.database.command("ping"))
 
-    async def command(self, command: str | dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    async def command(
+        self, command: str | dict[str, Any], *, timeout: float | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
         """Run a database command and return the server's reply.
 
         Args:
             command: The command's name (``"dbStats"``) or its whole document.
             **kwargs: More fields of the command document.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             The server's reply document.
@@ -350,13 +393,14 @@ class Catalogue:
                 ``$where`` filter) and the Catalogue was not made with
                 ``allow_javascript=True``.
         """
-        handle = self._handle
-        handle.ensure_open()
-        handle.refuse_javascript_command(command)
-        if kwargs:
-            handle.refuse_javascript(kwargs, f"command {command!r}")
-        reply: dict[str, Any] = await handle.run(handle.database.command(command, **kwargs))
-        return reply
+        with bound(timeout, "command", self._handle.name):
+            handle = self._handle
+            handle.ensure_open()
+            handle.refuse_javascript_command(command)
+            if kwargs:
+                handle.refuse_javascript(kwargs, f"command {command!r}")
+            reply: dict[str, Any] = await handle.run(handle.database.command(command, **kwargs))
+            return reply
 
     def aggregate(
         self,
@@ -369,6 +413,7 @@ class Catalogue:
         let: Mapping[str, Any] | None = None,
         comment: Any = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> Cursor[Any]:
         """Run a database-level aggregation; iterate or await the returned cursor.
 
@@ -393,19 +438,33 @@ class Catalogue:
             let=let,
             comment=comment,
             session=session,
+            timeout=timeout,
         )
 
-    async def list_collection_names(self) -> list[str]:
-        """Return the names of the database's collections, sorted."""
-        handle = self._handle
-        handle.ensure_open()
-        return sorted(await handle.run(handle.database.list_collection_names()))
+    async def list_collection_names(self, *, timeout: float | None = None) -> list[str]:
+        """Return the names of the database's collections, sorted.
 
-    async def drop_collection(self, name: str) -> None:
-        """Drop the collection ``name`` and its indexes; a missing one is not an error."""
-        handle = self._handle
-        handle.ensure_open()
-        await handle.run(handle.database.drop_collection(name))
+        Args:
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
+        """
+        with bound(timeout, "list_collection_names", self._handle.name):
+            handle = self._handle
+            handle.ensure_open()
+            return sorted(await handle.run(handle.database.list_collection_names()))
+
+    async def drop_collection(self, name: str, *, timeout: float | None = None) -> None:
+        """Drop the collection ``name`` and its indexes; a missing one is not an error.
+
+        Args:
+            name: The collection's name.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
+        """
+        with bound(timeout, "drop_collection", self._handle.name):
+            handle = self._handle
+            handle.ensure_open()
+            await handle.run(handle.database.drop_collection(name))
 
     def watch(
         self,
@@ -545,7 +604,7 @@ class Catalogue:
         self,
         fn: Callable[[], Awaitable[_T]],
         *,
-        timeout: float = 120.0,  # noqa: ASYNC109 - a retry deadline, not a cancellation
+        timeout: float | None = None,
         max_attempts: int | None = None,
         read_concern: str | ReadConcern | None = None,
         write_concern: str | int | WriteConcern | None = None,
@@ -557,12 +616,17 @@ class Catalogue:
 
         The whole function runs again after a ``TransientTransactionError`` (a write
         conflict, say), and the commit is retried after an
-        ``UnknownTransactionCommitResult``, with jittered backoff, until ``timeout``.
+        ``UnknownTransactionCommitResult``, with jittered backoff, until the deadline.
         ``fn`` may run several times: keep side effects outside the database out of it.
 
         Args:
             fn: An async function of no arguments; its operations join the transaction.
-            timeout: Seconds after which no new attempt starts.
+            timeout: A deadline in seconds for the whole run: every operation of every
+                attempt, and the commit, must finish before it (MongoDB's
+                client-side operation timeout), and no attempt starts after it. Inside
+                a :meth:`timeout` scope, the earlier of the two. Without either,
+                attempts stop after 120 seconds (the specification's limit) and the
+                operations have the client's own timeouts.
             max_attempts: Also stop after this many runs of ``fn``.
             read_concern: As for :meth:`transaction`.
             write_concern: As for :meth:`transaction`.
@@ -574,8 +638,10 @@ class Catalogue:
             What ``fn`` returned in the attempt that committed.
 
         Raises:
-            TransactionFailed: The deadline passed (or attempts ran out); it carries
-                the number of attempts and the last error.
+            TransactionTimeout: The deadline passed; a TransactionFailed (with the
+                number of attempts and the last error) and a ClientTimeout.
+            TransactionFailed: Attempts ran out, or 120 seconds passed without a
+                deadline.
 
         Example:
             >>> async def transfer() -> None:  # doctest: +SKIP
@@ -583,8 +649,6 @@ class Catalogue:
             ...     await accounts.update_one(F._id == "b", Update.inc(balance=10))
             >>> await cat.run_transaction(transfer, timeout=30)  # doctest: +SKIP
         """
-        if timeout <= 0:
-            raise ConfigurationError(f"timeout must be positive, not {timeout!r}")
         if max_attempts is not None and max_attempts < 1:
             raise ConfigurationError(f"max_attempts must be at least 1, not {max_attempts!r}")
         options = transaction_options(read_concern, write_concern, read_preference, max_commit_time)

@@ -27,6 +27,7 @@ from ._change_events import (
     history_lost,
     resumable,
 )
+from ._deadlines import current
 from ._errors import (
     ChangeStreamError,
     ChangeStreamHistoryLost,
@@ -286,14 +287,17 @@ class ChangeStream(Generic[DocT]):
                 self._driver_stream = await self._restart("history_lost", error)
                 return
             wire_version = self._handle.wire_version()
+            delay = min(self._options.resume_backoff * 2**self._failures, 5.0)
+            delay *= 0.5 + random.random() / 2
+            deadline = current()  # resumes share the caller's deadline
             if (
                 not resumable(error, wire_version)
                 or self._failures >= self._options.resume_attempts
+                or (deadline is not None and deadline.remaining() <= delay)
             ):
                 raise error
             self._failures += 1
-            delay = min(self._options.resume_backoff * 2 ** (self._failures - 1), 5.0)
-            await asyncio.sleep(delay * (0.5 + random.random() / 2))
+            await asyncio.sleep(delay)
             options = self._base_options()
             if token is not None:
                 options["resume_after"] = token

@@ -5,13 +5,14 @@ naming the offending value and the fix, before anything is sent. Fast paths keep
 common case (a plain ``dict``) to one type check.
 """
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
 
-from ._errors import InvalidQuery
+from ._errors import ConfigurationError, InvalidQuery
 from ._filters import Filter, empty_by_accident
 from ._paths import check_path
 from ._projection import Projection
@@ -25,11 +26,33 @@ __all__ = [
     "as_replacement",
     "as_sort",
     "as_sort_document",
+    "as_timeout",
     "as_update",
     "as_write_filter",
     "object_id",
     "update_array_filters",
 ]
+
+
+def as_timeout(value: object, name: str = "timeout") -> float | None:
+    """``value`` as a timeout in seconds, or None; refuse anything else.
+
+    Raises:
+        ConfigurationError: ``value`` is not a positive, finite number (or None).
+    """
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ConfigurationError(
+            f"{name} must be a positive number of seconds (such as 2.5) or None, not "
+            f"{value!r}; for no deadline leave it out"
+        )
+    return float(value)
 
 
 def as_filter(filter: FilterLike | None) -> Mapping[str, Any]:

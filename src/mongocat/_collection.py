@@ -17,6 +17,7 @@ from ._coercion import (
     update_array_filters,
 )
 from ._cursor import Cursor
+from ._deadlines import bound, seconds
 from ._documents import Decoder, DocumentCoder
 from ._errors import DocumentNotFound, InvalidQuery
 from ._explain import ExplainSummary
@@ -77,6 +78,7 @@ def aggregate_cursor(
     collation: CollationLike | None = None,
     hint: HintLike | None = None,
     bypass_document_validation: bool | None = None,
+    timeout: float | None = None,
 ) -> Cursor[Any]:
     """The cursor of an aggregation on ``target``: a driver collection, or the database.
 
@@ -111,6 +113,8 @@ def aggregate_cursor(
         opener=lambda: handle.aggregate(target, stages, options),
         explainer=explain,
         decode=decode,
+        timeout=seconds(timeout),
+        namespace=handle.name if target is handle.database else target.full_name,
     )
 
 
@@ -457,6 +461,7 @@ class Collection(Generic[DocT]):
         bypass_document_validation: bool = False,
         comment: Any = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> InsertOneResult:
         """Insert one document; like the drivers, add an ``_id`` to it if it has none.
 
@@ -465,6 +470,8 @@ class Collection(Generic[DocT]):
             bypass_document_validation: Skip the collection's schema validation.
             comment: A comment attached to the command in the server's logs.
             session: A driver session to run in.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             The inserted ``_id``.
@@ -472,14 +479,15 @@ class Collection(Generic[DocT]):
         Raises:
             DuplicateKeyError: A unique index already holds one of its keys.
         """
-        raw = await self._handle.run(
-            self._open_driver_collection().insert_one(
-                self._coder.stored(document),
-                bypass_document_validation=bypass_document_validation,
-                comment=comment,
-                session=self._handle.session(session),
+        with bound(timeout, "insert_one", self.full_name):
+            raw = await self._handle.run(
+                self._open_driver_collection().insert_one(
+                    self._coder.stored(document),
+                    bypass_document_validation=bypass_document_validation,
+                    comment=comment,
+                    session=self._handle.session(session),
+                )
             )
-        )
         return InsertOneResult(raw.inserted_id, raw.acknowledged)
 
     async def insert_many(
@@ -490,6 +498,7 @@ class Collection(Generic[DocT]):
         bypass_document_validation: bool = False,
         comment: Any = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> InsertManyResult:
         """Insert documents, adding an ``_id`` to each that has none.
 
@@ -501,6 +510,8 @@ class Collection(Generic[DocT]):
             bypass_document_validation: Skip the collection's schema validation.
             comment: A comment attached to the command in the server's logs.
             session: A driver session to run in.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             The inserted ``_id`` of each document, in order.
@@ -513,15 +524,16 @@ class Collection(Generic[DocT]):
         if not batch:
             self._handle.ensure_open()
             return InsertManyResult([])
-        raw = await self._handle.run(
-            self._open_driver_collection().insert_many(
-                batch,
-                ordered=ordered,
-                bypass_document_validation=bypass_document_validation,
-                comment=comment,
-                session=self._handle.session(session),
+        with bound(timeout, "insert_many", self.full_name):
+            raw = await self._handle.run(
+                self._open_driver_collection().insert_many(
+                    batch,
+                    ordered=ordered,
+                    bypass_document_validation=bypass_document_validation,
+                    comment=comment,
+                    session=self._handle.session(session),
+                )
             )
-        )
         return InsertManyResult(raw.inserted_ids, raw.acknowledged)
 
     # -- reads ---------------------------------------------------------------------
@@ -543,6 +555,7 @@ class Collection(Generic[DocT]):
         let: Mapping[str, Any] | None = None,
         allow_disk_use: bool | None = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> Cursor[_Row]: ...
 
     @overload
@@ -562,6 +575,7 @@ class Collection(Generic[DocT]):
         let: Mapping[str, Any] | None = None,
         allow_disk_use: bool | None = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> Cursor[DocT]: ...
 
     def find(
@@ -580,6 +594,7 @@ class Collection(Generic[DocT]):
         let: Mapping[str, Any] | None = None,
         allow_disk_use: bool | None = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> Cursor[Any]:
         """Return a cursor over the documents that match ``filter``.
 
@@ -601,6 +616,8 @@ class Collection(Generic[DocT]):
             let: Variables for the query's ``$expr`` (``expr.var("name")`` reads them).
             allow_disk_use: Let a large sort spill to disk on the server.
             session: A driver session to run in.
+            timeout: A deadline in seconds for the cursor's whole life, from its first
+                round trip: every batch must arrive before it.
 
         Returns:
             An async-iterable, awaitable cursor of ``DocT``.
@@ -624,6 +641,7 @@ class Collection(Generic[DocT]):
             let=let,
             allow_disk_use=allow_disk_use,
             session=session,
+            timeout=timeout,
         )
 
     def _find(
@@ -643,6 +661,7 @@ class Collection(Generic[DocT]):
         let: Mapping[str, Any] | None = None,
         allow_disk_use: bool | None = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> Cursor[Any]:
         """The cursor of :meth:`find`, decoding with ``decode`` (None: raw documents)."""
         options = _only_given(
@@ -663,6 +682,8 @@ class Collection(Generic[DocT]):
             self._handle,
             self._open_driver_collection().find(self._query(filter, "find"), **options),
             decode=decode,
+            timeout=seconds(timeout),
+            namespace=self.full_name,
         )
 
     @overload
@@ -679,6 +700,7 @@ class Collection(Generic[DocT]):
         comment: Any = None,
         bypass_document_validation: bool | None = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> Cursor[dict[str, Any]]: ...
 
     @overload
@@ -696,6 +718,7 @@ class Collection(Generic[DocT]):
         comment: Any = None,
         bypass_document_validation: bool | None = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> Cursor[_Row]: ...
 
     def aggregate(
@@ -712,6 +735,7 @@ class Collection(Generic[DocT]):
         comment: Any = None,
         bypass_document_validation: bool | None = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> Cursor[Any]:
         """Run an aggregation pipeline; iterate or await the returned cursor.
 
@@ -729,6 +753,8 @@ class Collection(Generic[DocT]):
             bypass_document_validation: Let ``$out``/``$merge`` skip the target's
                 validator (needs the bypassDocumentValidation privilege).
             session: A driver session to run in.
+            timeout: A deadline in seconds for the cursor's whole life, from its first
+                round trip (the aggregate command).
 
         Returns:
             A cursor of ``output`` rows; ``await cursor.explain()`` shows the plan.
@@ -751,6 +777,7 @@ class Collection(Generic[DocT]):
             collation=collation,
             hint=hint,
             bypass_document_validation=bypass_document_validation,
+            timeout=timeout,
         )
 
     @overload
@@ -766,6 +793,7 @@ class Collection(Generic[DocT]):
         collation: CollationLike | None = None,
         comment: Any = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> _Row | None: ...
 
     @overload
@@ -781,6 +809,7 @@ class Collection(Generic[DocT]):
         collation: CollationLike | None = None,
         comment: Any = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> DocT | None: ...
 
     async def find_one(
@@ -795,6 +824,7 @@ class Collection(Generic[DocT]):
         collation: CollationLike | None = None,
         comment: Any = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> Any:
         """Return the first document that matches ``filter``, or None.
 
@@ -809,6 +839,8 @@ class Collection(Generic[DocT]):
             collation: Language-aware string comparison rules.
             comment: A comment attached to the command in the server's logs.
             session: A driver session to run in.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             The document, or None when nothing matches.
@@ -824,10 +856,11 @@ class Collection(Generic[DocT]):
             comment=comment,
             session=self._handle.session(session),
         )
-        raw = await self._handle.run(
-            self._open_driver_collection().find_one(self._query(filter, "find_one"), **options),
-            read=True,
-        )
+        with bound(timeout, "find_one", self.full_name):
+            raw = await self._handle.run(
+                self._open_driver_collection().find_one(self._query(filter, "find_one"), **options),
+                read=True,
+            )
         return self._coder.decode_one(raw, decode)
 
     async def find_one_or_raise(
@@ -837,6 +870,7 @@ class Collection(Generic[DocT]):
         projection: ProjectionLike | None = None,
         sort: SortLike | None = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> DocT:
         """Return the first document that matches ``filter``; it must exist.
 
@@ -845,6 +879,7 @@ class Collection(Generic[DocT]):
             projection: The fields to return.
             sort: Which document is first when several match.
             session: A driver session to run in.
+            timeout: A deadline in seconds for this call.
 
         Returns:
             The document.
@@ -852,7 +887,9 @@ class Collection(Generic[DocT]):
         Raises:
             DocumentNotFound: Nothing matches ``filter``.
         """
-        document = await self.find_one(filter, projection=projection, sort=sort, session=session)
+        document = await self.find_one(
+            filter, projection=projection, sort=sort, session=session, timeout=timeout
+        )
         if document is None:
             raise DocumentNotFound(self.full_name, as_filter(filter))
         return document
@@ -867,6 +904,7 @@ class Collection(Generic[DocT]):
         before: str | None = None,
         projection: ProjectionLike | None = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> Page[DocT]:
         """Return one page of a sorted query, by keyset (never ``skip``).
 
@@ -883,6 +921,7 @@ class Collection(Generic[DocT]):
             before: A ``prev_token``: the page before it.
             projection: The fields to return; it must keep the sort fields.
             session: A driver session to run in.
+            timeout: A deadline in seconds for this call.
 
         Returns:
             The page, with tokens for the pages on either side (None at the ends).
@@ -909,6 +948,7 @@ class Collection(Generic[DocT]):
             limit=query.limit,
             projection=projection,
             session=session,
+            timeout=timeout,
         ).to_list()
         return query.page(rows, self._coder.decode_all)
 
@@ -923,6 +963,7 @@ class Collection(Generic[DocT]):
         collation: CollationLike | None = None,
         comment: Any = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> int:
         """Count the documents that match ``filter`` exactly (``count_documents``).
 
@@ -935,6 +976,8 @@ class Collection(Generic[DocT]):
             collation: Language-aware string comparison rules.
             comment: A comment attached to the command in the server's logs.
             session: A driver session to run in.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             The number of matching documents.
@@ -948,33 +991,39 @@ class Collection(Generic[DocT]):
             comment=comment,
             session=self._handle.session(session),
         )
-        return cast(
-            int,
-            await self._handle.run(
+        with bound(timeout, "count", self.full_name):
+            count: int = await self._handle.run(
                 self._open_driver_collection().count_documents(
                     self._query(filter, "count"), **options
                 ),
                 read=True,
-            ),
-        )
+            )
+        return count
 
-    async def estimated_count(self, *, max_time_ms: int | None = None, comment: Any = None) -> int:
+    async def estimated_count(
+        self,
+        *,
+        max_time_ms: int | None = None,
+        comment: Any = None,
+        timeout: float | None = None,
+    ) -> int:
         """Return the collection's document count from its metadata: fast, not exact.
 
         Args:
             max_time_ms: Stop on the server after this many milliseconds.
             comment: A comment attached to the command in the server's logs.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             The approximate number of documents.
         """
         options = _only_given(maxTimeMS=max_time_ms, comment=comment)
-        return cast(
-            int,
-            await self._handle.run(
+        with bound(timeout, "estimated_count", self.full_name):
+            count: int = await self._handle.run(
                 self._open_driver_collection().estimated_document_count(**options), read=True
-            ),
-        )
+            )
+        return count
 
     async def distinct(
         self,
@@ -986,6 +1035,7 @@ class Collection(Generic[DocT]):
         comment: Any = None,
         hint: HintLike | None = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> list[Any]:
         """Return the distinct values of ``key`` among the documents matching ``filter``.
 
@@ -997,6 +1047,8 @@ class Collection(Generic[DocT]):
             comment: A comment attached to the command in the server's logs.
             hint: The index to use, by name or key pattern.
             session: A driver session to run in.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             The distinct values, in no particular order.
@@ -1008,15 +1060,14 @@ class Collection(Generic[DocT]):
             hint=hint,
             session=self._handle.session(session),
         )
-        return cast(
-            "list[Any]",
-            await self._handle.run(
+        with bound(timeout, "distinct", self.full_name):
+            values: list[Any] = await self._handle.run(
                 self._open_driver_collection().distinct(
                     field_name(key), self._query(filter, "distinct"), **options
                 ),
                 read=True,
-            ),
-        )
+            )
+        return values
 
     # -- updates -------------------------------------------------------------------
 
@@ -1034,6 +1085,7 @@ class Collection(Generic[DocT]):
         let: Mapping[str, Any] | None = None,
         bypass_document_validation: bool | None = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> UpdateResult:
         """Update the first document that matches ``filter``.
 
@@ -1050,6 +1102,8 @@ class Collection(Generic[DocT]):
             bypass_document_validation: Skip the collection's validator (needs the
                 bypassDocumentValidation privilege).
             session: A driver session to run in.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             matched_count, modified_count and upserted_id.
@@ -1061,7 +1115,10 @@ class Collection(Generic[DocT]):
         options = self._write_options(
             hint, collation, comment, let, bypass_document_validation, session, sort=sort
         )
-        return await self._run_update("update_one", filter, update, upsert, array_filters, options)
+        with bound(timeout, "update_one", self.full_name):
+            return await self._run_update(
+                "update_one", filter, update, upsert, array_filters, options
+            )
 
     async def update_many(
         self,
@@ -1076,6 +1133,7 @@ class Collection(Generic[DocT]):
         let: Mapping[str, Any] | None = None,
         bypass_document_validation: bool | None = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> UpdateResult:
         """Update every document that matches ``filter``.
 
@@ -1091,6 +1149,8 @@ class Collection(Generic[DocT]):
             bypass_document_validation: Skip the collection's validator (needs the
                 bypassDocumentValidation privilege).
             session: A driver session to run in.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             matched_count, modified_count and upserted_id.
@@ -1098,7 +1158,10 @@ class Collection(Generic[DocT]):
         options = self._write_options(
             hint, collation, comment, let, bypass_document_validation, session
         )
-        return await self._run_update("update_many", filter, update, upsert, array_filters, options)
+        with bound(timeout, "update_many", self.full_name):
+            return await self._run_update(
+                "update_many", filter, update, upsert, array_filters, options
+            )
 
     async def replace_one(
         self,
@@ -1113,6 +1176,7 @@ class Collection(Generic[DocT]):
         let: Mapping[str, Any] | None = None,
         bypass_document_validation: bool | None = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> UpdateResult:
         """Replace the first document that matches ``filter`` (its ``_id`` stays).
 
@@ -1128,6 +1192,8 @@ class Collection(Generic[DocT]):
             bypass_document_validation: Skip the collection's validator (needs the
                 bypassDocumentValidation privilege).
             session: A driver session to run in.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             matched_count, modified_count and upserted_id.
@@ -1135,14 +1201,15 @@ class Collection(Generic[DocT]):
         options = self._write_options(
             hint, collation, comment, let, bypass_document_validation, session, sort=sort
         )
-        raw = await self._handle.run(
-            self._open_driver_collection().replace_one(
-                self._query(filter, "replace_one", write=True),
-                self._coder.stored(replacement, replacement=True),
-                upsert=upsert,
-                **options,
+        with bound(timeout, "replace_one", self.full_name):
+            raw = await self._handle.run(
+                self._open_driver_collection().replace_one(
+                    self._query(filter, "replace_one", write=True),
+                    self._coder.stored(replacement, replacement=True),
+                    upsert=upsert,
+                    **options,
+                )
             )
-        )
         return _update_result(raw)
 
     # -- find-and-modify -----------------------------------------------------------
@@ -1163,6 +1230,7 @@ class Collection(Generic[DocT]):
         let: Mapping[str, Any] | None = None,
         bypass_document_validation: bool | None = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> DocT | None:
         """Update one document atomically and return it as it was before or after.
 
@@ -1181,6 +1249,8 @@ class Collection(Generic[DocT]):
             bypass_document_validation: Skip the collection's validator (needs the
                 bypassDocumentValidation privilege).
             session: A driver session to run in.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             The document, or None when nothing matched (and, with ``"before"``, when
@@ -1190,15 +1260,16 @@ class Collection(Generic[DocT]):
             projection, sort, hint, collation, comment, let, bypass_document_validation, session
         )
         _carry_array_filters(options, update, array_filters)
-        document = await self._handle.run(
-            self._open_driver_collection().find_one_and_update(
-                self._query(filter, "find_one_and_update", write=True),
-                self._update(update, "find_one_and_update"),
-                upsert=upsert,
-                return_document=_return_after(return_document),
-                **options,
+        with bound(timeout, "find_one_and_update", self.full_name):
+            document = await self._handle.run(
+                self._open_driver_collection().find_one_and_update(
+                    self._query(filter, "find_one_and_update", write=True),
+                    self._update(update, "find_one_and_update"),
+                    upsert=upsert,
+                    return_document=_return_after(return_document),
+                    **options,
+                )
             )
-        )
         return cast("DocT | None", self._coder.decode_one(document))
 
     async def find_one_and_replace(
@@ -1216,6 +1287,7 @@ class Collection(Generic[DocT]):
         let: Mapping[str, Any] | None = None,
         bypass_document_validation: bool | None = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> DocT | None:
         """Replace one document atomically and return it as it was before or after.
 
@@ -1233,6 +1305,8 @@ class Collection(Generic[DocT]):
             bypass_document_validation: Skip the collection's validator (needs the
                 bypassDocumentValidation privilege).
             session: A driver session to run in.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             The document, or None when nothing matched.
@@ -1240,15 +1314,16 @@ class Collection(Generic[DocT]):
         options = self._modify_options(
             projection, sort, hint, collation, comment, let, bypass_document_validation, session
         )
-        document = await self._handle.run(
-            self._open_driver_collection().find_one_and_replace(
-                self._query(filter, "find_one_and_replace", write=True),
-                self._coder.stored(replacement, replacement=True),
-                upsert=upsert,
-                return_document=_return_after(return_document),
-                **options,
+        with bound(timeout, "find_one_and_replace", self.full_name):
+            document = await self._handle.run(
+                self._open_driver_collection().find_one_and_replace(
+                    self._query(filter, "find_one_and_replace", write=True),
+                    self._coder.stored(replacement, replacement=True),
+                    upsert=upsert,
+                    return_document=_return_after(return_document),
+                    **options,
+                )
             )
-        )
         return cast("DocT | None", self._coder.decode_one(document))
 
     async def find_one_and_delete(
@@ -1262,6 +1337,7 @@ class Collection(Generic[DocT]):
         comment: Any = None,
         let: Mapping[str, Any] | None = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> DocT | None:
         """Delete one document atomically and return it.
 
@@ -1274,6 +1350,8 @@ class Collection(Generic[DocT]):
             comment: A comment attached to the command in the server's logs.
             let: Variables for the query's ``$expr`` (``expr.var("name")`` reads them).
             session: A driver session to run in.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             The deleted document, or None when nothing matched.
@@ -1281,11 +1359,12 @@ class Collection(Generic[DocT]):
         options = self._modify_options(
             projection, sort, hint, collation, comment, let, None, session
         )
-        document = await self._handle.run(
-            self._open_driver_collection().find_one_and_delete(
-                self._query(filter, "find_one_and_delete", write=True), **options
+        with bound(timeout, "find_one_and_delete", self.full_name):
+            document = await self._handle.run(
+                self._open_driver_collection().find_one_and_delete(
+                    self._query(filter, "find_one_and_delete", write=True), **options
+                )
             )
-        )
         return cast("DocT | None", self._coder.decode_one(document))
 
     # -- deletes -------------------------------------------------------------------
@@ -1299,6 +1378,7 @@ class Collection(Generic[DocT]):
         comment: Any = None,
         let: Mapping[str, Any] | None = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> DeleteResult:
         """Delete the first document that matches ``filter``.
 
@@ -1309,6 +1389,8 @@ class Collection(Generic[DocT]):
             comment: A comment attached to the command in the server's logs.
             let: Variables for the query's ``$expr`` (``expr.var("name")`` reads them).
             session: A driver session to run in.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             deleted_count (0 or 1).
@@ -1320,11 +1402,12 @@ class Collection(Generic[DocT]):
             let=let,
             session=self._handle.session(session),
         )
-        raw = await self._handle.run(
-            self._open_driver_collection().delete_one(
-                self._query(filter, "delete_one", write=True), **options
+        with bound(timeout, "delete_one", self.full_name):
+            raw = await self._handle.run(
+                self._open_driver_collection().delete_one(
+                    self._query(filter, "delete_one", write=True), **options
+                )
             )
-        )
         return DeleteResult(raw.deleted_count if raw.acknowledged else None, raw.acknowledged)
 
     async def delete_many(
@@ -1336,6 +1419,7 @@ class Collection(Generic[DocT]):
         comment: Any = None,
         let: Mapping[str, Any] | None = None,
         session: SessionLike = None,
+        timeout: float | None = None,
     ) -> DeleteResult:
         """Delete every document that matches ``filter`` (``{}`` deletes them all).
 
@@ -1347,6 +1431,8 @@ class Collection(Generic[DocT]):
             comment: A comment attached to the command in the server's logs.
             let: Variables for the query's ``$expr`` (``expr.var("name")`` reads them).
             session: A driver session to run in.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             deleted_count.
@@ -1358,11 +1444,12 @@ class Collection(Generic[DocT]):
             let=let,
             session=self._handle.session(session),
         )
-        raw = await self._handle.run(
-            self._open_driver_collection().delete_many(
-                self._query(filter, "delete_many", write=True, many=True), **options
+        with bound(timeout, "delete_many", self.full_name):
+            raw = await self._handle.run(
+                self._open_driver_collection().delete_many(
+                    self._query(filter, "delete_many", write=True, many=True), **options
+                )
             )
-        )
         return DeleteResult(raw.deleted_count if raw.acknowledged else None, raw.acknowledged)
 
 

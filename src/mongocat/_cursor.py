@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from types import TracebackType
 from typing import Any, Generic, Self, cast
 
+from ._deadlines import Deadline, current, start, within
 from ._documents import SKIP, Decoder, decode_rows
 from ._explain import ExplainSummary
 from ._handle import DatabaseHandle
@@ -18,12 +19,27 @@ class Cursor(Generic[DocT]):
     A cursor is async-iterable, awaitable (``await cursor`` is ``await
     cursor.to_list()``) and an async context manager that closes it on exit.
 
+    A cursor made with ``timeout=`` has one deadline for its whole life, from its
+    first round trip (CSOT's ``cursorLifetime`` mode): every batch it fetches must
+    arrive before it. Otherwise each fetch runs within whatever
+    :meth:`~mongocat.Catalogue.timeout` scope is in force where it is consumed.
+
     Example:
         >>> async for product in products.find({"price": {"$lt": 10}}):  # doctest: +SKIP
         ...     print(product["name"])
     """
 
-    __slots__ = ("_cursor", "_decode", "_explainer", "_handle", "_opener", "skipped")
+    __slots__ = (
+        "_cursor",
+        "_deadline",
+        "_decode",
+        "_explainer",
+        "_handle",
+        "_namespace",
+        "_opener",
+        "_timeout",
+        "skipped",
+    )
 
     def __init__(
         self,
@@ -33,8 +49,13 @@ class Cursor(Generic[DocT]):
         opener: Callable[[], Awaitable[Any]] | None = None,
         explainer: Callable[[], Awaitable[Any]] | None = None,
         decode: Decoder | None = None,
+        timeout: float | None = None,
+        namespace: str | None = None,
     ) -> None:
         self._handle = handle
+        self._timeout = timeout
+        self._deadline: Deadline | None = None
+        self._namespace = namespace
         self._cursor = driver_cursor
         self._opener = opener
         self._explainer = explainer
@@ -48,6 +69,19 @@ class Cursor(Generic[DocT]):
         """The driver's own cursor (Motor's or PyMongo's), once the query has started."""
         return self._cursor
 
+    def _life(self, timeout: float | None = None) -> Deadline | None:
+        """The cursor's deadline: set at its first round trip, from ``timeout=``.
+
+        A ``timeout`` given to one call (``to_list(timeout=...)``) bounds that call,
+        within the cursor's own deadline.
+        """
+        if self._deadline is None and self._timeout is not None:
+            self._deadline = start(self._timeout)
+        call = start(timeout)
+        if call is None or (self._deadline is not None and self._deadline.at <= call.at):
+            return self._deadline
+        return call
+
     async def _open(self) -> Any:
         """The driver cursor, opening it first for an aggregation."""
         if self._cursor is None and self._opener is not None:
@@ -59,6 +93,10 @@ class Cursor(Generic[DocT]):
 
     async def _iterate(self) -> AsyncIterator[DocT]:
         """Yield the documents, translating driver errors."""
+        if self._timeout is not None or current() is not None:
+            async for document in self._iterate_within():
+                yield document
+            return
         decode = self._decode
         with self._handle.read_errors:
             cursor = self._cursor if self._cursor is not None else await self._open()
@@ -73,16 +111,45 @@ class Cursor(Generic[DocT]):
                     else:
                         yield value
 
-    async def to_list(self, length: int | None = None) -> list[DocT]:
+    async def _iterate_within(self) -> AsyncIterator[DocT]:
+        """Yield the documents, each fetch within the cursor's deadline.
+
+        The deadline is entered around each fetch, never across a ``yield``: the
+        consumer's code between documents runs in its own context.
+        """
+        decode = self._decode
+        deadline = self._life()
+        with within(deadline, "find", self._namespace), self._handle.read_errors:
+            cursor = self._cursor if self._cursor is not None else await self._open()
+        while True:
+            with within(deadline, "find", self._namespace), self._handle.read_errors:
+                try:
+                    document = await cursor.__anext__()
+                except StopAsyncIteration:
+                    return
+            if decode is None:
+                yield document
+                continue
+            value = decode(document)
+            if value is SKIP:
+                self.skipped += 1
+            else:
+                yield value
+
+    async def to_list(
+        self, length: int | None = None, *, timeout: float | None = None
+    ) -> list[DocT]:
         """Return the remaining documents as a list.
 
         Args:
             length: Return at most this many documents; None returns all of them.
+            timeout: A deadline in seconds for this call (within the cursor's own
+                ``timeout=`` and any :meth:`~mongocat.Catalogue.timeout` scope).
 
         Returns:
             The documents, in the cursor's order.
         """
-        with self._handle.read_errors:
+        with within(self._life(timeout), "find", self._namespace), self._handle.read_errors:
             cursor = self._cursor if self._cursor is not None else await self._open()
             documents = await cursor.to_list(length)
         decode = self._decode
@@ -95,13 +162,16 @@ class Cursor(Generic[DocT]):
     def __await__(self) -> Generator[Any, None, list[DocT]]:
         return self.to_list().__await__()
 
-    async def explain(self) -> ExplainSummary:
+    async def explain(self, *, timeout: float | None = None) -> ExplainSummary:
         """Ask the server how it runs this query (and run it for the statistics).
+
+        Args:
+            timeout: A deadline in seconds for this call.
 
         Returns:
             The winning stage (IXSCAN, COLLSCAN, ...), the index, and what was read.
         """
-        with self._handle.read_errors:
+        with within(self._life(timeout), "explain", self._namespace), self._handle.read_errors:
             if self._explainer is not None:
                 return ExplainSummary.from_explain(await self._explainer())
             return ExplainSummary.from_explain(await self._cursor.explain())

@@ -16,6 +16,7 @@ next. The tree::
     ├── IndexConflict             an index exists with other keys or options
     ├── TransactionError          a transaction or session used the wrong way
     ├── TransactionFailed         run_transaction gave up at its deadline
+    │   └── TransactionTimeout    ... its timeout= / scope deadline (also a ClientTimeout)
     ├── UnacknowledgedWrite       counts read from a w=0 write
     ├── ChangeStreamError         a change stream misused or unable to continue
     │   ├── ChangeStreamHistoryLost   its resume point has left the oplog
@@ -33,6 +34,7 @@ next. The tree::
         ├── ExecutionTimeout      the operation exceeded max_time_ms
         ├── ServerFeatureUnavailable  the server lacks the feature
         └── BulkWriteFailed       some operations of a batch failed (.result)
+            └── BulkWriteTimeout  the writer's deadline passed (also a ClientTimeout)
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,6 +45,7 @@ from ._summaries import BulkWriteSummary
 __all__ = [
     "AuthenticationFailed",
     "BulkWriteFailed",
+    "BulkWriteTimeout",
     "CatalogueClosed",
     "ChangeStreamError",
     "ChangeStreamHistoryLost",
@@ -69,6 +72,7 @@ __all__ = [
     "ServerUnavailable",
     "TransactionError",
     "TransactionFailed",
+    "TransactionTimeout",
     "UnacknowledgedWrite",
 ]
 
@@ -436,3 +440,19 @@ class BulkWriteFailed(OperationFailed):
             error_labels=error_labels,
         )
         self.result = result
+
+
+class TransactionTimeout(TransactionFailed, ClientTimeout):
+    """``run_transaction`` ran past its deadline (``timeout=`` or a ``cat.timeout()``).
+
+    Both a :class:`TransactionFailed` (with ``attempts`` and ``last_error``) and a
+    :class:`ClientTimeout`, so a handler of either catches it.
+    """
+
+
+class BulkWriteTimeout(BulkWriteFailed, ClientTimeout):
+    """A bulk write ran past its deadline; ``.result`` says what was applied.
+
+    Both a :class:`BulkWriteFailed` (what the writer sent before the deadline is in
+    ``.result``; the batch in flight is in doubt) and a :class:`ClientTimeout`.
+    """

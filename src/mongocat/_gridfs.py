@@ -26,6 +26,7 @@ from bson import ObjectId
 
 from ._coercion import as_filter
 from ._collection import Collection
+from ._deadlines import bound
 from ._errors import (
     ConfigurationError,
     DuplicateKeyError,
@@ -139,6 +140,7 @@ class GridFS:
         metadata: Mapping[str, Any] | None = None,
         content_type: str | None = None,
         file_id: Any = None,
+        timeout: float | None = None,
     ) -> Any:
         """Store a file, streaming it from ``source`` chunk by chunk.
 
@@ -154,6 +156,8 @@ class GridFS:
                 :meth:`find`, e.g. ``F.metadata.owner == "ann"``).
             content_type: The file's media type, such as ``"image/png"``.
             file_id: The ``_id`` to store the file under; a new ObjectId by default.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             The file's ``_id``.
@@ -166,60 +170,61 @@ class GridFS:
             >>> with open("video.mp4", "rb") as f:  # doctest: +SKIP
             ...     video_id = await fs.upload("video.mp4", f, content_type="video/mp4")
         """
-        check_name(filename, "filename")
-        if metadata is not None and not isinstance(metadata, Mapping):
-            raise GridFSError(f"metadata must be a document (a dict), not {metadata!r}")
-        if content_type is not None and not isinstance(content_type, str):
-            raise GridFSError(
-                f"content_type must be a string such as 'image/png', not {content_type!r}"
-            )
-        chunks = chunks_of(raw_pieces(source, self._chunk_size), self._chunk_size)
-        await self._ensure_indexes()
-        if file_id is None:
-            file_id = ObjectId()
-        elif await self.exists(file_id):
-            raise DuplicateKeyError(
-                f"GridFS bucket {self._bucket!r} already has a file with _id {file_id!r}; "
-                "choose another file_id, delete() the file first, or use replace() to add "
-                "a revision under a new id",
-                index_name="_id_",
-                key_pattern={"_id": 1},
-                key_value={"_id": file_id},
-            )
-        digest = Hasher()
-        per_batch = max(1, BATCH_BYTES // self._chunk_size)
-        batch: list[dict[str, Any]] = []
-        length = n = written = 0
-        try:
-            async for chunk in chunks:
-                await digest.update(chunk)
-                batch.append({"_id": ObjectId(), "files_id": file_id, "n": n, "data": chunk})
-                n += 1
-                length += len(chunk)
-                if len(batch) == per_batch:
+        with bound(timeout, "upload", self._bucket):
+            check_name(filename, "filename")
+            if metadata is not None and not isinstance(metadata, Mapping):
+                raise GridFSError(f"metadata must be a document (a dict), not {metadata!r}")
+            if content_type is not None and not isinstance(content_type, str):
+                raise GridFSError(
+                    f"content_type must be a string such as 'image/png', not {content_type!r}"
+                )
+            chunks = chunks_of(raw_pieces(source, self._chunk_size), self._chunk_size)
+            await self._ensure_indexes()
+            if file_id is None:
+                file_id = ObjectId()
+            elif await self.exists(file_id):
+                raise DuplicateKeyError(
+                    f"GridFS bucket {self._bucket!r} already has a file with _id {file_id!r}; "
+                    "choose another file_id, delete() the file first, or use replace() to add "
+                    "a revision under a new id",
+                    index_name="_id_",
+                    key_pattern={"_id": 1},
+                    key_value={"_id": file_id},
+                )
+            digest = Hasher()
+            per_batch = max(1, BATCH_BYTES // self._chunk_size)
+            batch: list[dict[str, Any]] = []
+            length = n = written = 0
+            try:
+                async for chunk in chunks:
+                    await digest.update(chunk)
+                    batch.append({"_id": ObjectId(), "files_id": file_id, "n": n, "data": chunk})
+                    n += 1
+                    length += len(chunk)
+                    if len(batch) == per_batch:
+                        await self._chunks.insert_many(batch)
+                        written, batch = n, []
+                if batch:
                     await self._chunks.insert_many(batch)
                     written, batch = n, []
-            if batch:
-                await self._chunks.insert_many(batch)
-                written, batch = n, []
-            document: dict[str, Any] = {
-                "_id": file_id,
-                "length": length,
-                "chunkSize": self._chunk_size,
-                "uploadDate": now(),
-                "filename": filename,
-            }
-            if metadata is not None:
-                document["metadata"] = dict(metadata)
-            if content_type is not None:
-                document["contentType"] = content_type
-            document["sha256"] = await digest.hexdigest()
-            await self._files.insert_one(document)
-        except BaseException:
-            digest.close()
-            await asyncio.shield(self._abort(file_id, written))
-            raise
-        return file_id
+                document: dict[str, Any] = {
+                    "_id": file_id,
+                    "length": length,
+                    "chunkSize": self._chunk_size,
+                    "uploadDate": now(),
+                    "filename": filename,
+                }
+                if metadata is not None:
+                    document["metadata"] = dict(metadata)
+                if content_type is not None:
+                    document["contentType"] = content_type
+                document["sha256"] = await digest.hexdigest()
+                await self._files.insert_one(document)
+            except BaseException:
+                digest.close()
+                await asyncio.shield(self._abort(file_id, written))
+                raise
+            return file_id
 
     async def _abort(self, file_id: Any, written: int) -> None:
         """Delete the chunks of an upload that failed, and never another file's."""
@@ -243,6 +248,7 @@ class GridFS:
         metadata: Mapping[str, Any] | None = None,
         content_type: str | None = None,
         delete_old: bool = False,
+        timeout: float | None = None,
     ) -> Any:
         """Upload a new revision of an existing file.
 
@@ -252,6 +258,8 @@ class GridFS:
             metadata: The new revision's metadata; the latest revision's by default.
             content_type: The new revision's media type; the latest revision's by default.
             delete_old: Delete the older revisions once the new one is stored.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             The new revision's ``_id``.
@@ -259,60 +267,87 @@ class GridFS:
         Raises:
             FileNotFound: No file has that name (use :meth:`upload` for a new file).
         """
-        current = await self.latest(filename)
-        file_id = await self.upload(
-            filename,
-            source,
-            metadata=current.metadata if metadata is None else metadata,
-            content_type=current.content_type if content_type is None else content_type,
-        )
-        if delete_old:
-            for old in await self.revisions(filename):
-                if old.id != file_id:
-                    await self.delete(old.id)
-        return file_id
+        with bound(timeout, "replace", self._bucket):
+            current = await self.latest(filename)
+            file_id = await self.upload(
+                filename,
+                source,
+                metadata=current.metadata if metadata is None else metadata,
+                content_type=current.content_type if content_type is None else content_type,
+            )
+            if delete_old:
+                for old in await self.revisions(filename):
+                    if old.id != file_id:
+                        await self.delete(old.id)
+            return file_id
 
-    async def delete(self, file_id: Any) -> None:
+    async def delete(self, file_id: Any, *, timeout: float | None = None) -> None:
         """Delete a file: its files document first, then its chunks.
+
+        Args:
+            file_id: The file's ``_id``.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Raises:
             FileNotFound: No file has that id (orphaned chunks with it are removed anyway).
         """
-        result = await self._files.delete_one({"_id": {"$eq": file_id}})
-        await self._chunks.delete_many({"files_id": {"$eq": file_id}})
-        if result.deleted_count == 0:
-            raise FileNotFound(self._bucket, file_id=file_id)
+        with bound(timeout, "delete", self._bucket):
+            result = await self._files.delete_one({"_id": {"$eq": file_id}})
+            await self._chunks.delete_many({"files_id": {"$eq": file_id}})
+            if result.deleted_count == 0:
+                raise FileNotFound(self._bucket, file_id=file_id)
 
-    async def rename(self, file_id: Any, filename: str) -> None:
+    async def rename(self, file_id: Any, filename: str, *, timeout: float | None = None) -> None:
         """Give a file a new name.
+
+        Args:
+            file_id: The file's ``_id``.
+            filename: The new name.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Raises:
             FileNotFound: No file has that id.
         """
-        check_name(filename, "filename")
-        result = await self._files.update_one(
-            {"_id": {"$eq": file_id}}, {"$set": {"filename": filename}}
-        )
-        if result.matched_count == 0:
-            raise FileNotFound(self._bucket, file_id=file_id)
+        with bound(timeout, "rename", self._bucket):
+            check_name(filename, "filename")
+            result = await self._files.update_one(
+                {"_id": {"$eq": file_id}}, {"$set": {"filename": filename}}
+            )
+            if result.matched_count == 0:
+                raise FileNotFound(self._bucket, file_id=file_id)
 
     # -- finding -------------------------------------------------------------------
 
-    async def info(self, file_id: Any) -> FileInfo:
+    async def info(self, file_id: Any, *, timeout: float | None = None) -> FileInfo:
         """Return a file's description.
+
+        Args:
+            file_id: The file's ``_id``.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Raises:
             FileNotFound: No file has that id.
         """
-        document = await self._files.find_one({"_id": {"$eq": file_id}})
-        if document is None:
-            raise FileNotFound(self._bucket, file_id=file_id)
-        return FileInfo.from_document(document)
+        with bound(timeout, "info", self._bucket):
+            document = await self._files.find_one({"_id": {"$eq": file_id}})
+            if document is None:
+                raise FileNotFound(self._bucket, file_id=file_id)
+            return FileInfo.from_document(document)
 
-    async def exists(self, file_id: Any) -> bool:
-        """Return whether a file with this id exists."""
-        found = await self._files.find_one({"_id": {"$eq": file_id}}, projection={"_id": 1})
-        return found is not None
+    async def exists(self, file_id: Any, *, timeout: float | None = None) -> bool:
+        """Return whether a file with this id exists.
+
+        Args:
+            file_id: The file's ``_id``.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
+        """
+        with bound(timeout, "exists", self._bucket):
+            found = await self._files.find_one({"_id": {"$eq": file_id}}, projection={"_id": 1})
+            return found is not None
 
     async def find(
         self,
@@ -321,6 +356,7 @@ class GridFS:
         sort: SortLike | None = None,
         skip: int | None = None,
         limit: int | None = None,
+        timeout: float | None = None,
     ) -> list[FileInfo]:
         """Return the files whose files documents match ``filter``.
 
@@ -330,38 +366,56 @@ class GridFS:
             sort: Their order, e.g. ``[("uploadDate", -1)]``.
             skip: How many to skip.
             limit: The most to return.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Example:
             >>> mine = await fs.find(F.metadata.owner == "ann", sort="filename")  # doctest: +SKIP
         """
-        documents = await self._files.find(as_filter(filter), sort=sort, skip=skip, limit=limit)
-        return [FileInfo.from_document(document) for document in documents]
+        with bound(timeout, "find", self._bucket):
+            documents = await self._files.find(as_filter(filter), sort=sort, skip=skip, limit=limit)
+            return [FileInfo.from_document(document) for document in documents]
 
-    async def revisions(self, filename: str) -> list[FileInfo]:
-        """Return every revision of ``filename``, oldest first."""
-        return await self.find(
-            {"filename": {"$eq": check_name(filename, "filename")}},
-            sort=[("uploadDate", 1), ("_id", 1)],
-        )
+    async def revisions(self, filename: str, *, timeout: float | None = None) -> list[FileInfo]:
+        """Return every revision of ``filename``, oldest first.
 
-    async def latest(self, filename: str) -> FileInfo:
+        Args:
+            filename: The file name.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
+        """
+        with bound(timeout, "revisions", self._bucket):
+            return await self.find(
+                {"filename": {"$eq": check_name(filename, "filename")}},
+                sort=[("uploadDate", 1), ("_id", 1)],
+            )
+
+    async def latest(self, filename: str, *, timeout: float | None = None) -> FileInfo:
         """Return the newest revision of ``filename``.
+
+        Args:
+            filename: The file name.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Raises:
             FileNotFound: No file has that name.
         """
-        found = await self.find(
-            {"filename": {"$eq": check_name(filename, "filename")}},
-            sort=[("uploadDate", -1), ("_id", -1)],
-            limit=1,
-        )
-        if not found:
-            raise FileNotFound(self._bucket, filename=filename)
-        return found[0]
+        with bound(timeout, "latest", self._bucket):
+            found = await self.find(
+                {"filename": {"$eq": check_name(filename, "filename")}},
+                sort=[("uploadDate", -1), ("_id", -1)],
+                limit=1,
+            )
+            if not found:
+                raise FileNotFound(self._bucket, filename=filename)
+            return found[0]
 
     # -- reading -------------------------------------------------------------------
 
-    async def download(self, file_id: Any, *, verify: bool = True) -> bytes:
+    async def download(
+        self, file_id: Any, *, verify: bool = True, timeout: float | None = None
+    ) -> bytes:
         """Return a file's whole content, checked against its length and SHA-256.
 
         Args:
@@ -370,16 +424,24 @@ class GridFS:
                 machine whose cores are busy it is the largest part of a download's
                 cost, so ``verify=False`` trades that check for throughput; chunk
                 numbers and sizes are checked either way.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Raises:
             FileNotFound: No file has that id.
             GridFSIntegrityError: A chunk is missing, has the wrong size, or the content
                 does not hash to the stored SHA-256.
         """
-        return b"".join([piece async for piece in self.stream(file_id, verify=verify)])
+        with bound(timeout, "download", self._bucket):
+            return b"".join([piece async for piece in self.stream(file_id, verify=verify)])
 
     async def download_to(
-        self, file_id: Any, target: str | os.PathLike[str] | Writable, *, verify: bool = True
+        self,
+        file_id: Any,
+        target: str | os.PathLike[str] | Writable,
+        *,
+        verify: bool = True,
+        timeout: float | None = None,
     ) -> int:
         """Write a file's content to a path or a writer, streaming it chunk by chunk.
 
@@ -388,6 +450,13 @@ class GridFS:
         partial copy. A writer (an object with ``write(bytes)``, whose result is
         awaited if it is awaitable) receives the chunks as they arrive.
 
+        Args:
+            file_id: The file's ``_id``.
+            target: A path, or an object with ``write(bytes)``.
+            verify: Check the stored SHA-256 (when the file has one) before finishing.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
+
         Returns:
             The number of bytes written.
 
@@ -395,19 +464,20 @@ class GridFS:
             FileNotFound: No file has that id.
             GridFSIntegrityError: The stored file is damaged.
         """
-        if isinstance(target, str | os.PathLike):
-            return await self._download_to_path(file_id, os.fspath(target), verify)
-        if not callable(getattr(target, "write", None)):
-            raise GridFSError(
-                f"download_to needs a path or an object with write(bytes), not {target!r}"
-            )
-        written = 0
-        async for piece in self.stream(file_id, verify=verify):
-            result = target.write(piece)
-            if isinstance(result, Awaitable):
-                await result
-            written += len(piece)
-        return written
+        with bound(timeout, "download_to", self._bucket):
+            if isinstance(target, str | os.PathLike):
+                return await self._download_to_path(file_id, os.fspath(target), verify)
+            if not callable(getattr(target, "write", None)):
+                raise GridFSError(
+                    f"download_to needs a path or an object with write(bytes), not {target!r}"
+                )
+            written = 0
+            async for piece in self.stream(file_id, verify=verify):
+                result = target.write(piece)
+                if isinstance(result, Awaitable):
+                    await result
+                written += len(piece)
+            return written
 
     async def _download_to_path(self, file_id: Any, path: str, verify: bool) -> int:
         """Stream a file into a temporary file beside ``path``, then rename it into place."""
@@ -518,8 +588,13 @@ class GridFS:
     def _damaged(self, info: FileInfo, reason: str) -> GridFSIntegrityError:
         return GridFSIntegrityError(reason, bucket=self._bucket, file_id=info.id)
 
-    async def open(self, file_id: Any) -> "GridFSReader":
+    async def open(self, file_id: Any, *, timeout: float | None = None) -> "GridFSReader":
         """Open a file for reading with ``read(n)`` and ``seek()``, like a binary file.
+
+        Args:
+            file_id: The file's ``_id``.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Raises:
             FileNotFound: No file has that id.
@@ -528,7 +603,8 @@ class GridFS:
             >>> async with await fs.open(file_id) as reader:  # doctest: +SKIP
             ...     header = await reader.read(16)
         """
-        return GridFSReader(self, await self.info(file_id))
+        with bound(timeout, "open", self._bucket):
+            return GridFSReader(self, await self.info(file_id))
 
 
 class GridFSReader:

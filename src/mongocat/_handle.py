@@ -18,6 +18,9 @@ from collections.abc import Awaitable, Mapping
 from types import TracebackType
 from typing import Any, Final, Literal, TypeVar
 
+import pymongo.errors
+
+from ._deadlines import current, expired, reason_of
 from ._driver import (
     DRIVER_ERRORS,
     DriverSeam,
@@ -40,6 +43,9 @@ __all__ = ["DatabaseHandle"]
 
 _T = TypeVar("_T")
 
+# How close to its deadline a server's MaxTimeMSExpired counts as the deadline's.
+_SERVER_EXPIRY_SLACK: Final = 0.25
+
 # What a server that does not say allows (MongoDB's default maxMessageSizeBytes).
 _DEFAULT_MESSAGE_BYTES: Final = 48_000_000
 
@@ -49,6 +55,28 @@ class _State(enum.Enum):
 
     OPEN = "open"
     CLOSED = "closed"
+
+
+def _translate(exc: BaseException, secrets: tuple[str, ...], read: bool) -> BaseException:
+    """The mongocat error for a driver exception: past a deadline, its ClientTimeout.
+
+    A batch's failure stays a BulkWriteFailed, whose ``.result`` says what was written.
+    """
+    deadline = current()
+    if (
+        deadline is not None
+        and getattr(exc, "timeout", False)
+        and not isinstance(exc, pymongo.errors.BulkWriteError)
+        and (
+            # The server's MaxTimeMSExpired is the deadline's when the driver sent
+            # the time left as maxTimeMS, which then has (nearly) run out; earlier,
+            # it is the server's own answer (to max_time_ms, or an injected one).
+            not isinstance(exc, pymongo.errors.OperationFailure)
+            or deadline.remaining() < _SERVER_EXPIRY_SLACK
+        )
+    ):
+        return expired(deadline, None, exc, redact(reason_of(exc), secrets))
+    return translate_error(exc, secrets, read=read)
 
 
 class _TranslateErrors:
@@ -70,7 +98,7 @@ class _TranslateErrors:
         tb: TracebackType | None,
     ) -> Literal[False]:
         if exc is not None and isinstance(exc, DRIVER_ERRORS):
-            raise translate_error(exc, self._secrets, read=self._read) from exc
+            raise _translate(exc, self._secrets, self._read) from exc
         return False
 
 
@@ -256,12 +284,12 @@ class DatabaseHandle:
         try:
             return await call
         except DRIVER_ERRORS as exc:
-            raise translate_error(exc, self._secrets, read=read) from exc
+            raise _translate(exc, self._secrets, read) from exc
 
     def error_from(self, exc: BaseException) -> BaseException:
         """The mongocat error for a driver exception; any other exception as it is."""
         if isinstance(exc, DRIVER_ERRORS):
-            return translate_error(exc, self._secrets)
+            return _translate(exc, self._secrets, False)
         return exc
 
     def redact(self, text: str) -> str:

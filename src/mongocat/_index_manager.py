@@ -11,6 +11,7 @@ from typing import Any
 
 from pymongo import IndexModel
 
+from ._deadlines import bound
 from ._errors import IndexConflict, InvalidQuery
 from ._handle import DatabaseHandle
 from ._indexes import Index, IndexInfo
@@ -100,54 +101,72 @@ class IndexManager:
         self._handle.ensure_open()
         return self._driver_collection
 
-    async def list(self) -> list[IndexInfo]:
-        """Return the collection's indexes as the server lists them (``_id_`` first)."""
-        information = await self._handle.run(self._open_driver_collection().index_information())
-        return [
-            IndexInfo.from_server({"name": name, **raw, "key": dict(raw["key"])})
-            for name, raw in information.items()
-        ]
+    async def list(self, *, timeout: float | None = None) -> list[IndexInfo]:
+        """Return the collection's indexes as the server lists them (``_id_`` first).
 
-    async def plan(self, *specs: Index, drop_unknown: bool = False) -> IndexPlan:
+        Args:
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
+        """
+        with bound(timeout, "list", self._driver_collection.full_name):
+            information = await self._handle.run(self._open_driver_collection().index_information())
+            return [
+                IndexInfo.from_server({"name": name, **raw, "key": dict(raw["key"])})
+                for name, raw in information.items()
+            ]
+
+    async def plan(
+        self, *specs: Index, drop_unknown: bool = False, timeout: float | None = None
+    ) -> IndexPlan:
         """Compare ``specs`` with the server's indexes; change nothing.
 
         Args:
             *specs: The indexes the collection should have.
             drop_unknown: Plan to drop indexes no spec declares (never ``_id_``).
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             What to create, drop, what conflicts, and what is already right.
         """
-        _check_specs(specs)
-        existing = await self.list()
-        create: list[Index] = []
-        conflicts: list[IndexDifference] = []
-        unchanged: list[IndexInfo] = []
-        claimed: set[str] = set()
-        for spec in specs:
-            key = list(spec.key_document().items())
-            match = next(
-                (i for i in existing if i.name == spec.name or list(i.key.items()) == key),
-                None,
+        with bound(timeout, "plan", self._driver_collection.full_name):
+            _check_specs(specs)
+            existing = await self.list()
+            create: list[Index] = []
+            conflicts: list[IndexDifference] = []
+            unchanged: list[IndexInfo] = []
+            claimed: set[str] = set()
+            for spec in specs:
+                key = list(spec.key_document().items())
+                match = next(
+                    (i for i in existing if i.name == spec.name or list(i.key.items()) == key),
+                    None,
+                )
+                if match is None:
+                    create.append(spec)
+                    continue
+                claimed.add(match.name)
+                reason = _difference(spec, match)
+                if reason is None:
+                    unchanged.append(match)
+                else:
+                    conflicts.append(IndexDifference(spec, match, reason))
+            drop = tuple(
+                i
+                for i in existing
+                if drop_unknown and i.name != _ID_INDEX and i.name not in claimed
             )
-            if match is None:
-                create.append(spec)
-                continue
-            claimed.add(match.name)
-            reason = _difference(spec, match)
-            if reason is None:
-                unchanged.append(match)
-            else:
-                conflicts.append(IndexDifference(spec, match, reason))
-        drop = tuple(
-            i for i in existing if drop_unknown and i.name != _ID_INDEX and i.name not in claimed
-        )
-        return IndexPlan(tuple(create), drop, tuple(conflicts), tuple(unchanged))
+            return IndexPlan(tuple(create), drop, tuple(conflicts), tuple(unchanged))
 
-    async def ensure(self, *specs: Index) -> IndexPlan:
+    async def ensure(self, *specs: Index, timeout: float | None = None) -> IndexPlan:
         """Create the declared indexes that are missing, in one ``createIndexes`` call.
 
         Identical indexes are left alone, so calling this at every startup is safe.
+
+        Args:
+            *specs: The indexes the collection should have.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             The plan that was applied.
@@ -156,10 +175,11 @@ class IndexManager:
             IndexConflict: An index with the same name or keys exists with other
                 settings; nothing was created.
         """
-        plan = await self.plan(*specs)
-        _raise_conflicts(plan)
-        await self._create(plan.create)
-        return plan
+        with bound(timeout, "ensure", self._driver_collection.full_name):
+            plan = await self.plan(*specs)
+            _raise_conflicts(plan)
+            await self._create(plan.create)
+            return plan
 
     async def sync(
         self,
@@ -168,6 +188,7 @@ class IndexManager:
         dry_run: bool = False,
         rebuild_conflicts: bool = False,
         hide_before_drop: bool = False,
+        timeout: float | None = None,
     ) -> IndexPlan:
         """Make the server's indexes match ``specs``.
 
@@ -178,6 +199,8 @@ class IndexManager:
             rebuild_conflicts: Drop and re-create conflicting indexes instead of raising.
             hide_before_drop: Hide undeclared indexes instead of dropping them, so that
                 the change can be undone (``collMod`` with ``hidden``).
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             The plan, applied unless ``dry_run``.
@@ -185,33 +208,49 @@ class IndexManager:
         Raises:
             IndexConflict: Conflicts exist and ``rebuild_conflicts`` is False.
         """
-        plan = await self.plan(*specs, drop_unknown=drop_unknown)
-        if dry_run:
+        with bound(timeout, "sync", self._driver_collection.full_name):
+            plan = await self.plan(*specs, drop_unknown=drop_unknown)
+            if dry_run:
+                return plan
+            if not rebuild_conflicts:
+                _raise_conflicts(plan)
+            for difference in plan.conflicts:
+                await self.drop(difference.existing.name)
+            for info in plan.drop:
+                if hide_before_drop:
+                    await self.hide(info.name)
+                else:
+                    await self.drop(info.name)
+            await self._create(plan.create + tuple(d.declared for d in plan.conflicts))
             return plan
-        if not rebuild_conflicts:
-            _raise_conflicts(plan)
-        for difference in plan.conflicts:
-            await self.drop(difference.existing.name)
-        for info in plan.drop:
-            if hide_before_drop:
-                await self.hide(info.name)
-            else:
-                await self.drop(info.name)
-        await self._create(plan.create + tuple(d.declared for d in plan.conflicts))
-        return plan
 
-    async def drop(self, index: str | Index) -> None:
-        """Drop an index by name or by spec; ``_id_`` cannot be dropped."""
-        name = index.name if isinstance(index, Index) else index
-        if name == _ID_INDEX:
-            raise InvalidQuery("the _id_ index cannot be dropped")
-        await self._handle.run(self._open_driver_collection().drop_index(name))
+    async def drop(self, index: str | Index, *, timeout: float | None = None) -> None:
+        """Drop an index by name or by spec; ``_id_`` cannot be dropped.
 
-    async def hide(self, name: str, hidden: bool = True) -> None:
-        """Hide an index from the query planner (or unhide it), keeping it up to date."""
-        collection = self._open_driver_collection()
-        command = {"collMod": collection.name, "index": {"name": name, "hidden": hidden}}
-        await self._handle.run(collection.database.command(command))
+        Args:
+            index: The index's name, or its spec.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
+        """
+        with bound(timeout, "drop", self._driver_collection.full_name):
+            name = index.name if isinstance(index, Index) else index
+            if name == _ID_INDEX:
+                raise InvalidQuery("the _id_ index cannot be dropped")
+            await self._handle.run(self._open_driver_collection().drop_index(name))
+
+    async def hide(self, name: str, hidden: bool = True, *, timeout: float | None = None) -> None:
+        """Hide an index from the query planner (or unhide it), keeping it up to date.
+
+        Args:
+            name: The index's name.
+            hidden: Hide it (True) or show it again (False).
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
+        """
+        with bound(timeout, "hide", self._driver_collection.full_name):
+            collection = self._open_driver_collection()
+            command = {"collMod": collection.name, "index": {"name": name, "hidden": hidden}}
+            await self._handle.run(collection.database.command(command))
 
     async def _create(self, specs: tuple[Index, ...]) -> None:
         """Create ``specs`` in one createIndexes command."""

@@ -19,8 +19,15 @@ from typing import Any, Final, Self, TypeVar
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
+from ._deadlines import Deadline, current, start, within
 from ._driver import TransactionOptions
-from ._errors import ConfigurationError, MongocatError, TransactionError, TransactionFailed
+from ._errors import (
+    ConfigurationError,
+    MongocatError,
+    TransactionError,
+    TransactionFailed,
+    TransactionTimeout,
+)
 from ._handle import DatabaseHandle
 from ._sessions import Binding, bind, in_transaction, unbind
 
@@ -225,7 +232,7 @@ async def run_transaction(
     handle: DatabaseHandle,
     fn: Callable[[], Awaitable[_T]],
     *,
-    timeout: float,  # noqa: ASYNC109 - a retry deadline, not a cancellation
+    timeout: float | None,
     max_attempts: int | None,
     options: dict[str, Any],
     session: Any = None,
@@ -237,38 +244,51 @@ async def run_transaction(
     itself (through the driver session), the runner does not commit it again. The
     caller's session (``session=``, or the one bound by ``cat.session()``) is used and
     left open, its default transaction options applying to options not given.
+
+    With ``timeout`` (or inside a ``cat.timeout()`` scope) that deadline bounds the
+    whole run, every operation of every attempt and every commit included, and is
+    the retry limit (CSOT's rule for the convenient API); without, retrying stops
+    after :data:`RETRY_LIMIT` seconds.
     """
-    given = handle.session(session)
-    if given is not None:
-        return await _Attempts(handle, given, timeout, max_attempts).run(fn, options)
-    own = await handle.start_session({})
-    try:
-        return await _Attempts(handle, own, timeout, max_attempts).run(fn, options)
-    finally:
-        await asyncio.shield(own.end_session())
+    deadline = start(timeout)
+    with within(deadline, "run_transaction"):
+        attempts = _Attempts(handle, deadline or current())
+        given = handle.session(session)
+        if given is not None:
+            return await attempts.run(given, fn, options, max_attempts)
+        own = await handle.start_session({})
+        try:
+            return await attempts.run(own, fn, options, max_attempts)
+        finally:
+            await asyncio.shield(own.end_session())
+
+
+#: The convenient-transaction API's retry limit when no deadline is set, in seconds.
+RETRY_LIMIT: Final = 120.0
 
 
 class _Attempts:
     """The retry loop of :func:`run_transaction` on one session, and its deadline."""
 
-    def __init__(
-        self, handle: DatabaseHandle, session: Any, timeout: float, max_attempts: int | None
-    ) -> None:
+    def __init__(self, handle: DatabaseHandle, deadline: Deadline | None) -> None:
         self.handle = handle
-        self.session = session
-        self.timeout = timeout
-        self.deadline = time.monotonic() + timeout
-        self.max_attempts = max_attempts
+        self.deadline = deadline
+        self.limit = deadline.at if deadline is not None else time.monotonic() + RETRY_LIMIT
+        self.max_attempts: int | None = None
         self.attempts = 0
 
     def may_retry(self) -> bool:
-        return time.monotonic() < self.deadline and (
+        return time.monotonic() < self.limit and (
             self.max_attempts is None or self.attempts < self.max_attempts
         )
 
-    async def backoff(self) -> None:
+    async def backoff(self) -> bool:
+        """Wait before the next try; False when the wait would pass the deadline."""
         delay = min(0.5, 0.005 * 2**self.attempts) * random.random()
-        await asyncio.sleep(max(0.0, min(delay, self.deadline - time.monotonic())))
+        if time.monotonic() + delay >= self.limit:
+            return False
+        await asyncio.sleep(delay)
+        return True
 
     async def commit(self, transaction: "Transaction") -> None:
         """Commit, committing again after an unknown result while the deadline allows.
@@ -287,19 +307,26 @@ class _Attempts:
                     _has_label(exc, UNKNOWN_COMMIT)
                     and not _max_time_expired(exc)
                     and self.may_retry()
+                    and await self.backoff()
                 ):
                     raise
-                await self.backoff()
 
-    async def run(self, fn: Callable[[], Awaitable[_T]], options: dict[str, Any]) -> _T:
+    async def run(
+        self,
+        session: Any,
+        fn: Callable[[], Awaitable[_T]],
+        options: dict[str, Any],
+        max_attempts: int | None,
+    ) -> _T:
+        self.max_attempts = max_attempts
         last_error: BaseException | None = None
         while True:
             self.attempts += 1
-            transaction = Transaction(self.handle, options, session=self.session)
+            transaction = Transaction(self.handle, options, session=session)
             try:
                 async with transaction:
                     result = await fn()
-                    if self.session.in_transaction:  # else the callback ended it itself
+                    if session.in_transaction:  # else the callback ended it itself
                         await self.commit(transaction)
                 return result
             except BaseException as exc:
@@ -309,12 +336,22 @@ class _Attempts:
                 if not _has_label(error, TRANSIENT):
                     raise
                 last_error = error
-                if not self.may_retry():
+                if not (self.may_retry() and await self.backoff()):
                     break
-                await self.backoff()
+        if self.deadline is not None and time.monotonic() + 0.001 >= self.limit:
+            raise TransactionTimeout(
+                f"the transaction did not commit within its deadline of "
+                f"{self.deadline.seconds:g} s (set by {self.deadline.origin}) after "
+                f"{self.attempts} attempt(s) (last error: {last_error}); give it a longer "
+                "timeout or reduce contention",
+                attempts=self.attempts,
+                last_error=last_error,
+            )
+        limit = f"{RETRY_LIMIT:g} s" if self.deadline is None else "its deadline"
         raise TransactionFailed(
             f"the transaction did not commit after {self.attempts} attempt(s) within "
-            f"{self.timeout}s (last error: {last_error}); raise timeout= or reduce contention",
+            f"{limit} (last error: {last_error}); pass timeout=, raise max_attempts or "
+            "reduce contention",
             attempts=self.attempts,
             last_error=last_error,
         )

@@ -380,7 +380,7 @@ async def test_a_session_block_gives_its_default_transaction_options(recorded: R
     defaults = {"write_concern": "majority", "max_commit_time": 5}
     async with cat.session(default_transaction_options=defaults) as session:
         listener.clear()
-        await cat.run_transaction(create, timeout=30)
+        await cat.run_transaction(create)  # no deadline: with one, CSOT sets maxTimeMS
         (commit,) = _sent(listener, "commitTransaction")
         assert commit["writeConcern"]["w"] == "majority"
         assert commit["maxTimeMS"] == 5000

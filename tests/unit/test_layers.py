@@ -44,6 +44,7 @@ LAYERS = {
     # the driver seam and the database handle
     "_driver": SEAM,
     "_sessions": SEAM,
+    "_deadlines": SEAM,
     "_handle": SEAM,
     # operations: take the handle, never the Catalogue
     "_cursor": OPERATIONS,

@@ -7,6 +7,7 @@ EXPORTED = {
     "BulkArgs",
     "BulkOperationError",
     "BulkWriteFailed",
+    "BulkWriteTimeout",
     "BulkWriteSummary",
     "BulkWriter",
     "Catalogue",
@@ -24,6 +25,7 @@ EXPORTED = {
     "ConfigurationError",
     "Consumer",
     "Cursor",
+    "Deadline",
     "DeleteResult",
     "DocT",
     "DocumentDecodeError",
@@ -81,6 +83,7 @@ EXPORTED = {
     "Transaction",
     "TransactionError",
     "TransactionFailed",
+    "TransactionTimeout",
     "UnacknowledgedWrite",
     "Update",
     "UpdateDescription",
@@ -114,7 +117,7 @@ def test_every_error_derives_from_mongocat_error() -> None:
         if isinstance(getattr(mongocat, name), type)
         and issubclass(getattr(mongocat, name), Exception)
     ]
-    assert len(errors) == 29
+    assert len(errors) == 31
     assert all(issubclass(error, mongocat.MongocatError) for error in errors)
 
 
