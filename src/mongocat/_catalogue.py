@@ -12,6 +12,12 @@ from pymongo.write_concern import WriteConcern
 from ._change_events import ChangeEvent, WatchArgs, WatchFilter, WatchOptions
 from ._changes import ChangeStream, Consumer
 from ._collection import Collection, aggregate_cursor
+from ._concerns import (
+    ReadConcernLike,
+    ReadPreferenceLike,
+    WriteConcernLike,
+    driver_options,
+)
 from ._cursor import Cursor
 from ._deadlines import Deadline, bound, scope
 from ._documents import DocumentCoder
@@ -212,6 +218,9 @@ class Catalogue:
         indexes: Sequence[Index] | None = None,
         on_invalid: OnInvalid = "raise",
         allow_dollar_fields: bool | None = None,
+        read_preference: ReadPreferenceLike | None = None,
+        read_concern: ReadConcernLike | None = None,
+        write_concern: WriteConcernLike | None = None,
     ) -> Collection[dict[str, Any]]: ...
 
     @overload
@@ -223,6 +232,9 @@ class Catalogue:
         indexes: Sequence[Index] | None = None,
         on_invalid: OnInvalid = "raise",
         allow_dollar_fields: bool | None = None,
+        read_preference: ReadPreferenceLike | None = None,
+        read_concern: ReadConcernLike | None = None,
+        write_concern: WriteConcernLike | None = None,
     ) -> Collection[DocT]: ...
 
     def collection(
@@ -233,6 +245,9 @@ class Catalogue:
         indexes: Sequence[Index] | None = None,
         on_invalid: OnInvalid = "raise",
         allow_dollar_fields: bool | None = None,
+        read_preference: ReadPreferenceLike | None = None,
+        read_concern: ReadConcernLike | None = None,
+        write_concern: WriteConcernLike | None = None,
     ) -> Collection[Any]:
         """Return the collection ``name``, whose documents are ``document_type``.
 
@@ -253,6 +268,16 @@ class Catalogue:
                 (MongoDB 5.0+ accepts them; queries reach them only through
                 ``$getField``). Refused with ``InvalidDocument`` by default (None:
                 the Catalogue's ``allow_dollar_fields``).
+            read_preference: Which members serve this collection's reads (by default
+                the database's): a mode name (``"secondaryPreferred"``), a document
+                ``{"mode": "secondary", "tags": [{"dc": "east"}],
+                "maxStalenessSeconds": 120}``, or a pymongo read preference.
+            read_concern: The read concern of its reads: ``"local"``, ``"majority"``,
+                ``"linearizable"``, ... or a pymongo ``ReadConcern``.
+            write_concern: The write concern of its writes: ``w`` (``1``,
+                ``"majority"``), ``{"w": "majority", "wtimeout": 5000, "j": True}``, or a
+                pymongo ``WriteConcern``. A collection with ``w=0`` or a read
+                preference other than primary refuses to join a transaction.
 
         Returns:
             A typed :class:`Collection`.
@@ -273,7 +298,9 @@ class Catalogue:
             self.register_indexes(name, *indexes)
         return Collection(
             handle,
-            handle.database.get_collection(name),
+            handle.database.get_collection(
+                name, **driver_options(read_preference, read_concern, write_concern)
+            ),
             document_type,
             on_invalid,
             allow_dollar_fields=(
@@ -281,7 +308,45 @@ class Catalogue:
             ),
         )
 
-    def gridfs(self, bucket: str = "fs", *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> GridFS:
+    def with_options(
+        self,
+        *,
+        read_preference: ReadPreferenceLike | None = None,
+        read_concern: ReadConcernLike | None = None,
+        write_concern: WriteConcernLike | None = None,
+    ) -> "Catalogue":
+        """This Catalogue's database with other default options, on the same client.
+
+        Collections, GridFS buckets, aggregations and change streams of the result
+        use the options unless given their own; options not given keep this
+        Catalogue's. It shares the client, the declared indexes and the page-token
+        key; closing this Catalogue closes it too (closing it closes nothing).
+
+        Args:
+            read_preference: As for :meth:`collection`.
+            read_concern: As for :meth:`collection`.
+            write_concern: As for :meth:`collection`.
+
+        Returns:
+            A :class:`Catalogue` on the same database.
+
+        Example:
+            >>> analytics = cat.with_options(read_preference="secondaryPreferred")  # doctest: +SKIP
+        """
+        options = driver_options(read_preference, read_concern, write_concern)
+        derived = Catalogue._over(self._handle.with_database_options(options))
+        derived._declared_indexes = self._declared_indexes
+        return derived
+
+    def gridfs(
+        self,
+        bucket: str = "fs",
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        read_preference: ReadPreferenceLike | None = None,
+        read_concern: ReadConcernLike | None = None,
+        write_concern: WriteConcernLike | None = None,
+    ) -> GridFS:
         """Return the GridFS bucket ``bucket``, for files of any size.
 
         Args:
@@ -289,6 +354,9 @@ class Catalogue:
                 ``<bucket>.chunks``. ``"fs"`` is the drivers' and tools' default.
             chunk_size: The chunk size of new uploads, in bytes (255 KiB by default).
                 Reads use each file's own chunk size.
+            read_preference: For both of its collections, as for :meth:`collection`.
+            read_concern: As for :meth:`collection`.
+            write_concern: As for :meth:`collection`.
 
         Returns:
             A :class:`GridFS`; its first upload creates the indexes GridFS needs.
@@ -301,7 +369,14 @@ class Catalogue:
             >>> file_id = await fs.upload("cat.png", data, content_type="image/png")
         """
         self._handle.ensure_open()
-        return GridFS(self._handle, bucket, chunk_size, collection=self.collection)
+        options = driver_options(read_preference, read_concern, write_concern)
+
+        def collection(name: str) -> Collection[dict[str, Any]]:
+            return (
+                self.collection(name).with_options(**options) if options else self.collection(name)
+            )
+
+        return GridFS(self._handle, bucket, chunk_size, collection=collection)
 
     def register_indexes(self, collection: str, *specs: Index) -> None:
         """Declare the indexes of ``collection`` for :meth:`ensure_indexes`."""

@@ -16,6 +16,13 @@ from ._coercion import (
     as_write_filter,
     update_array_filters,
 )
+from ._concerns import (
+    ReadConcernLike,
+    ReadPreferenceLike,
+    WriteConcernLike,
+    driver_options,
+    refuse_in_transaction,
+)
 from ._cursor import Cursor
 from ._deadlines import bound, seconds
 from ._documents import Decoder, DocumentCoder
@@ -118,6 +125,14 @@ def aggregate_cursor(
     )
 
 
+def _transaction_refuses(driver_collection: Any) -> bool:
+    """Whether the collection's options are ones a transaction cannot have."""
+    return (
+        not driver_collection.write_concern.acknowledged
+        or driver_collection.read_preference.mode != 0
+    )
+
+
 def _only_given(**options: Any) -> dict[str, Any]:
     """Keep the options the caller set, so the driver's own defaults apply to the rest.
 
@@ -166,7 +181,15 @@ class Collection(Generic[DocT]):
         >>> await products.insert_one({"sku": "W-1", "name": "Widget", "price": 9.99})
     """
 
-    __slots__ = ("_coder", "_driver_collection", "_handle", "document_type")
+    __slots__ = (
+        "_allow_dollar_fields",
+        "_coder",
+        "_driver_collection",
+        "_handle",
+        "_on_invalid",
+        "_session",
+        "document_type",
+    )
 
     def __init__(
         self,
@@ -182,12 +205,95 @@ class Collection(Generic[DocT]):
         #: The type the documents are declared as (a TypedDict, ``dict``, a dataclass
         #: or a Pydantic model).
         self.document_type = document_type
+        self._on_invalid: OnInvalid = on_invalid
+        self._allow_dollar_fields = allow_dollar_fields
+        #: The session an operation runs in; where the collection's own options are
+        #: what a transaction cannot do (w=0, reads off the primary), the lookup also
+        #: refuses to join one.
+        self._session: Callable[[Any], Any] = (
+            self._session_outside_transactions
+            if _transaction_refuses(driver_collection)
+            else handle.session
+        )
         self._coder = DocumentCoder(
             document_type,
             driver_collection.full_name,
             on_invalid,
             allow_dollar_fields=allow_dollar_fields,
         )
+
+    def _session_outside_transactions(self, explicit: Any) -> Any:
+        """The session, as the handle finds it; refused if it is in a transaction."""
+        session = self._handle.session(explicit)
+        if session is not None and session.in_transaction:
+            driver = self._driver_collection
+            refuse_in_transaction(
+                driver.read_preference, driver.write_concern, f"collection {self.full_name!r}"
+            )
+        return session
+
+    def with_options(
+        self,
+        *,
+        read_preference: ReadPreferenceLike | None = None,
+        read_concern: ReadConcernLike | None = None,
+        write_concern: WriteConcernLike | None = None,
+    ) -> "Collection[DocT]":
+        """The same collection (document type, declared indexes) with other options.
+
+        Options not given keep this collection's. Every operation of the result uses
+        them: reads, writes, bulk writes, aggregations (a ``$out``/``$merge``
+        pipeline runs on the primary where the server needs it), pagination and
+        change streams.
+
+        Args:
+            read_preference: Which members may serve reads: a mode name
+                (``"secondaryPreferred"``), a document ``{"mode": "secondary",
+                "tags": [{"dc": "east"}], "maxStalenessSeconds": 120}``, or a pymongo
+                read preference.
+            read_concern: ``"local"``, ``"majority"``, ``"linearizable"``, ... (or
+                ``{"level": ...}``, or a pymongo ``ReadConcern``).
+            write_concern: ``w`` (``1``, ``"majority"``), a document ``{"w":
+                "majority", "wtimeout": 5000, "j": True}``, or a pymongo
+                ``WriteConcern``.
+
+        Returns:
+            A new :class:`Collection` of the same ``DocT``.
+
+        Raises:
+            ConfigurationError: An option is not a valid preference or concern.
+
+        Example:
+            >>> reports = orders.with_options(  # doctest: +SKIP
+            ...     read_preference="secondaryPreferred", read_concern="majority"
+            ... )
+        """
+        options = driver_options(read_preference, read_concern, write_concern)
+        driver = (
+            self._driver_collection.with_options(**options) if options else self._driver_collection
+        )
+        return Collection(
+            self._handle,
+            driver,
+            self.document_type,
+            self._on_invalid,
+            allow_dollar_fields=self._allow_dollar_fields,
+        )
+
+    @property
+    def read_preference(self) -> Any:
+        """The read preference operations use (the driver's object)."""
+        return self._driver_collection.read_preference
+
+    @property
+    def read_concern(self) -> Any:
+        """The read concern operations use (the driver's ``ReadConcern``)."""
+        return self._driver_collection.read_concern
+
+    @property
+    def write_concern(self) -> Any:
+        """The write concern operations use (the driver's ``WriteConcern``)."""
+        return self._driver_collection.write_concern
 
     @property
     def skipped(self) -> int:
@@ -385,7 +491,7 @@ class Collection(Generic[DocT]):
         a driver without ``sort`` works while it is not used); written out option by
         option, as this runs on every write.
         """
-        options: dict[str, Any] = {"session": self._handle.session(session)}
+        options: dict[str, Any] = {"session": self._session(session)}
         if hint is not None:
             options["hint"] = hint
         if collation is not None:
@@ -485,7 +591,7 @@ class Collection(Generic[DocT]):
                     self._coder.stored(document),
                     bypass_document_validation=bypass_document_validation,
                     comment=comment,
-                    session=self._handle.session(session),
+                    session=self._session(session),
                 )
             )
         return InsertOneResult(raw.inserted_id, raw.acknowledged)
@@ -531,7 +637,7 @@ class Collection(Generic[DocT]):
                     ordered=ordered,
                     bypass_document_validation=bypass_document_validation,
                     comment=comment,
-                    session=self._handle.session(session),
+                    session=self._session(session),
                 )
             )
         return InsertManyResult(raw.inserted_ids, raw.acknowledged)
@@ -676,7 +782,7 @@ class Collection(Generic[DocT]):
             comment=comment,
             let=let,
             allow_disk_use=allow_disk_use,
-            session=self._handle.session(session),
+            session=self._session(session),
         )
         return Cursor(
             self._handle,
@@ -773,7 +879,7 @@ class Collection(Generic[DocT]):
             batch_size=batch_size,
             let=let,
             comment=comment,
-            session=session,
+            session=self._session(session),
             collation=collation,
             hint=hint,
             bypass_document_validation=bypass_document_validation,
@@ -854,7 +960,7 @@ class Collection(Generic[DocT]):
             hint=hint,
             collation=collation,
             comment=comment,
-            session=self._handle.session(session),
+            session=self._session(session),
         )
         with bound(timeout, "find_one", self.full_name):
             raw = await self._handle.run(
@@ -989,7 +1095,7 @@ class Collection(Generic[DocT]):
             hint=hint,
             collation=collation,
             comment=comment,
-            session=self._handle.session(session),
+            session=self._session(session),
         )
         with bound(timeout, "count", self.full_name):
             count: int = await self._handle.run(
@@ -1058,7 +1164,7 @@ class Collection(Generic[DocT]):
             collation=collation,
             comment=comment,
             hint=hint,
-            session=self._handle.session(session),
+            session=self._session(session),
         )
         with bound(timeout, "distinct", self.full_name):
             values: list[Any] = await self._handle.run(
@@ -1400,7 +1506,7 @@ class Collection(Generic[DocT]):
             collation=collation,
             comment=comment,
             let=let,
-            session=self._handle.session(session),
+            session=self._session(session),
         )
         with bound(timeout, "delete_one", self.full_name):
             raw = await self._handle.run(
@@ -1442,7 +1548,7 @@ class Collection(Generic[DocT]):
             collation=collation,
             comment=comment,
             let=let,
-            session=self._handle.session(session),
+            session=self._session(session),
         )
         with bound(timeout, "delete_many", self.full_name):
             raw = await self._handle.run(

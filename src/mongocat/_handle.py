@@ -13,6 +13,7 @@ else (iterating a driver cursor), as httpx's ``map_httpcore_exceptions()`` does 
 its transports. Both redact the handle's secrets.
 """
 
+import copy
 import enum
 from collections.abc import Awaitable, Mapping
 from types import TracebackType
@@ -108,6 +109,7 @@ class DatabaseHandle:
     __slots__ = (
         "_message_bytes",
         "_owns_client",
+        "_parent",
         "_ready",
         "_secrets",
         "_state",
@@ -151,6 +153,7 @@ class DatabaseHandle:
         #: The same, for blocks that only read (cursors).
         self.read_errors = _TranslateErrors(secrets, read=True)
         self._owns_client = owns_client
+        self._parent: DatabaseHandle | None = None
         self._state = _State.OPEN
         self._message_bytes: int | None = None
         self._ready: set[str] = set()
@@ -247,22 +250,36 @@ class DatabaseHandle:
     @property
     def state(self) -> str:
         """``"open"`` or ``"closed"``."""
-        return self._state.value
+        return _State.CLOSED.value if self.closed else self._state.value
 
     # -- lifecycle -----------------------------------------------------------------
 
     @property
     def closed(self) -> bool:
-        """Whether :meth:`close` has run."""
-        return self._state is _State.CLOSED
+        """Whether :meth:`close` has run (on this handle or the one it derives from)."""
+        return self._state is _State.CLOSED or (self._parent is not None and self._parent.closed)
 
     def ensure_open(self) -> None:
         """Raise CatalogueClosed once :meth:`close` has run."""
-        if self._state is not _State.OPEN:
+        if self._state is not _State.OPEN or (self._parent is not None and self._parent.closed):
             raise CatalogueClosed(
                 f"this Catalogue (database {self.name!r}) is closed; create a new one with "
                 "Catalogue.connect(...), or keep it open for as long as it is used"
             )
+
+    def with_database_options(self, options: Mapping[str, Any]) -> "DatabaseHandle":
+        """A handle on the same client and database with other database options.
+
+        It shares the client (which it never closes), the secrets, the limits and
+        the set-up flags; closing the handle it derives from closes it too.
+        """
+        self.ensure_open()
+        derived = copy.copy(self)
+        with self.errors:
+            derived.database = self.database.with_options(**options)
+        derived._owns_client = False
+        derived._parent = self
+        return derived
 
     async def close(self) -> None:
         """Close the handle, and its client if it owns it; closing twice is harmless."""

@@ -16,9 +16,13 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 
-from pymongo.read_concern import ReadConcern
-from pymongo.write_concern import WriteConcern
-
+from ._concerns import (
+    ReadConcernLike,
+    ReadPreferenceLike,
+    WriteConcernLike,
+    driver_options,
+    refuse_in_transaction,
+)
 from ._deadlines import Deadline, current, start, within
 from ._driver import TransactionOptions
 from ._errors import (
@@ -65,23 +69,21 @@ _OPTION_NAMES: Final = ("read_concern", "write_concern", "read_preference", "max
 
 
 def transaction_options(
-    read_concern: str | ReadConcern | None,
-    write_concern: str | int | WriteConcern | None,
-    read_preference: Any,
+    read_concern: ReadConcernLike | None,
+    write_concern: WriteConcernLike | None,
+    read_preference: ReadPreferenceLike | None,
     max_commit_time: float | timedelta | None,
 ) -> dict[str, Any]:
-    """Turn the friendly option forms into the drivers' start_transaction arguments."""
-    options: dict[str, Any] = {}
-    if read_concern is not None:
-        options["read_concern"] = (
-            ReadConcern(read_concern) if isinstance(read_concern, str) else read_concern
-        )
-    if write_concern is not None:
-        options["write_concern"] = (
-            WriteConcern(w=write_concern) if isinstance(write_concern, str | int) else write_concern
-        )
-    if read_preference is not None:
-        options["read_preference"] = read_preference
+    """Turn the friendly option forms into the drivers' start_transaction arguments.
+
+    Raises:
+        ConfigurationError: An option is not a valid concern or preference.
+        TransactionError: ``w=0``, or a read preference other than primary.
+    """
+    options = driver_options(read_preference, read_concern, write_concern)
+    refuse_in_transaction(
+        options.get("read_preference"), options.get("write_concern"), "the transaction"
+    )
     if max_commit_time is not None:
         seconds = (
             max_commit_time.total_seconds()

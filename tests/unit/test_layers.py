@@ -45,6 +45,7 @@ LAYERS = {
     "_driver": SEAM,
     "_sessions": SEAM,
     "_deadlines": SEAM,
+    "_concerns": SEAM,
     "_handle": SEAM,
     # operations: take the handle, never the Catalogue
     "_cursor": OPERATIONS,
