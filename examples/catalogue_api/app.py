@@ -3,7 +3,8 @@
 Run it with ``uvicorn examples.catalogue_api.app:app`` (``pip install
 'mongocat-async[fastapi,embedded]' uvicorn``). With ``MONGOCAT_URI`` unset it starts the
 embedded server and stops it at shutdown; set ``MONGOCAT_URI`` (and optionally
-``MONGOCAT_DATABASE``, ``MONGOCAT_DRIVER``) to use a MongoDB replica set.
+``MONGOCAT_DATABASE``, ``MONGOCAT_DRIVER``) to use a MongoDB replica set;
+``MONGOCAT_REQUEST_TIMEOUT`` is each request's deadline in seconds (5 by default).
 
 Endpoints: ``GET /products`` (filters, search, sort, keyset pages), ``GET /products/{sku}``,
 ``POST /products``, ``PATCH /products/{sku}``, ``DELETE /products/{sku}``,
@@ -41,7 +42,13 @@ from mongocat import (
     acc,
 )
 from mongocat.embedded import EmbeddedServer
-from mongocat.fastapi import CatalogueDep, install_error_handlers, lifespan, problem
+from mongocat.fastapi import (
+    CatalogueDep,
+    install_error_handlers,
+    install_request_deadline,
+    lifespan,
+    problem,
+)
 from mongocat.json import ObjectIdStr, to_jsonable
 
 log = logging.getLogger("catalogue_api")
@@ -474,6 +481,10 @@ def create_app(catalogue: Catalogue | None = None, *, freeze_gc: bool | None = N
         lifespan=app_lifespan,
     )
     install_error_handlers(app)
+    # Every request's database work must finish within this many seconds (a client
+    # may ask for less with X-Request-Timeout); past it, or with the database gone,
+    # the answer is 503 with Retry-After, not a 30-second wait.
+    install_request_deadline(app, float(os.environ.get("MONGOCAT_REQUEST_TIMEOUT", "5")))
     app.add_exception_handler(BadRequest, _bad_request)
     app.include_router(router)
     return app

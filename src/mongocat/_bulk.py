@@ -30,7 +30,7 @@ from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, Up
 
 from ._bulk_shared import BulkAccount, BulkOptions, Queued
 from ._coercion import as_sort_document, as_update, as_write_filter, update_array_filters
-from ._deadlines import current, start, within
+from ._deadlines import Deadline, current, start, within
 from ._document_checks import check_document, check_documents, encode_stored
 from ._documents import DocumentCoder
 from ._errors import BulkWriteFailed, InvalidDocument, MongocatError, NetworkError
@@ -357,9 +357,13 @@ class BulkWriter(Generic[DocT]):
         await self._flush_if_full()
 
     async def _limit(self) -> int:
-        """The byte limit of one batch: given, or below the server's message size."""
+        """The byte limit of one batch: given, or below the server's message size.
+
+        Learning the server's may ask it (``hello``), within the writer's deadline.
+        """
         if self._max_bytes is None:
-            server_limit = await self._handle.max_message_bytes()
+            with within(self._deadline, "bulk write", self._driver_collection.full_name):
+                server_limit = await self._handle.max_message_bytes()
             self._max_bytes = server_limit - _MESSAGE_HEADROOM
         return self._max_bytes
 
@@ -391,12 +395,13 @@ class BulkWriter(Generic[DocT]):
         """Send one batch, retrying retryable failures of inserts; record the outcome."""
         account = self._account
         attempt = 0
+        deadline = self._deadline
         while True:
             attempt += 1
             account.batches += 1
             try:
                 self._handle.ensure_open()
-                with within(self._deadline, "bulk write", self._driver_collection.full_name):
+                with within(deadline, "bulk write", self._driver_collection.full_name):
                     raw = await self._handle.run(
                         self._driver_collection.bulk_write(
                             [queued.op for queued in batch],
@@ -426,22 +431,20 @@ class BulkWriter(Generic[DocT]):
                     retryable
                     and inserts_only
                     and attempt <= self._options.retries
-                    and self._time_for(delay)
+                    and _time_for(delay, deadline)
                 ):
                     account.fail(batch, error, connection_broken=isinstance(error, NetworkError))
                     break
+                if deadline is None and current() is None:
+                    # Without a deadline the retries share one wait for a server,
+                    # rather than each taking the client's whole selection timeout.
+                    deadline = start(
+                        delay + self._handle.server_selection_timeout,
+                        "serverSelectionTimeoutMS, for the retries",
+                    )
                 await asyncio.sleep(delay)
         if self._options.on_progress is not None:
             self._options.on_progress(self.result)
-
-    def _time_for(self, delay: float) -> bool:
-        """Whether a retry after ``delay`` seconds would start before the deadline."""
-        deadline = self._deadline or current()
-        if deadline is None:
-            return True
-        if self._deadline is not None and (outer := current()) is not None:
-            deadline = min(deadline, outer, key=lambda d: d.at)
-        return deadline.remaining() > delay
 
     async def flush(self) -> None:
         """Send everything queued and wait for every batch in flight."""
@@ -472,6 +475,17 @@ class BulkWriter(Generic[DocT]):
         self._state = _Writer.FINISHED
         if self._options.raise_on_error and self._account.errors:
             raise self._account.failure(self._next_index)
+
+
+def _time_for(delay: float, deadline: Deadline | None) -> bool:
+    """Whether a retry after ``delay`` seconds would start before the deadline.
+
+    The deadline is the writer's (or its retries'), within any in force.
+    """
+    outer = current()
+    if deadline is None or (outer is not None and outer.at < deadline.at):
+        deadline = outer
+    return deadline is None or deadline.remaining() > delay
 
 
 def _op_options(

@@ -121,10 +121,11 @@ class Cursor(Generic[DocT]):
         deadline = self._life()
         with within(deadline, "find", self._namespace), self._handle.read_errors:
             cursor = self._cursor if self._cursor is not None else await self._open()
+        run = self._handle.run
         while True:
-            with within(deadline, "find", self._namespace), self._handle.read_errors:
+            with within(deadline, "find", self._namespace):
                 try:
-                    document = await cursor.__anext__()
+                    document = await run(cursor.__anext__(), read=True)
                 except StopAsyncIteration:
                     return
             if decode is None:
@@ -151,7 +152,7 @@ class Cursor(Generic[DocT]):
         """
         with within(self._life(timeout), "find", self._namespace), self._handle.read_errors:
             cursor = self._cursor if self._cursor is not None else await self._open()
-            documents = await cursor.to_list(length)
+            documents = await self._handle.run(cursor.to_list(length), read=True)
         decode = self._decode
         if decode is None:
             return cast("list[DocT]", documents)
@@ -173,8 +174,8 @@ class Cursor(Generic[DocT]):
         """
         with within(self._life(timeout), "explain", self._namespace), self._handle.read_errors:
             if self._explainer is not None:
-                return ExplainSummary.from_explain(await self._explainer())
-            return ExplainSummary.from_explain(await self._cursor.explain())
+                return ExplainSummary.from_explain(await self._handle.run(self._explainer()))
+            return ExplainSummary.from_explain(await self._handle.run(self._cursor.explain()))
 
     async def close(self) -> None:
         """Close the cursor and free its server-side resources."""

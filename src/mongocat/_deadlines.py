@@ -236,12 +236,15 @@ def bound(
     return within(start(timeout), operation, namespace)
 
 
-def start(timeout: float | None) -> Deadline | None:
-    """The deadline ``timeout`` seconds (checked) from now, or None."""
+def start(timeout: float | None, origin: str = "timeout={seconds}") -> Deadline | None:
+    """The deadline ``timeout`` seconds (checked) from now, or None.
+
+    ``origin`` says who set it, ``{seconds}`` standing for the timeout.
+    """
     given = seconds(timeout)
     if given is None:
         return None
-    return Deadline(time.monotonic() + given, given, f"timeout={given:g}")
+    return Deadline(time.monotonic() + given, given, origin.format(seconds=f"{given:g}"))
 
 
 def within(

@@ -13,15 +13,18 @@ else (iterating a driver cursor), as httpx's ``map_httpcore_exceptions()`` does 
 its transports. Both redact the handle's secrets.
 """
 
+import asyncio
 import copy
 import enum
 from collections.abc import Awaitable, Mapping
 from types import TracebackType
 from typing import Any, Final, Literal, TypeVar
 
+import pymongo
 import pymongo.errors
+from pymongo.read_preferences import ReadPreference
 
-from ._deadlines import current, expired, reason_of
+from ._deadlines import Deadline, current, expired, reason_of
 from ._driver import (
     DRIVER_ERRORS,
     DriverSeam,
@@ -43,6 +46,14 @@ from ._types import DriverName
 __all__ = ["DatabaseHandle"]
 
 _T = TypeVar("_T")
+
+# How long close() may wait to end the client's sessions on a reachable server, and
+# (effectively no time) on none.
+_CLOSE_WAIT: Final = 1.0
+_NO_WAIT: Final = 1e-6
+
+# How long after a deadline mongocat stops waiting for a driver that has not given up.
+_BACKSTOP: Final = 0.02
 
 # How close to its deadline a server's MaxTimeMSExpired counts as the deadline's.
 _SERVER_EXPIRY_SLACK: Final = 0.25
@@ -78,6 +89,25 @@ def _translate(exc: BaseException, secrets: tuple[str, ...], read: bool) -> Base
     ):
         return expired(deadline, None, exc, redact(reason_of(exc), secrets))
     return translate_error(exc, secrets, read=read)
+
+
+async def _by(deadline: Deadline, call: Awaitable[_T]) -> _T:
+    """Await ``call``, giving up just after ``deadline`` if the driver has not.
+
+    The drivers check the deadline between their own waits, so an answer can come
+    up to one of those waits late (server selection sleeps in half-second steps);
+    this keeps the caller's promise. A PyMongo coroutine is cancelled (the driver
+    closes a connection left mid-command); Motor's thread finishes on its own and
+    its result is dropped.
+    """
+    backstop = asyncio.timeout(deadline.remaining() + _BACKSTOP)
+    try:
+        async with backstop:
+            return await call
+    except TimeoutError:
+        if backstop.expired():
+            raise expired(deadline, None, reason="no answer by the deadline") from None
+        raise
 
 
 class _TranslateErrors:
@@ -287,7 +317,15 @@ class DatabaseHandle:
             return
         self._state = _State.CLOSED
         if self._owns_client:
-            await self.seam.close_client(self.client)
+            # Closing ends the client's sessions on the server (endSessions), which
+            # first selects a server: bounded, and not waited for at all when no
+            # server is known to answer, so that a shutdown with the server gone
+            # takes no server-selection timeout.
+            reachable = self.client.topology_description.has_readable_server(
+                ReadPreference.PRIMARY_PREFERRED
+            )
+            with pymongo.timeout(_CLOSE_WAIT if reachable else _NO_WAIT):
+                await self.seam.close_client(self.client)
 
     # -- running driver calls ------------------------------------------------------
 
@@ -298,8 +336,11 @@ class DatabaseHandle:
             call: The driver's awaitable.
             read: The call only reads, so the advice on a network error says so.
         """
+        deadline = current()
         try:
-            return await call
+            if deadline is None:
+                return await call
+            return await _by(deadline, call)
         except DRIVER_ERRORS as exc:
             raise _translate(exc, self._secrets, read) from exc
 
@@ -367,6 +408,11 @@ class DatabaseHandle:
             if server.is_server_type_known
         ]
         return min(versions) if versions else None
+
+    @property
+    def server_selection_timeout(self) -> float:
+        """The client's serverSelectionTimeoutMS, in seconds."""
+        return float(self.client.options.server_selection_timeout)
 
     def is_ready(self, what: str) -> bool:
         """Whether the once-per-handle set-up ``what`` has been done."""

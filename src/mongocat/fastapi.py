@@ -16,9 +16,11 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
+import math
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -32,7 +34,11 @@ from fastapi.responses import JSONResponse
 from starlette.requests import HTTPConnection
 
 from ._catalogue import Catalogue
+from ._coercion import as_timeout
+from ._deadlines import scope
 from ._errors import (
+    ClientTimeout,
+    ConfigurationError,
     DocumentNotFound,
     DuplicateKeyError,
     InvalidDocument,
@@ -46,8 +52,10 @@ from ._errors import (
 
 __all__ = [
     "CatalogueDep",
+    "RequestDeadline",
     "get_catalogue",
     "install_error_handlers",
+    "install_request_deadline",
     "lifespan",
     "problem",
 ]
@@ -153,6 +161,12 @@ _STATUSES: tuple[tuple[type[MongocatError], int, str, str], ...] = (
         "the page token is not valid for this query; start again from the first page",
     ),
     (InvalidQuery, 400, "Invalid query", "the request's query is not valid"),
+    (
+        ClientTimeout,
+        503,
+        "Service Unavailable",
+        "the request did not finish within its deadline; retry later",
+    ),
     (ServerUnavailable, 503, "Service Unavailable", "the database is unavailable; retry later"),
     (NetworkError, 503, "Service Unavailable", "the database is unavailable; retry later"),
     (MongocatError, 500, "Internal Server Error", "the request could not be completed"),
@@ -228,3 +242,127 @@ def _handler(
         return response
 
     return handle
+
+
+#: How long after the request's deadline the backstop cancels an endpoint that is
+#: stuck in something other than a mongocat call.
+_BACKSTOP = 0.05
+
+
+class RequestDeadline:
+    """ASGI middleware: every HTTP request runs inside a mongocat deadline.
+
+    Install it with :func:`install_request_deadline`. Each request gets ``seconds``
+    (or less, if the client's ``header`` asks for less); every mongocat call made
+    while handling it runs within that deadline, as inside ``cat.timeout()``, without
+    the endpoint passing anything. If the endpoint is still running shortly after the
+    deadline (stuck in something else) and has not started its response, it is
+    cancelled and answered 503.
+
+    The deadline covers the whole request, a streamed body's mongocat reads included
+    (a GridFS download): serve long streams from an app or router without it.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        seconds: float,
+        header: str | None = "X-Request-Timeout",
+        retry_after: int = 1,
+    ) -> None:
+        self.app = app
+        self.seconds = seconds
+        self.header = header.lower().encode("latin-1") if header else None
+        self.retry_after = retry_after
+
+    def _seconds(self, headers: list[tuple[bytes, bytes]]) -> float:
+        """The request's deadline: the app's, or the client's if that is shorter."""
+        if self.header is None:
+            return self.seconds
+        for name, value in headers:
+            if name == self.header:
+                try:
+                    asked = float(value.decode("latin-1"))
+                except ValueError:
+                    return self.seconds
+                if math.isfinite(asked) and asked > 0:
+                    return min(asked, self.seconds)
+                return self.seconds
+        return self.seconds
+
+    async def __call__(self, scope_: Any, receive: Any, send: Any) -> None:
+        """Handle one ASGI connection; only HTTP requests get a deadline."""
+        if scope_["type"] != "http":
+            await self.app(scope_, receive, send)
+            return
+        seconds = self._seconds(scope_.get("headers", []))
+        started = False
+        backstop = asyncio.timeout(seconds + _BACKSTOP)
+
+        async def tracking(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start" and not started:
+                started = True
+                backstop.reschedule(None)  # never cut a response once it has started
+            await send(message)
+
+        try:
+            async with scope(seconds, "the request deadline ({seconds} s)"), backstop:
+                await self.app(scope_, receive, tracking)
+        except TimeoutError:
+            if not backstop.expired() or started:
+                raise
+            request_id = uuid.uuid4().hex
+            _log.error(
+                "%s %s answered 503: still running %.3g s after its %.3g s deadline",
+                scope_.get("method", ""),
+                scope_.get("path", ""),
+                _BACKSTOP,
+                seconds,
+                extra={"request_id": request_id, "status": 503},
+            )
+            response = problem(
+                503,
+                "Service Unavailable",
+                "the request did not finish within its deadline; retry later",
+                request_id=request_id,
+            )
+            response.headers["X-Request-ID"] = request_id
+            response.headers["Retry-After"] = str(self.retry_after)
+            await response(scope_, receive, send)
+
+
+def install_request_deadline(
+    app: FastAPI,
+    seconds: float,
+    *,
+    header: str | None = "X-Request-Timeout",
+    retry_after: int = 1,
+) -> None:
+    """Give every request a deadline that bounds all its mongocat calls.
+
+    With :func:`install_error_handlers`, a request whose database work runs past it
+    (a slow query, a server that has gone away) answers 503 problem+json with
+    ``Retry-After`` within the deadline and a few milliseconds, instead of waiting
+    for the driver's own 30-second timeouts. A client may ask for less with
+    ``header`` (``X-Request-Timeout: 0.8``, in seconds), never for more.
+
+    Args:
+        app: The application (call before it starts).
+        seconds: Each request's deadline.
+        header: The request header that may shorten it; None to ignore clients.
+        retry_after: Seconds a client should wait after a 503.
+
+    Raises:
+        ConfigurationError: ``seconds`` is not a positive number.
+
+    Example:
+        >>> app = FastAPI(lifespan=lifespan(connect))  # doctest: +SKIP
+        >>> install_error_handlers(app)
+        >>> install_request_deadline(app, 2.0)
+    """
+    checked = as_timeout(seconds, "the request deadline")
+    if checked is None:
+        raise ConfigurationError("install_request_deadline needs a number of seconds, such as 2.0")
+    app.add_middleware(RequestDeadline, seconds=checked, header=header, retry_after=retry_after)
