@@ -40,10 +40,10 @@ import httpx
 import mongocat
 from mongocat import Catalogue, DriverName, MongocatError
 from mongocat.embedded import EmbeddedServer
+from mongocat.fastapi import install_request_deadline, lifespan
 
 sys.path.insert(0, ".")
-from examples.catalogue_api.app import create_app  # noqa: E402
-from mongocat.fastapi import install_request_deadline, lifespan  # noqa: E402
+from examples.catalogue_api.app import create_app
 
 #: How long after an operation starts the server is stopped, in seconds.
 STOP_AFTER = 0.3
@@ -169,7 +169,10 @@ async def main() -> None:
         f"embedded server, retryWrites=false; stop {STOP_AFTER} s into each operation"
     )
     print()
-    print("| operation | driver | deadline | caller got | after the stop | first success after restart |")
+    print(
+        "| operation | driver | deadline | caller got | after the stop "
+        "| first success after restart |"
+    )
     print("|---|---|---|---|---|---|")
     for name in ("bulk_insert", "insert_many", "find_one", "fastapi", "shutdown"):
         for driver in drivers:
