@@ -10,6 +10,7 @@ options and the accounting of replies are pure, in ``_bulk_shared``.
 import asyncio
 import enum
 import random
+import time
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
@@ -396,6 +397,7 @@ class BulkWriter(Generic[DocT]):
         account = self._account
         attempt = 0
         deadline = self._deadline
+        first_sent = time.monotonic()
         while True:
             attempt += 1
             account.batches += 1
@@ -431,17 +433,10 @@ class BulkWriter(Generic[DocT]):
                     retryable
                     and inserts_only
                     and attempt <= self._options.retries
-                    and _time_for(delay, deadline)
+                    and _time_for(delay, deadline, first_sent, self._handle)
                 ):
                     account.fail(batch, error, connection_broken=isinstance(error, NetworkError))
                     break
-                if deadline is None and current() is None:
-                    # Without a deadline the retries share one wait for a server,
-                    # rather than each taking the client's whole selection timeout.
-                    deadline = start(
-                        delay + self._handle.server_selection_timeout,
-                        "serverSelectionTimeoutMS, for the retries",
-                    )
                 await asyncio.sleep(delay)
         if self._options.on_progress is not None:
             self._options.on_progress(self.result)
@@ -477,15 +472,23 @@ class BulkWriter(Generic[DocT]):
             raise self._account.failure(self._next_index)
 
 
-def _time_for(delay: float, deadline: Deadline | None) -> bool:
-    """Whether a retry after ``delay`` seconds would start before the deadline.
+def _time_for(
+    delay: float, deadline: Deadline | None, first_sent: float, handle: DatabaseHandle
+) -> bool:
+    """Whether a resend after ``delay`` seconds would start in time.
 
-    The deadline is the writer's (or its retries'), within any in force.
+    Within the writer's deadline (or the one in force); with neither, within the
+    client's serverSelectionTimeoutMS of the batch's first send, so that with the
+    server gone the resends share one wait for a server rather than taking that
+    whole timeout each. (A deadline is not imposed on the resends for this: under
+    one, the drivers resend a retryable write as often as it allows.)
     """
     outer = current()
     if deadline is None or (outer is not None and outer.at < deadline.at):
         deadline = outer
-    return deadline is None or deadline.remaining() > delay
+    if deadline is not None:
+        return deadline.remaining() > delay
+    return time.monotonic() - first_sent + delay < handle.server_selection_timeout
 
 
 def _op_options(
