@@ -1,7 +1,10 @@
 """The typed collection: CRUD over one MongoDB collection."""
 
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Final, Generic, TypeVar, Unpack, cast, overload
+from datetime import timedelta
+from typing import Any, Final, Generic, Literal, TypeVar, Unpack, cast, overload
+
+from pymongo import CursorType
 
 from ._bulk import BulkWriter, bulk_insert
 from ._bulk_shared import BulkArgs, BulkOptions
@@ -31,7 +34,7 @@ from ._explain import ExplainSummary
 from ._handle import DatabaseHandle
 from ._index_manager import IndexManager
 from ._pagination import Page, PageQuery
-from ._paths import field_name, is_int
+from ._paths import field_name, flag, is_int
 from ._pipeline import Pipeline
 from ._results import (
     DeleteResult,
@@ -110,9 +113,9 @@ def aggregate_cursor(
     # (an unknown attribute is a collection of that name).
     name: str | int = 1 if target is handle.database else target.name
 
-    async def explain() -> Any:
+    async def explain(verbosity: str) -> Any:
         command: dict[str, Any] = {"aggregate": name, "pipeline": stages, "cursor": {}}
-        return await handle.database.command("explain", command, verbosity="executionStats")
+        return await handle.database.command("explain", command, verbosity=verbosity)
 
     return Cursor(
         handle,
@@ -123,6 +126,77 @@ def aggregate_cursor(
         timeout=seconds(timeout),
         namespace=handle.name if target is handle.database else target.full_name,
     )
+
+
+#: The cursor types of the CRUD specification, as find() takes them.
+CursorTypeName = Literal["non_tailable", "tailable", "tailable_await"]
+_CURSOR_TYPES: Final = {
+    "non_tailable": CursorType.NON_TAILABLE,
+    "tailable": CursorType.TAILABLE,
+    "tailable_await": CursorType.TAILABLE_AWAIT,
+}
+
+
+def _cursor_options(
+    no_cursor_timeout: bool | None,
+    cursor_type: CursorTypeName | None,
+    max_await: float | timedelta | None,
+) -> dict[str, Any]:
+    """The driver's find() arguments for a long-lived or tailable cursor, checked.
+
+    Raises:
+        InvalidQuery: An unknown cursor type, or ``max_await`` without
+            ``"tailable_await"``, or not a positive duration.
+    """
+    options: dict[str, Any] = {}
+    if no_cursor_timeout is not None:
+        options["no_cursor_timeout"] = flag(no_cursor_timeout, "no_cursor_timeout")
+    if cursor_type is not None:
+        if cursor_type not in _CURSOR_TYPES:
+            raise InvalidQuery(
+                f"cursor_type must be one of {', '.join(map(repr, _CURSOR_TYPES))}, not "
+                f"{cursor_type!r}"
+            )
+        options["cursor_type"] = _CURSOR_TYPES[cursor_type]
+    if max_await is not None:
+        if cursor_type != "tailable_await":
+            raise InvalidQuery(
+                "max_await applies to a tailable-await cursor only: pass "
+                "cursor_type='tailable_await' with it"
+            )
+        seconds = max_await.total_seconds() if isinstance(max_await, timedelta) else max_await
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:
+            raise InvalidQuery(f"max_await must be a positive number of seconds, not {max_await!r}")
+        options["max_await_time_ms"] = max(1, round(seconds * 1000))
+    return options
+
+
+#: find()'s options as the find command names them (those an explain needs).
+_FIND_FIELDS: Final = {
+    "projection": "projection",
+    "skip": "skip",
+    "limit": "limit",
+    "batch_size": "batchSize",
+    "max_time_ms": "maxTimeMS",
+    "collation": "collation",
+    "comment": "comment",
+    "let": "let",
+    "allow_disk_use": "allowDiskUse",
+}
+
+
+def _find_command(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a find command for find()'s driver options (for an explain)."""
+    command = {_FIND_FIELDS[k]: v for k, v in options.items() if k in _FIND_FIELDS}
+    if "sort" in options:
+        command["sort"] = dict(options["sort"])
+    hint = options.get("hint")
+    if hint is not None:
+        command["hint"] = hint if isinstance(hint, str | Mapping) else dict(hint)
+    collation = command.get("collation")
+    if collation is not None and not isinstance(collation, Mapping):
+        command["collation"] = collation.document
+    return command
 
 
 def _transaction_refuses(driver_collection: Any) -> bool:
@@ -516,9 +590,12 @@ class Collection(Generic[DocT]):
         let: Mapping[str, Any] | None,
         bypass_document_validation: bool | None,
         session: SessionLike,
+        max_time_ms: int | None,
     ) -> dict[str, Any]:
         """The options a find-and-modify was given, as the driver names them."""
         options = self._write_options(hint, collation, comment, let, None, session)
+        if max_time_ms is not None:
+            options.update(_only_given(maxTimeMS=max_time_ms))
         if projection is not None:
             options["projection"] = as_projection(projection)
         if sort is not None:
@@ -660,6 +737,9 @@ class Collection(Generic[DocT]):
         comment: Any = None,
         let: Mapping[str, Any] | None = None,
         allow_disk_use: bool | None = None,
+        no_cursor_timeout: bool | None = None,
+        cursor_type: CursorTypeName | None = None,
+        max_await: float | timedelta | None = None,
         session: SessionLike = None,
         timeout: float | None = None,
     ) -> Cursor[_Row]: ...
@@ -680,6 +760,9 @@ class Collection(Generic[DocT]):
         comment: Any = None,
         let: Mapping[str, Any] | None = None,
         allow_disk_use: bool | None = None,
+        no_cursor_timeout: bool | None = None,
+        cursor_type: CursorTypeName | None = None,
+        max_await: float | timedelta | None = None,
         session: SessionLike = None,
         timeout: float | None = None,
     ) -> Cursor[DocT]: ...
@@ -699,6 +782,9 @@ class Collection(Generic[DocT]):
         comment: Any = None,
         let: Mapping[str, Any] | None = None,
         allow_disk_use: bool | None = None,
+        no_cursor_timeout: bool | None = None,
+        cursor_type: CursorTypeName | None = None,
+        max_await: float | timedelta | None = None,
         session: SessionLike = None,
         timeout: float | None = None,
     ) -> Cursor[Any]:
@@ -721,6 +807,16 @@ class Collection(Generic[DocT]):
             comment: A comment attached to the command in the server's logs.
             let: Variables for the query's ``$expr`` (``expr.var("name")`` reads them).
             allow_disk_use: Let a large sort spill to disk on the server.
+            no_cursor_timeout: Keep the server from closing the cursor after 10
+                minutes idle. The server still ends it with its session after 30
+                minutes without use (``localLogicalSessionTimeoutMinutes``): a job
+                that pauses longer between batches must refresh its session (run it
+                in ``cat.session()`` and ping with that session) or re-query.
+            cursor_type: ``"tailable"`` or ``"tailable_await"`` for a cursor on a
+                capped collection that stays open at its end and returns documents
+                inserted later (``"non_tailable"``, the default, ends there).
+            max_await: With ``"tailable_await"``, how long the server waits for new
+                documents before answering a fetch with none, in seconds.
             session: A driver session to run in.
             timeout: A deadline in seconds for the cursor's whole life, from its first
                 round trip: every batch must arrive before it.
@@ -746,6 +842,9 @@ class Collection(Generic[DocT]):
             comment=comment,
             let=let,
             allow_disk_use=allow_disk_use,
+            no_cursor_timeout=no_cursor_timeout,
+            cursor_type=cursor_type,
+            max_await=max_await,
             session=session,
             timeout=timeout,
         )
@@ -766,10 +865,14 @@ class Collection(Generic[DocT]):
         comment: Any = None,
         let: Mapping[str, Any] | None = None,
         allow_disk_use: bool | None = None,
+        no_cursor_timeout: bool | None = None,
+        cursor_type: CursorTypeName | None = None,
+        max_await: float | timedelta | None = None,
         session: SessionLike = None,
         timeout: float | None = None,
     ) -> Cursor[Any]:
         """The cursor of :meth:`find`, decoding with ``decode`` (None: raw documents)."""
+        tailing = _cursor_options(no_cursor_timeout, cursor_type, max_await)
         options = _only_given(
             projection=as_projection(projection),
             sort=as_sort(sort),
@@ -783,10 +886,26 @@ class Collection(Generic[DocT]):
             let=let,
             allow_disk_use=allow_disk_use,
             session=self._session(session),
+            no_cursor_timeout=tailing.get("no_cursor_timeout"),
+            cursor_type=tailing.get("cursor_type"),
         )
+        query = self._query(filter, "find")
+        database, name = self._handle.database, self.name
+
+        def explain(verbosity: str) -> Any:
+            command = {"find": name, "filter": query, **_find_command(options)}
+            return database.command(
+                "explain", command, verbosity=verbosity, session=options.get("session")
+            )
+
+        max_await_ms = tailing.get("max_await_time_ms")
+        driver_cursor = self._open_driver_collection().find(query, **options)
+        if max_await_ms is not None:  # a cursor method in both drivers, not a find() option
+            driver_cursor.max_await_time_ms(max_await_ms)
         return Cursor(
             self._handle,
-            self._open_driver_collection().find(self._query(filter, "find"), **options),
+            driver_cursor,
+            explainer=explain,
             decode=decode,
             timeout=seconds(timeout),
             namespace=self.full_name,
@@ -1335,6 +1454,7 @@ class Collection(Generic[DocT]):
         comment: Any = None,
         let: Mapping[str, Any] | None = None,
         bypass_document_validation: bool | None = None,
+        max_time_ms: int | None = None,
         session: SessionLike = None,
         timeout: float | None = None,
     ) -> DocT | None:
@@ -1354,6 +1474,8 @@ class Collection(Generic[DocT]):
             let: Variables for the query's ``$expr`` (``expr.var("name")`` reads them).
             bypass_document_validation: Skip the collection's validator (needs the
                 bypassDocumentValidation privilege).
+            max_time_ms: Stop the command on the server after this many milliseconds
+                (inside a deadline, the time left replaces it).
             session: A driver session to run in.
             timeout: A deadline in seconds for this call (the earlier of it and
                 any :meth:`~mongocat.Catalogue.timeout` scope around it).
@@ -1363,7 +1485,15 @@ class Collection(Generic[DocT]):
             it was upserted).
         """
         options = self._modify_options(
-            projection, sort, hint, collation, comment, let, bypass_document_validation, session
+            projection,
+            sort,
+            hint,
+            collation,
+            comment,
+            let,
+            bypass_document_validation,
+            session,
+            max_time_ms,
         )
         _carry_array_filters(options, update, array_filters)
         with bound(timeout, "find_one_and_update", self.full_name):
@@ -1392,6 +1522,7 @@ class Collection(Generic[DocT]):
         comment: Any = None,
         let: Mapping[str, Any] | None = None,
         bypass_document_validation: bool | None = None,
+        max_time_ms: int | None = None,
         session: SessionLike = None,
         timeout: float | None = None,
     ) -> DocT | None:
@@ -1410,6 +1541,8 @@ class Collection(Generic[DocT]):
             let: Variables for the query's ``$expr`` (``expr.var("name")`` reads them).
             bypass_document_validation: Skip the collection's validator (needs the
                 bypassDocumentValidation privilege).
+            max_time_ms: Stop the command on the server after this many milliseconds
+                (inside a deadline, the time left replaces it).
             session: A driver session to run in.
             timeout: A deadline in seconds for this call (the earlier of it and
                 any :meth:`~mongocat.Catalogue.timeout` scope around it).
@@ -1418,7 +1551,15 @@ class Collection(Generic[DocT]):
             The document, or None when nothing matched.
         """
         options = self._modify_options(
-            projection, sort, hint, collation, comment, let, bypass_document_validation, session
+            projection,
+            sort,
+            hint,
+            collation,
+            comment,
+            let,
+            bypass_document_validation,
+            session,
+            max_time_ms,
         )
         with bound(timeout, "find_one_and_replace", self.full_name):
             document = await self._handle.run(
@@ -1442,6 +1583,7 @@ class Collection(Generic[DocT]):
         collation: CollationLike | None = None,
         comment: Any = None,
         let: Mapping[str, Any] | None = None,
+        max_time_ms: int | None = None,
         session: SessionLike = None,
         timeout: float | None = None,
     ) -> DocT | None:
@@ -1455,6 +1597,8 @@ class Collection(Generic[DocT]):
             collation: Language-aware string comparison rules.
             comment: A comment attached to the command in the server's logs.
             let: Variables for the query's ``$expr`` (``expr.var("name")`` reads them).
+            max_time_ms: Stop the command on the server after this many milliseconds
+                (inside a deadline, the time left replaces it).
             session: A driver session to run in.
             timeout: A deadline in seconds for this call (the earlier of it and
                 any :meth:`~mongocat.Catalogue.timeout` scope around it).
@@ -1463,7 +1607,7 @@ class Collection(Generic[DocT]):
             The deleted document, or None when nothing matched.
         """
         options = self._modify_options(
-            projection, sort, hint, collation, comment, let, None, session
+            projection, sort, hint, collation, comment, let, None, session, max_time_ms
         )
         with bound(timeout, "find_one_and_delete", self.full_name):
             document = await self._handle.run(

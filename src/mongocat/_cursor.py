@@ -2,15 +2,20 @@
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from types import TracebackType
-from typing import Any, Generic, Self, cast
+from typing import Any, Final, Generic, Literal, Self, cast, get_args
 
 from ._deadlines import Deadline, current, start, within
 from ._documents import SKIP, Decoder, decode_rows
+from ._errors import InvalidQuery
 from ._explain import ExplainSummary
 from ._handle import DatabaseHandle
 from ._types import DocT
 
-__all__ = ["Cursor"]
+__all__ = ["VERBOSITIES", "Cursor", "Verbosity"]
+
+#: The verbosity of an explain, as the server names it.
+Verbosity = Literal["queryPlanner", "executionStats", "allPlansExecution"]
+VERBOSITIES: Final = get_args(Verbosity)
 
 
 class Cursor(Generic[DocT]):
@@ -47,7 +52,7 @@ class Cursor(Generic[DocT]):
         driver_cursor: Any,
         *,
         opener: Callable[[], Awaitable[Any]] | None = None,
-        explainer: Callable[[], Awaitable[Any]] | None = None,
+        explainer: Callable[[str], Awaitable[Any]] | None = None,
         decode: Decoder | None = None,
         timeout: float | None = None,
         namespace: str | None = None,
@@ -163,19 +168,34 @@ class Cursor(Generic[DocT]):
     def __await__(self) -> Generator[Any, None, list[DocT]]:
         return self.to_list().__await__()
 
-    async def explain(self, *, timeout: float | None = None) -> ExplainSummary:
+    async def explain(
+        self, verbosity: Verbosity | None = None, *, timeout: float | None = None
+    ) -> ExplainSummary:
         """Ask the server how it runs this query (and run it for the statistics).
 
         Args:
+            verbosity: ``"queryPlanner"`` (the plan only: nothing runs),
+                ``"executionStats"`` (the winning plan's statistics) or
+                ``"allPlansExecution"``; by default the driver's for a find and
+                ``"executionStats"`` for an aggregation.
             timeout: A deadline in seconds for this call.
 
         Returns:
             The winning stage (IXSCAN, COLLSCAN, ...), the index, and what was read.
+
+        Raises:
+            InvalidQuery: ``verbosity`` is not one of the three.
         """
+        if verbosity is not None and verbosity not in VERBOSITIES:
+            raise InvalidQuery(
+                f"verbosity must be one of {', '.join(map(repr, VERBOSITIES))}, not {verbosity!r}"
+            )
         with within(self._life(timeout), "explain", self._namespace), self._handle.read_errors:
-            if self._explainer is not None:
-                return ExplainSummary.from_explain(await self._handle.run(self._explainer()))
-            return ExplainSummary.from_explain(await self._handle.run(self._cursor.explain()))
+            if self._explainer is not None and (verbosity is not None or self._opener):
+                reply = await self._handle.run(self._explainer(verbosity or "executionStats"))
+            else:
+                reply = await self._handle.run(self._cursor.explain())
+            return ExplainSummary.from_explain(reply)
 
     async def close(self) -> None:
         """Close the cursor and free its server-side resources."""
