@@ -218,3 +218,15 @@ async def test_nonsense_is_refused_before_anything_is_sent(
         catalogue.collection("items", **{option: value})
     with pytest.raises(ConfigurationError, match=message):
         catalogue.collection("items").with_options(**{option: value})
+
+
+async def test_a_change_stream_reads_with_the_collections_read_concern(
+    recorded: Recorded,
+) -> None:
+    items = recorded.cat.collection("items", read_concern="majority")
+    recorded.recorder.clear()
+    async with items.watch():
+        pass
+    (aggregate,) = recorded.recorder.commands("aggregate")
+    assert aggregate["pipeline"][0] == {"$changeStream": {}}
+    assert aggregate["readConcern"] == {"level": "majority"}

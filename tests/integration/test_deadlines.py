@@ -13,7 +13,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from mongocat import (
     BulkWriteFailed,
@@ -26,6 +28,7 @@ from mongocat import (
     TransactionTimeout,
     Update,
 )
+from mongocat.fastapi import install_error_handlers, install_request_deadline
 from mongocat.testing import CommandRecorder, fail_point
 
 pytestmark = pytest.mark.server_feature("fail_points")
@@ -267,3 +270,27 @@ async def test_a_gridfs_download_with_timeout(catalogue: Catalogue) -> None:
     assert elapsed < DEADLINE + GRACE
     assert "download on 'fs'" in str(error)
     assert await fs.download(file_id) == b"x" * 300_000
+
+
+async def test_a_fastapi_endpoint_without_timeout_code_answers_503_at_the_request_deadline(
+    catalogue: Catalogue, items: Collection[dict[str, Any]]
+) -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+    install_request_deadline(app, DEADLINE)
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int) -> Any:
+        return await items.find_one({"_id": item_id})  # nothing about deadlines here
+
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        assert (await client.get("/items/1")).json() == {"_id": 1, "n": 1}
+        async with blocked(catalogue, "find"):
+            started = time.monotonic()
+            response = await client.get("/items/1")
+            elapsed = time.monotonic() - started
+    assert elapsed < DEADLINE + GRACE
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "retry-after" in response.headers
