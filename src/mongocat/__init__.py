@@ -42,6 +42,7 @@ from ._errors import (
     ConfigurationError,
     DocumentDecodeError,
     DocumentNotFound,
+    DocumentValidationFailed,
     DuplicateKeyError,
     ExecutionTimeout,
     FileNotFound,
@@ -82,6 +83,7 @@ from ._results import (
     InsertOneResult,
     UpdateResult,
 )
+from ._schema import json_schema
 from ._sort import Sort
 from ._transaction import Transaction
 from ._types import (
@@ -128,6 +130,7 @@ __all__ = [
     "DocT",
     "DocumentDecodeError",
     "DocumentNotFound",
+    "DocumentValidationFailed",
     "DriverName",
     "DuplicateKeyError",
     "ExecutionTimeout",
@@ -194,6 +197,7 @@ __all__ = [
     "acc",
     "expr",
     "fields",
+    "json_schema",
     "object_id",
     "where",
 ]

@@ -33,6 +33,7 @@ from ._errors import (
     BulkWriteFailed,
     ClientTimeout,
     ConfigurationError,
+    DocumentValidationFailed,
     DuplicateKeyError,
     ExecutionTimeout,
     InvalidDocument,
@@ -81,6 +82,7 @@ DRIVER_ERRORS: Final = (
 # NotImplemented, and the Stable API's APIStrictError.
 _FEATURE_CODES: Final = frozenset({59, 115, 238, 323})
 _MAX_TIME_MS_EXPIRED: Final = 50
+_DOCUMENT_VALIDATION_FAILURE: Final = 121
 
 _USERINFO = re.compile(r"^(?P<scheme>[a-z+]+://)(?P<user>[^:@/]*)(?::(?P<password>[^@/]*))?@")
 
@@ -518,6 +520,12 @@ def translate_error(
             )
         elif exc.code in _FEATURE_CODES:
             cls, hint = ServerFeatureUnavailable, "this server does not support it"
+        elif exc.code == _DOCUMENT_VALIDATION_FAILURE:
+            cls, hint = (
+                DocumentValidationFailed,
+                "the document does not satisfy the collection's validator: .err_info "
+                "says which rule failed",
+            )
         return cls(
             f"{message} (code {exc.code}); {hint}",
             code=exc.code,

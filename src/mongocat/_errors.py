@@ -31,6 +31,7 @@ next. The tree::
     └── OperationFailed           the server refused an operation (has .code)
         ├── AuthenticationFailed  wrong user name, password, mechanism or authSource
         ├── DuplicateKeyError     a unique index already holds the key
+        ├── DocumentValidationFailed  the collection's validator refused a document
         ├── ExecutionTimeout      the operation exceeded max_time_ms
         ├── ServerFeatureUnavailable  the server lacks the feature
         └── BulkWriteFailed       some operations of a batch failed (.result)
@@ -54,6 +55,7 @@ __all__ = [
     "ConfigurationError",
     "DocumentDecodeError",
     "DocumentNotFound",
+    "DocumentValidationFailed",
     "DuplicateKeyError",
     "ExecutionTimeout",
     "FileNotFound",
@@ -399,6 +401,21 @@ class DuplicateKeyError(OperationFailed):
         self.index_name = index_name
         self.key_pattern = key_pattern
         self.key_value = key_value
+
+
+class DocumentValidationFailed(OperationFailed):
+    """The collection's validator (``$jsonSchema`` or a query) refused a document.
+
+    Attributes:
+        err_info: The server's explanation of which rule failed (``errInfo``: the
+            failing ``$jsonSchema`` keyword and property, MongoDB 5.0+), or None.
+    """
+
+    @property
+    def err_info(self) -> Mapping[str, Any] | None:
+        """The server's ``errInfo`` document, if it sent one."""
+        info = self.details.get("errInfo")
+        return info if isinstance(info, Mapping) else None
 
 
 class ExecutionTimeout(OperationFailed):

@@ -41,6 +41,7 @@ LAYERS = {
     "_change_events": BUILDERS,
     "_gridfs_chunks": BUILDERS,
     "_javascript": BUILDERS,
+    "_schema": BUILDERS,
     # the driver seam and the database handle
     "_driver": SEAM,
     "_sessions": SEAM,

@@ -31,6 +31,7 @@ EXPORTED = {
     "DocumentDecodeError",
     "DocumentNotFound",
     "DriverName",
+    "DocumentValidationFailed",
     "DuplicateKeyError",
     "ExecutionTimeout",
     "ExplainSummary",
@@ -96,6 +97,7 @@ EXPORTED = {
     "acc",
     "expr",
     "fields",
+    "json_schema",
     "object_id",
     "where",
 }
@@ -117,7 +119,7 @@ def test_every_error_derives_from_mongocat_error() -> None:
         if isinstance(getattr(mongocat, name), type)
         and issubclass(getattr(mongocat, name), Exception)
     ]
-    assert len(errors) == 31
+    assert len(errors) == 32
     assert all(issubclass(error, mongocat.MongocatError) for error in errors)
 
 
