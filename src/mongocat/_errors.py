@@ -404,16 +404,15 @@ class DuplicateKeyError(OperationFailed):
 
 
 class DocumentValidationFailed(OperationFailed):
-    """The collection's validator (``$jsonSchema`` or a query) refused a document.
-
-    Attributes:
-        err_info: The server's explanation of which rule failed (``errInfo``: the
-            failing ``$jsonSchema`` keyword and property, MongoDB 5.0+), or None.
-    """
+    """The collection's validator (``$jsonSchema`` or a query) refused a document."""
 
     @property
     def err_info(self) -> Mapping[str, Any] | None:
-        """The server's ``errInfo`` document, if it sent one."""
+        """Which rule failed: the server's ``errInfo`` (MongoDB 5.0+), or None.
+
+        For a ``$jsonSchema`` validator it names the failing keyword and property
+        (``schemaRulesNotSatisfied``, ``propertiesNotSatisfied``, ...).
+        """
         info = self.details.get("errInfo")
         return info if isinstance(info, Mapping) else None
 
