@@ -408,7 +408,7 @@ class DocumentValidationFailed(OperationFailed):
 
     @property
     def err_info(self) -> Mapping[str, Any] | None:
-        """Which rule failed: the server's ``errInfo`` (MongoDB 5.0+), or None.
+        """The server's ``errInfo``, saying which rule failed (MongoDB 5.0+), or None.
 
         For a ``$jsonSchema`` validator it names the failing keyword and property
         (``schemaRulesNotSatisfied``, ``propertiesNotSatisfied``, ...).
