@@ -28,6 +28,7 @@ from ._changes import ChangeStream, Consumer
 from ._checkpoints import CollectionCheckpoint
 from ._coercion import object_id
 from ._collection import Collection
+from ._collection_specs import Capped, CollectionSpec, TimeSeries
 from ._cursor import Cursor
 from ._deadlines import Deadline
 from ._errors import (
@@ -110,6 +111,7 @@ __all__ = [
     "BulkWriteSummary",
     "BulkWriteTimeout",
     "BulkWriter",
+    "Capped",
     "Catalogue",
     "CatalogueClosed",
     "ChangeEvent",
@@ -122,6 +124,7 @@ __all__ = [
     "CollationLike",
     "Collection",
     "CollectionCheckpoint",
+    "CollectionSpec",
     "ConfigurationError",
     "Consumer",
     "Cursor",
@@ -181,6 +184,7 @@ __all__ = [
     "Sort",
     "SortLike",
     "StreamGap",
+    "TimeSeries",
     "Transaction",
     "TransactionError",
     "TransactionFailed",

@@ -12,6 +12,13 @@ from pymongo.write_concern import WriteConcern
 from ._change_events import ChangeEvent, WatchArgs, WatchFilter, WatchOptions
 from ._changes import ChangeStream, Consumer
 from ._collection import Collection, aggregate_cursor
+from ._collection_specs import (
+    Capped,
+    CollectionSpec,
+    TimeSeries,
+    ValidationAction,
+    ValidationLevel,
+)
 from ._concerns import (
     ReadConcernLike,
     ReadPreferenceLike,
@@ -29,6 +36,7 @@ from ._index_manager import IndexPlan
 from ._indexes import Index
 from ._paths import flag
 from ._pipeline import Pipeline
+from ._schema import json_schema
 from ._sessions import bind, unbind
 from ._transaction import Transaction, run_transaction, session_options, transaction_options
 from ._types import DocT, DriverName, OnInvalid, SessionLike
@@ -307,6 +315,79 @@ class Catalogue:
                 handle.allow_dollar_fields if allow_dollar_fields is None else allow_dollar_fields
             ),
         )
+
+    async def create_collection(
+        self,
+        name: str,
+        document_type: type[DocT] = dict,  # type: ignore[assignment]
+        *,
+        validator: Mapping[str, Any] | bool | None = None,
+        validation_level: ValidationLevel | None = None,
+        validation_action: ValidationAction | None = None,
+        timeseries: TimeSeries | None = None,
+        expire_after: float | timedelta | None = None,
+        capped: Capped | None = None,
+        clustered: bool = False,
+        pre_and_post_images: bool = False,
+        collation: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> Collection[DocT]:
+        """Create the collection ``name`` with its options, and return it typed.
+
+        Args:
+            name: The collection's name.
+            document_type: Its document type, as for :meth:`collection`.
+            validator: A validator document, or True for
+                ``{"$jsonSchema": json_schema(document_type)}``.
+            validation_level: ``"strict"``, ``"moderate"`` or ``"off"``.
+            validation_action: ``"error"``, ``"warn"`` or ``"errorAndLog"``.
+            timeseries: A :class:`TimeSeries` layout (MongoDB 5.0+).
+            expire_after: Delete documents this long after their time field
+                (time-series and clustered collections), in seconds or a timedelta.
+            capped: A :class:`Capped` size: a ring that keeps insertion order.
+            clustered: Cluster the collection by ``_id`` (MongoDB 5.3+).
+            pre_and_post_images: Record documents before and after each change, for
+                change streams' ``full_document_before_change`` (MongoDB 6.0+).
+            collation: The collection's default collation document.
+            timeout: A deadline in seconds for this call.
+
+        Returns:
+            The new :class:`Collection` of ``document_type``.
+
+        Raises:
+            ConfigurationError: An option is invalid, or ``validator=True`` with a
+                plain ``dict`` document type.
+            OperationFailed: The collection exists already (code 48,
+                ``NamespaceExists``), or the server refuses an option.
+
+        Example:
+            >>> readings = await cat.create_collection(  # doctest: +SKIP
+            ...     "readings", Reading, validator=True,
+            ...     timeseries=TimeSeries("at", meta_field="sensor", granularity="minutes"),
+            ...     expire_after=timedelta(days=30),
+            ... )
+        """
+        if validator is True:
+            if document_type is dict:
+                raise ConfigurationError(
+                    "validator=True derives the validator from the document type: give one "
+                    "(a TypedDict, dataclass or Pydantic model), or a validator document"
+                )
+            validator = {"$jsonSchema": json_schema(document_type)}
+        spec = CollectionSpec(
+            name,
+            validator=validator or None,
+            validation_level=validation_level,
+            validation_action=validation_action,
+            timeseries=timeseries,
+            expire_after=expire_after,
+            capped=capped,
+            clustered=clustered,
+            pre_and_post_images=pre_and_post_images,
+            collation=collation,
+        )
+        await self.command(spec.to_create(), timeout=timeout)
+        return self.collection(name, document_type)
 
     def with_options(
         self,

@@ -42,6 +42,7 @@ LAYERS = {
     "_gridfs_chunks": BUILDERS,
     "_javascript": BUILDERS,
     "_schema": BUILDERS,
+    "_collection_specs": BUILDERS,
     # the driver seam and the database handle
     "_driver": SEAM,
     "_sessions": SEAM,

@@ -1,0 +1,95 @@
+"""cat.create_collection over the wire, on both drivers: each option the server supports."""
+
+import datetime
+from typing import Any, TypedDict
+
+import pytest
+
+from mongocat import (
+    Capped,
+    Catalogue,
+    ConfigurationError,
+    DocumentValidationFailed,
+    F,
+    OperationFailed,
+    TimeSeries,
+    Update,
+)
+
+
+class Item(TypedDict):
+    _id: int
+    name: str
+
+
+async def options_of(catalogue: Catalogue, name: str) -> dict[str, Any]:
+    reply = await catalogue.command({"listCollections": 1, "filter": {"name": name}})
+    (info,) = reply["cursor"]["firstBatch"]
+    options: dict[str, Any] = info["options"]
+    return options
+
+
+async def test_a_validator_from_the_document_type(catalogue: Catalogue) -> None:
+    items = await catalogue.create_collection("items", Item, validator=True)
+    await items.insert_one({"_id": 1, "name": "a"})
+    with pytest.raises(DocumentValidationFailed):
+        await catalogue.collection("items").insert_one({"_id": 2, "name": 3})
+    options = await options_of(catalogue, "items")
+    assert options["validator"]["$jsonSchema"]["required"] == ["_id", "name"]
+    with pytest.raises(ConfigurationError, match="derives the validator"):
+        await catalogue.create_collection("other", validator=True)
+
+
+async def test_creating_an_existing_collection_otherwise_says_so(catalogue: Catalogue) -> None:
+    # MongoDB answers ok to a create that matches the existing collection's options,
+    # and NamespaceExists (48) to one that does not.
+    await catalogue.create_collection("items")
+    with pytest.raises(OperationFailed) as info:
+        await catalogue.create_collection("items", capped=Capped(size=4096))
+    assert info.value.code == 48
+
+
+async def test_a_capped_collection_keeps_the_newest_in_order(catalogue: Catalogue) -> None:
+    log = await catalogue.create_collection("log", capped=Capped(size=4096, max=3))
+    for i in range(5):
+        await log.insert_one({"i": i})
+    assert [d["i"] for d in await log.find()] == [2, 3, 4]
+    assert (await options_of(catalogue, "log"))["capped"] is True
+
+
+async def test_a_time_series_collection_with_expiry(catalogue: Catalogue) -> None:
+    readings = await catalogue.create_collection(
+        "readings",
+        timeseries=TimeSeries("at", meta_field="sensor", granularity="minutes"),
+        expire_after=datetime.timedelta(days=30),
+    )
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0, tzinfo=None)
+    await readings.insert_many(
+        [{"at": now, "sensor": s, "value": v} for s, v in (("a", 1), ("b", 2), ("a", 3))]
+    )
+    rows = await readings.find(F.sensor == "a", projection={"_id": 0}, sort="value")
+    assert rows == [
+        {"at": now, "sensor": "a", "value": 1},
+        {"at": now, "sensor": "a", "value": 3},
+    ]
+    options = await options_of(catalogue, "readings")
+    assert options["timeseries"]["timeField"] == "at"
+    assert options["timeseries"]["metaField"] == "sensor"
+    assert options["expireAfterSeconds"] == 30 * 86400
+
+
+async def test_a_clustered_collection(catalogue: Catalogue) -> None:
+    await catalogue.create_collection("clustered", clustered=True)
+    assert (await options_of(catalogue, "clustered"))["clusteredIndex"]["key"] == {"_id": 1}
+
+
+async def test_pre_and_post_images_feed_full_document_before_change(
+    catalogue: Catalogue,
+) -> None:
+    items = await catalogue.create_collection("items", Item, pre_and_post_images=True)
+    await items.insert_one({"_id": 1, "name": "before"})
+    async with items.watch(full_document_before_change="required") as stream:
+        await items.update_one(F._id == 1, Update.set(name="after"))
+        event = await anext(aiter(stream))
+    assert event.operation_type == "update"
+    assert event.full_document_before_change == {"_id": 1, "name": "before"}
