@@ -28,7 +28,13 @@ from ._changes import ChangeStream, Consumer
 from ._checkpoints import CollectionCheckpoint
 from ._coercion import object_id
 from ._collection import Collection
-from ._collection_specs import Capped, CollectionSpec, TimeSeries
+from ._collection_specs import (
+    Capped,
+    CollectionArgs,
+    CollectionChange,
+    CollectionSpec,
+    TimeSeries,
+)
 from ._cursor import Cursor
 from ._deadlines import Deadline
 from ._errors import (
@@ -85,6 +91,7 @@ from ._results import (
     UpdateResult,
 )
 from ._schema import json_schema
+from ._schema_plan import SchemaPlan
 from ._sort import Sort
 from ._transaction import Transaction
 from ._types import (
@@ -123,6 +130,8 @@ __all__ = [
     "ClientTimeout",
     "CollationLike",
     "Collection",
+    "CollectionArgs",
+    "CollectionChange",
     "CollectionCheckpoint",
     "CollectionSpec",
     "ConfigurationError",
@@ -178,6 +187,7 @@ __all__ = [
     "Projection",
     "ProjectionLike",
     "ReturnDocument",
+    "SchemaPlan",
     "ServerFeatureUnavailable",
     "ServerUnavailable",
     "SessionLike",

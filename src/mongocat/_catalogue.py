@@ -12,13 +12,7 @@ from pymongo.write_concern import WriteConcern
 from ._change_events import ChangeEvent, WatchArgs, WatchFilter, WatchOptions
 from ._changes import ChangeStream, Consumer
 from ._collection import Collection, aggregate_cursor
-from ._collection_specs import (
-    Capped,
-    CollectionSpec,
-    TimeSeries,
-    ValidationAction,
-    ValidationLevel,
-)
+from ._collection_specs import CollectionArgs, CollectionSpec, plan_collection
 from ._concerns import (
     ReadConcernLike,
     ReadPreferenceLike,
@@ -28,7 +22,7 @@ from ._concerns import (
 from ._cursor import Cursor
 from ._deadlines import Deadline, bound, scope
 from ._documents import DocumentCoder
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, IndexConflict
 from ._gridfs import GridFS
 from ._gridfs_chunks import DEFAULT_CHUNK_SIZE
 from ._handle import DatabaseHandle
@@ -37,6 +31,7 @@ from ._indexes import Index
 from ._paths import flag
 from ._pipeline import Pipeline
 from ._schema import json_schema
+from ._schema_plan import SchemaPlan
 from ._sessions import bind, unbind
 from ._transaction import Transaction, run_transaction, session_options, transaction_options
 from ._types import DocT, DriverName, OnInvalid, SessionLike
@@ -78,7 +73,7 @@ class Catalogue:
         ...     print(await products.find_one({"sku": "W-1"}))
     """
 
-    __slots__ = ("_declared_indexes", "_handle")
+    __slots__ = ("_declared_collections", "_declared_indexes", "_handle")
 
     def __init__(
         self,
@@ -99,6 +94,7 @@ class Catalogue:
             allow_dollar_fields=allow_dollar_fields,
         )
         self._declared_indexes: dict[str, tuple[Index, ...]] = {}
+        self._declared_collections: dict[str, CollectionSpec] = {}
 
     @classmethod
     def _over(cls, handle: DatabaseHandle) -> "Catalogue":
@@ -106,6 +102,7 @@ class Catalogue:
         catalogue = cls.__new__(cls)
         catalogue._handle = handle
         catalogue._declared_indexes = {}
+        catalogue._declared_collections = {}
         return catalogue
 
     @classmethod
@@ -321,34 +318,20 @@ class Catalogue:
         name: str,
         document_type: type[DocT] = dict,  # type: ignore[assignment]
         *,
-        validator: Mapping[str, Any] | bool | None = None,
-        validation_level: ValidationLevel | None = None,
-        validation_action: ValidationAction | None = None,
-        timeseries: TimeSeries | None = None,
-        expire_after: float | timedelta | None = None,
-        capped: Capped | None = None,
-        clustered: bool = False,
-        pre_and_post_images: bool = False,
-        collation: Mapping[str, Any] | None = None,
         timeout: float | None = None,
+        **options: Unpack[CollectionArgs],
     ) -> Collection[DocT]:
         """Create the collection ``name`` with its options, and return it typed.
 
         Args:
             name: The collection's name.
             document_type: Its document type, as for :meth:`collection`.
-            validator: A validator document, or True for
-                ``{"$jsonSchema": json_schema(document_type)}``.
-            validation_level: ``"strict"``, ``"moderate"`` or ``"off"``.
-            validation_action: ``"error"``, ``"warn"`` or ``"errorAndLog"``.
-            timeseries: A :class:`TimeSeries` layout (MongoDB 5.0+).
-            expire_after: Delete documents this long after their time field
-                (time-series and clustered collections), in seconds or a timedelta.
-            capped: A :class:`Capped` size: a ring that keeps insertion order.
-            clustered: Cluster the collection by ``_id`` (MongoDB 5.3+).
-            pre_and_post_images: Record documents before and after each change, for
-                change streams' ``full_document_before_change`` (MongoDB 6.0+).
-            collation: The collection's default collation document.
+            **options: The :class:`CollectionArgs`: ``validator`` (a document, or True
+                for ``{"$jsonSchema": json_schema(document_type)}``),
+                ``validation_level``, ``validation_action``, ``timeseries`` (a
+                :class:`TimeSeries`), ``expire_after``, ``capped`` (a :class:`Capped`),
+                ``clustered``, ``pre_and_post_images`` (for change streams'
+                ``full_document_before_change``) and ``collation``.
             timeout: A deadline in seconds for this call.
 
         Returns:
@@ -367,27 +350,141 @@ class Catalogue:
             ...     expire_after=timedelta(days=30),
             ... )
         """
-        if validator is True:
-            if document_type is dict:
-                raise ConfigurationError(
-                    "validator=True derives the validator from the document type: give one "
-                    "(a TypedDict, dataclass or Pydantic model), or a validator document"
-                )
-            validator = {"$jsonSchema": json_schema(document_type)}
-        spec = CollectionSpec(
-            name,
-            validator=validator or None,
-            validation_level=validation_level,
-            validation_action=validation_action,
-            timeseries=timeseries,
-            expire_after=expire_after,
-            capped=capped,
-            clustered=clustered,
-            pre_and_post_images=pre_and_post_images,
-            collation=collation,
-        )
+        spec = _spec(name, document_type, options)
         await self.command(spec.to_create(), timeout=timeout)
         return self.collection(name, document_type)
+
+    def declare_collection(
+        self,
+        name: str,
+        document_type: type[DocT] = dict,  # type: ignore[assignment]
+        *,
+        indexes: Sequence[Index] | None = None,
+        **options: Unpack[CollectionArgs],
+    ) -> Collection[DocT]:
+        """Declare a collection's options (and indexes) for :meth:`plan` / :meth:`ensure`.
+
+        Nothing is sent: ``await cat.ensure()`` (at startup, or in a deploy step)
+        creates the collection or changes what can change in place.
+
+        Args:
+            name: The collection's name.
+            document_type: Its document type, as for :meth:`collection`.
+            indexes: Its indexes, as for :meth:`collection`.
+            **options: The :class:`CollectionArgs`, as for :meth:`create_collection`.
+
+        Returns:
+            The :class:`Collection` of ``document_type``.
+
+        Raises:
+            ConfigurationError: An option is invalid, or ``name`` is declared already
+                with other options.
+
+        Example:
+            >>> readings = cat.declare_collection(  # doctest: +SKIP
+            ...     "readings", Reading, validator=True,
+            ...     timeseries=TimeSeries("at", meta_field="sensor"),
+            ... )
+            >>> print(await cat.plan())  # doctest: +SKIP
+        """
+        spec = _spec(name, document_type, options)
+        known = self._declared_collections.get(name)
+        if known is not None and known != spec:
+            raise ConfigurationError(
+                f"collection {name!r} is declared twice with different options; declare it once"
+            )
+        self._declared_collections[name] = spec
+        return self.collection(name, document_type, indexes=indexes)
+
+    async def plan(self, *, drop_unknown: bool = False, timeout: float | None = None) -> SchemaPlan:
+        """Compare the declared collections and indexes with the server; change nothing.
+
+        Args:
+            drop_unknown: Plan to drop indexes no spec declares (collections are
+                never dropped).
+            timeout: A deadline in seconds for this call.
+
+        Returns:
+            The :class:`SchemaPlan`: ``print(plan)`` to read it, ``plan.to_dict()`` as
+            JSON, ``plan.changes_nothing``, ``plan.conflicts``.
+        """
+        with bound(timeout, "plan", self._handle.name):
+            self._handle.ensure_open()
+            names = list(self._declared_collections)
+            existing: dict[str, Any] = {}
+            if names:
+                reply = await self.command(
+                    {"listCollections": 1, "filter": {"name": {"$in": names}}}
+                )
+                existing = {info["name"]: info for info in reply["cursor"]["firstBatch"]}
+            changes = tuple(
+                plan_collection(spec, existing.get(name))
+                for name, spec in self._declared_collections.items()
+            )
+            indexes = {
+                name: await self.collection(name).indexes.plan(*specs, drop_unknown=drop_unknown)
+                for name, specs in self._declared_indexes.items()
+            }
+            return SchemaPlan(changes, indexes)
+
+    async def ensure(self, *, timeout: float | None = None) -> SchemaPlan:
+        """Make the server match the declarations: safe to run at every startup.
+
+        Creates missing collections with their options, changes in place what can
+        change (``collMod``: validator, validation level and action, pre/post images,
+        ``expireAfterSeconds``) and creates missing indexes. Nothing is applied when
+        the plan has a conflict.
+
+        Args:
+            timeout: A deadline in seconds for the whole call.
+
+        Returns:
+            The plan it applied.
+
+        Raises:
+            IndexConflict: Something exists with options that cannot change in place
+                (a time-series, capped, clustered or collation option, or an index);
+                the message lists each with its fix.
+        """
+        return await self._apply("ensure", drop_unknown=False, timeout=timeout)
+
+    async def sync(self, *, drop_unknown: bool = False, timeout: float | None = None) -> SchemaPlan:
+        """:meth:`ensure`, and with ``drop_unknown`` also drop undeclared indexes.
+
+        Args:
+            drop_unknown: Drop the indexes of declared collections that no spec
+                declares (``_id_`` stays; collections are never dropped).
+            timeout: A deadline in seconds for the whole call.
+
+        Returns:
+            The plan it applied.
+
+        Raises:
+            IndexConflict: As for :meth:`ensure`.
+        """
+        return await self._apply("sync", drop_unknown=drop_unknown, timeout=timeout)
+
+    async def _apply(
+        self, operation: str, *, drop_unknown: bool, timeout: float | None
+    ) -> SchemaPlan:
+        with bound(timeout, operation, self._handle.name):
+            plan = await self.plan(drop_unknown=drop_unknown)
+            if plan.conflicts:
+                raise IndexConflict(
+                    "the server's schema conflicts with the declarations; nothing was "
+                    "changed:\n" + "\n".join(f"- {conflict}" for conflict in plan.conflicts),
+                    conflicts=plan.conflicts,
+                )
+            for change in plan.collections:
+                if change.command is not None:
+                    await self.command(dict(change.command))
+            for name, specs in self._declared_indexes.items():
+                manager = self.collection(name).indexes
+                if drop_unknown:
+                    await manager.sync(*specs, drop_unknown=True)
+                else:
+                    await manager.ensure(*specs)
+            return plan
 
     def with_options(
         self,
@@ -417,6 +514,7 @@ class Catalogue:
         options = driver_options(read_preference, read_concern, write_concern)
         derived = Catalogue._over(self._handle.with_database_options(options))
         derived._declared_indexes = self._declared_indexes
+        derived._declared_collections = self._declared_collections
         return derived
 
     def gridfs(
@@ -816,3 +914,28 @@ class Catalogue:
             options=options,
             session=session,
         )
+
+
+def _spec(name: str, document_type: type[Any], options: CollectionArgs) -> CollectionSpec:
+    """The spec of create_collection's and declare_collection's options.
+
+    Raises:
+        ConfigurationError: An unknown option, or ``validator=True`` for ``dict``.
+    """
+    unknown = sorted(set(options) - set(CollectionArgs.__annotations__))
+    if unknown:
+        raise ConfigurationError(
+            f"unknown collection option(s) {', '.join(unknown)}; the options are "
+            f"{', '.join(CollectionArgs.__annotations__)}"
+        )
+    arguments: dict[str, Any] = dict(options)
+    if arguments.get("validator") is True:
+        if document_type is dict:
+            raise ConfigurationError(
+                "validator=True derives the validator from the document type: give one "
+                "(a TypedDict, dataclass or Pydantic model), or a validator document"
+            )
+        arguments["validator"] = {"$jsonSchema": json_schema(document_type)}
+    elif arguments.get("validator") is False:
+        arguments["validator"] = None
+    return CollectionSpec(name, **arguments)

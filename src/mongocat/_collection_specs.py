@@ -8,12 +8,19 @@ options when made and renders the ``create`` command (``to_create``); it does no
 import dataclasses
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypedDict
 
 from ._errors import ConfigurationError
 from ._paths import is_int
 
-__all__ = ["Capped", "CollectionSpec", "TimeSeries"]
+__all__ = [
+    "Capped",
+    "CollectionArgs",
+    "CollectionChange",
+    "CollectionSpec",
+    "TimeSeries",
+    "plan_collection",
+]
 
 Granularity = Literal["seconds", "minutes", "hours"]
 ValidationLevel = Literal["off", "strict", "moderate"]
@@ -118,6 +125,35 @@ class Capped:
             raise ConfigurationError(f"Capped max must be a positive int, not {self.max!r}")
 
 
+class CollectionArgs(TypedDict, total=False):
+    """The options of ``cat.create_collection()`` and ``cat.declare_collection()``.
+
+    Attributes:
+        validator: A validator document, or True for
+            ``{"$jsonSchema": json_schema(document_type)}``.
+        validation_level: ``"strict"`` (the default), ``"moderate"`` or ``"off"``.
+        validation_action: ``"error"`` (the default), ``"warn"`` or ``"errorAndLog"``.
+        timeseries: A :class:`TimeSeries` layout (MongoDB 5.0+).
+        expire_after: Delete documents this long after their time field (time-series
+            and clustered collections), in seconds or a timedelta.
+        capped: A :class:`Capped` size: a ring that keeps insertion order.
+        clustered: Cluster the collection by ``_id`` (MongoDB 5.3+).
+        pre_and_post_images: Record documents before and after each change, for
+            change streams' ``full_document_before_change`` (MongoDB 6.0+).
+        collation: The collection's default collation document.
+    """
+
+    validator: Mapping[str, Any] | bool | None
+    validation_level: ValidationLevel | None
+    validation_action: ValidationAction | None
+    timeseries: "TimeSeries | None"
+    expire_after: float | timedelta | None
+    capped: "Capped | None"
+    clustered: bool
+    pre_and_post_images: bool
+    collation: Mapping[str, Any] | None
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class CollectionSpec:
     """The options a collection is created with; :meth:`to_create` renders the command.
@@ -217,3 +253,101 @@ class CollectionSpec:
         if self.collation is not None:
             command["collation"] = dict(self.collation)
         return command
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CollectionChange:
+    """What a plan does to one declared collection.
+
+    Attributes:
+        name: The collection.
+        action: ``"create"`` (it is missing), ``"modify"`` (``collMod`` changes what
+            can change in place), ``"unchanged"``, or ``"conflict"`` (it exists with
+            options that cannot change in place).
+        command: The ``create`` or ``collMod`` command, or None.
+        reasons: What differs; for a conflict, also the fix.
+    """
+
+    name: str
+    action: Literal["create", "modify", "unchanged", "conflict"]
+    command: Mapping[str, Any] | None
+    reasons: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The change as JSON-serialisable data (the commands as sent)."""
+        return {
+            "collection": self.name,
+            "action": self.action,
+            "command": None if self.command is None else dict(self.command),
+            "reasons": list(self.reasons),
+        }
+
+
+def plan_collection(spec: CollectionSpec, existing: Mapping[str, Any] | None) -> CollectionChange:
+    """Compare ``spec`` with the collection's ``listCollections`` entry (None: missing).
+
+    Validator, validation level and action, pre/post images and ``expireAfterSeconds``
+    change in place (``collMod``); time series, capped, clustered and collation
+    cannot, and are reported as conflicts with the fix.
+    """
+    if existing is None:
+        return CollectionChange(spec.name, "create", spec.to_create(), ("missing",))
+    options: Mapping[str, Any] = existing.get("options", {})
+    wanted = spec.to_create()
+    conflicts: list[str] = []
+    if "timeseries" in wanted or "timeseries" in options:
+        mine, theirs = wanted.get("timeseries"), options.get("timeseries")
+        if mine is None or theirs is None or any(theirs.get(k) != v for k, v in mine.items()):
+            conflicts.append(f"time series {mine} declared, {theirs} on the server")
+    if bool(wanted.get("capped")) != bool(options.get("capped")) or (
+        wanted.get("capped") and wanted.get("max") != options.get("max")
+    ):
+        shown = {k: options.get(k) for k in ("capped", "size", "max") if k in options}
+        conflicts.append(f"capped {spec.capped} declared, {shown or 'not capped'} on the server")
+    if ("clusteredIndex" in wanted) != ("clusteredIndex" in options):
+        conflicts.append(
+            f"clustered={spec.clustered} declared, the server's is "
+            f"{'clustered' if 'clusteredIndex' in options else 'not clustered'}"
+        )
+    mine_collation, theirs_collation = wanted.get("collation"), options.get("collation")
+    if (mine_collation is None) != (theirs_collation is None) or (
+        mine_collation is not None
+        and any(theirs_collation.get(k) != v for k, v in mine_collation.items())  # type: ignore[union-attr]
+    ):
+        conflicts.append(f"collation {mine_collation} declared, {theirs_collation} on the server")
+    if conflicts:
+        fix = (
+            "these cannot change in place: create a new collection with the declared "
+            "options and copy the documents ($out or $merge), then rename it; or declare "
+            "what the server has"
+        )
+        return CollectionChange(spec.name, "conflict", None, (*conflicts, fix))
+    modify: dict[str, Any] = {}
+    reasons: list[str] = []
+    current = {
+        "validator": options.get("validator") or None,  # {} is no validator
+        "validationLevel": options.get("validationLevel", "strict"),
+        "validationAction": options.get("validationAction", "error"),
+        "changeStreamPreAndPostImages": {
+            "enabled": bool(options.get("changeStreamPreAndPostImages", {}).get("enabled"))
+        },
+        "expireAfterSeconds": options.get("expireAfterSeconds"),
+    }
+    declared = {
+        "validator": wanted.get("validator"),
+        "validationLevel": wanted.get("validationLevel", "strict"),
+        "validationAction": wanted.get("validationAction", "error"),
+        "changeStreamPreAndPostImages": {"enabled": spec.pre_and_post_images},
+        "expireAfterSeconds": wanted.get("expireAfterSeconds"),
+    }
+    for option, value in declared.items():
+        if value != current[option]:
+            if option == "validator" and value is None:
+                value = {}  # collMod removes a validator with an empty one
+            if option == "expireAfterSeconds" and value is None:
+                value = "off"
+            modify[option] = value
+            reasons.append(f"{option}: {current[option]!r} on the server, {value!r} declared")
+    if not modify:
+        return CollectionChange(spec.name, "unchanged", None)
+    return CollectionChange(spec.name, "modify", {"collMod": spec.name, **modify}, tuple(reasons))

@@ -13,7 +13,7 @@ next. The tree::
     ├── InvalidPageToken          a page token that is forged, truncated or for another query
     ├── DocumentNotFound          a document that must exist does not
     │   └── FileNotFound          a GridFS file that must exist does not (also a GridFSError)
-    ├── IndexConflict             an index exists with other keys or options
+    ├── IndexConflict             an index or collection exists with other options
     ├── TransactionError          a transaction or session used the wrong way
     ├── TransactionFailed         run_transaction gave up at its deadline
     │   └── TransactionTimeout    ... its timeout= / scope deadline (also a ClientTimeout)
@@ -179,11 +179,11 @@ class DocumentNotFound(MongocatError):
 
 
 class IndexConflict(MongocatError):
-    """Declared indexes exist on the server with other keys or options.
+    """Declared indexes (or collections) exist on the server with other options.
 
     Attributes:
-        conflicts: Each conflicting index: the declared spec, the server's index,
-            and what differs.
+        conflicts: Each conflict: for an index, the declared spec, the server's
+            index and what differs; from ``cat.ensure()``, each in words with its fix.
     """
 
     def __init__(self, message: str, *, conflicts: Sequence[Any]) -> None:

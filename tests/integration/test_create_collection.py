@@ -1,6 +1,7 @@
 """cat.create_collection over the wire, on both drivers: each option the server supports."""
 
 import datetime
+import json
 from typing import Any, TypedDict
 
 import pytest
@@ -11,9 +12,12 @@ from mongocat import (
     ConfigurationError,
     DocumentValidationFailed,
     F,
+    Index,
+    IndexConflict,
     OperationFailed,
     TimeSeries,
     Update,
+    json_schema,
 )
 
 
@@ -93,3 +97,80 @@ async def test_pre_and_post_images_feed_full_document_before_change(
         event = await anext(aiter(stream))
     assert event.operation_type == "update"
     assert event.full_document_before_change == {"_id": 1, "name": "before"}
+
+
+class Reading(TypedDict):
+    at: datetime.datetime
+    sensor: str
+    value: float
+
+
+def declare(cat: Catalogue, *, validator: bool = True, granularity: Any = "minutes") -> None:
+    cat.declare_collection(
+        "readings",
+        Reading,
+        validator=validator,
+        timeseries=TimeSeries("at", meta_field="sensor", granularity=granularity),
+    )
+    cat.declare_collection("items", Item, validator=True, indexes=[Index("name")])
+
+
+async def test_a_plan_on_a_fresh_database_creates_everything(catalogue: Catalogue) -> None:
+    declare(catalogue)
+    plan = await catalogue.plan()
+    assert [(c.name, c.action) for c in plan.collections] == [
+        ("readings", "create"),
+        ("items", "create"),
+    ]
+    assert plan.collections[0].command == {
+        "create": "readings",
+        "validator": {"$jsonSchema": json_schema(Reading)},
+        "timeseries": {"timeField": "at", "metaField": "sensor", "granularity": "minutes"},
+    }
+    assert [spec.name for spec in plan.indexes["items"].create] == ["name_1"]
+    assert not plan.changes_nothing
+    assert json.loads(json.dumps(plan.to_dict(), default=str))["changes_nothing"] is False
+    assert "+ create collection readings" in str(plan)
+    assert await catalogue.list_collection_names() == []  # a plan changes nothing
+
+
+async def test_after_ensure_the_plan_is_empty(catalogue: Catalogue) -> None:
+    declare(catalogue)
+    await catalogue.ensure()
+    plan = await catalogue.plan()
+    assert plan.changes_nothing, str(plan)
+    assert [c.action for c in plan.collections] == ["unchanged", "unchanged"]
+    assert str(plan).startswith("schema plan: nothing to do")
+    await catalogue.ensure()  # and running it again is harmless
+
+
+async def test_a_changed_validator_is_one_coll_mod(catalogue_factory: Any) -> None:
+    async with catalogue_factory() as first:
+        declare(first)
+        await first.ensure()
+    async with catalogue_factory() as second:
+        declare(second, validator=False)  # the validator is no longer declared
+        plan = await second.plan()
+        (change,) = [c for c in plan.collections if c.action != "unchanged"]
+        assert change.action == "modify"
+        assert change.command == {"collMod": "readings", "validator": {}}
+        await second.ensure()
+        assert (await second.plan()).changes_nothing
+        options = await options_of(second, "readings")
+        assert not options.get("validator")
+
+
+async def test_a_changed_time_series_option_is_a_conflict(catalogue_factory: Any) -> None:
+    async with catalogue_factory() as first:
+        declare(first)
+        await first.ensure()
+    async with catalogue_factory() as second:
+        declare(second, granularity="hours")
+        plan = await second.plan()
+        (change,) = [c for c in plan.collections if c.action != "unchanged"]
+        assert change.action == "conflict"
+        assert "time series" in change.reasons[0]
+        assert "copy the documents" in change.reasons[-1]  # the fix
+        with pytest.raises(IndexConflict, match="nothing was changed"):
+            await second.ensure()
+        assert (await options_of(second, "readings"))["timeseries"]["granularity"] == "minutes"

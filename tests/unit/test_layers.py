@@ -58,6 +58,7 @@ LAYERS = {
     "_checkpoints": OPERATIONS,
     "_gridfs": OPERATIONS,
     "_transaction": OPERATIONS,
+    "_schema_plan": OPERATIONS,
     # the facade and the public surface
     "_catalogue": FACADE,
     "__init__": FACADE,
