@@ -18,8 +18,10 @@ __all__ = ["Pipeline"]
 _MISSING: Final[Any] = object()
 _LAST_ONLY: Final = frozenset({"$out", "$merge"})
 _FIRST_ONLY: Final = frozenset(
-    {"$geoNear", "$documents", "$collStats", "$indexStats", "$changeStream"}
-)
+    {"$geoNear", "$documents", "$collStats", "$indexStats", "$changeStream", "$search",
+     "$searchMeta", "$vectorSearch", "$currentOp", "$listSessions", "$listLocalSessions",
+     "$planCacheStats"}
+)  # fmt: skip
 _NOT_IN_FACET: Final = frozenset(
     {"$collStats", "$facet", "$geoNear", "$indexStats", "$out", "$merge", "$planCacheStats",
      "$search", "$searchMeta", "$vectorSearch", "$changeStream", "$documents"}
@@ -59,6 +61,18 @@ def _fields(spec: Any, kwargs: Mapping[str, Any], stage: str) -> dict[str, Any]:
         raise InvalidQuery(f"{stage}() needs at least one field")
     check_expression(merged, f"{stage}()")
     return merged
+
+
+def _search_spec(spec: Any, index: str | None, where: str) -> dict[str, Any]:
+    """An Atlas Search stage's document: the operator, and the index if named."""
+    if not isinstance(spec, Mapping) or not spec:
+        raise InvalidQuery(f"{where} takes the search operator document, not {spec!r}")
+    if index is not None and (not isinstance(index, str) or not index):
+        raise InvalidQuery(f"{where} index must be the search index's name, not {index!r}")
+    document = dict(spec)
+    if index is not None:
+        document["index"] = index
+    return document
 
 
 def _expression(value: Any, where: str) -> Any:
@@ -455,6 +469,133 @@ class Pipeline:
         if when_not_matched is not None:
             spec["whenNotMatched"] = when_not_matched
         return self._add("$merge", spec)
+
+    # -- search and diagnostics (first stages) ----------------------------------
+
+    def search(self, spec: Mapping[str, Any], *, index: str | None = None) -> "Pipeline":
+        """Atlas Search: ``search({"text": {"query": q, "path": "name"}})``: ``$search``.
+
+        Must be the first stage, never inside ``$facet`` or a transaction. ``spec``
+        is the operator document as Atlas Search defines it (``text``, ``compound``,
+        ``autocomplete``, ...) and is sent as written; ``index`` names the search
+        index (``"default"`` when None).
+        """
+        return self._add("$search", _search_spec(spec, index, "search()"))
+
+    def search_meta(self, spec: Mapping[str, Any], *, index: str | None = None) -> "Pipeline":
+        """Atlas Search metadata (counts, facets) instead of documents: ``$searchMeta``."""
+        return self._add("$searchMeta", _search_spec(spec, index, "search_meta()"))
+
+    def vector_search(
+        self,
+        *,
+        index: str,
+        path: str | FieldPath,
+        query_vector: Sequence[float],
+        limit: int,
+        num_candidates: int | None = None,
+        filter: "Filter | Mapping[str, Any] | None" = None,
+        exact: bool = False,
+    ) -> "Pipeline":
+        """Nearest neighbours by vector (Atlas Vector Search): ``$vectorSearch``.
+
+        Must be the first stage. Read each result's score with
+        ``expr.meta("vectorSearchScore")``.
+
+        Args:
+            index: The vector search index's name.
+            path: The indexed vector field.
+            query_vector: The query embedding (numbers).
+            limit: How many documents to return.
+            num_candidates: How many nearest neighbours to consider (approximate
+                search; at least ``limit``, 10-20 times it is usual). Required unless
+                ``exact``.
+            filter: A pre-filter on fields indexed as ``filter`` in the index.
+            exact: Exact (ENN) search instead of approximate (ANN).
+
+        Raises:
+            InvalidQuery: A missing or inconsistent argument.
+        """
+        if not isinstance(index, str) or not index:
+            raise InvalidQuery(f"vector_search() index must be the index's name, not {index!r}")
+        vector = list(query_vector) if isinstance(query_vector, Sequence) else None
+        if not vector or not all(
+            isinstance(x, int | float) and not isinstance(x, bool) for x in vector
+        ):
+            raise InvalidQuery("vector_search() query_vector must be a non-empty list of numbers")
+        spec: dict[str, Any] = {
+            "index": index,
+            "path": _name(path),
+            "queryVector": vector,
+            "limit": _positive(limit, "vector_search() limit"),
+        }
+        if exact:
+            if num_candidates is not None:
+                raise InvalidQuery("vector_search(exact=True) takes no num_candidates")
+            spec["exact"] = True
+        else:
+            if num_candidates is None:
+                raise InvalidQuery(
+                    "vector_search() needs num_candidates (approximate search), or exact=True"
+                )
+            if _positive(num_candidates, "vector_search() num_candidates") < limit:
+                raise InvalidQuery("vector_search() num_candidates must be at least limit")
+            spec["numCandidates"] = num_candidates
+        if filter is not None:
+            if not isinstance(filter, Filter | Mapping):
+                raise InvalidQuery(f"vector_search() filter must be a Filter, not {filter!r}")
+            spec["filter"] = filter
+        return self._add("$vectorSearch", spec)
+
+    def coll_stats(
+        self,
+        *,
+        latency_stats: bool = False,
+        storage_stats: bool = False,
+        count: bool = False,
+        query_exec_stats: bool = False,
+    ) -> "Pipeline":
+        """The collection's statistics: ``$collStats`` (first stage)."""
+        spec: dict[str, Any] = {}
+        if latency_stats:
+            spec["latencyStats"] = {"histograms": True}
+        if storage_stats:
+            spec["storageStats"] = {}
+        if count:
+            spec["count"] = {}
+        if query_exec_stats:
+            spec["queryExecStats"] = {}
+        return self._add("$collStats", spec)
+
+    def index_stats(self) -> "Pipeline":
+        """How often each index is used: ``$indexStats`` (first stage)."""
+        return self._add("$indexStats", {})
+
+    def current_op(self, **options: bool) -> "Pipeline":
+        """The server's running operations (a database-level aggregate on ``admin``).
+
+        ``options`` are ``$currentOp``'s flags in snake case: ``all_users``,
+        ``idle_connections``, ``idle_cursors``, ``idle_sessions``, ``local_ops``.
+        """
+        names = {
+            "all_users": "allUsers",
+            "idle_connections": "idleConnections",
+            "idle_cursors": "idleCursors",
+            "idle_sessions": "idleSessions",
+            "local_ops": "localOps",
+        }
+        unknown = sorted(set(options) - set(names))
+        if unknown:
+            raise InvalidQuery(f"current_op() takes {', '.join(names)}, not {unknown}")
+        return self._add("$currentOp", {names[k]: bool(v) for k, v in options.items()})
+
+    def list_sessions(self, *, all_users: bool = False) -> "Pipeline":
+        """The sessions in ``config.system.sessions``: ``$listSessions`` (first stage)."""
+        return self._add("$listSessions", {"allUsers": True} if all_users else {})
+
+    def plan_cache_stats(self) -> "Pipeline":
+        """The collection's cached query plans: ``$planCacheStats`` (first stage)."""
+        return self._add("$planCacheStats", {})
 
     # -- rendering ---------------------------------------------------------------
 

@@ -13,7 +13,7 @@ Example:
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from ._errors import InvalidQuery
 from ._expressions import Expr, Literal, Variable, listed, named, operator
@@ -24,7 +24,8 @@ __all__ = [
     "abs", "add", "and_", "array_elem_at", "ceil", "cmp", "concat", "concat_arrays", "cond",
     "convert", "date_add", "date_diff", "date_to_string", "date_trunc", "day_of_month",
     "divide", "eq", "exp", "filter", "floor", "get_field", "gt", "gte", "if_null", "in_",
-    "literal", "ln", "log10", "lt", "lte", "map", "merge_objects", "mod", "month", "multiply",
+    "literal", "ln", "log10", "lt", "lte", "map", "merge_objects", "meta", "mod", "month",
+    "multiply",
     "ne", "not_", "or_", "pow", "reduce", "regex_match", "round", "size", "slice", "split",
     "sqrt", "str_len_cp", "substr_cp", "subtract", "switch", "to_decimal", "to_double",
     "to_int", "to_lower", "to_string", "to_upper", "trim", "trunc", "type_", "var", "year",
@@ -371,6 +372,37 @@ def literal(value: Any) -> Expr:
         {'$literal': '$5 off'}
     """
     return Expr({"$literal": Literal(value)})
+
+
+#: What ``$meta`` can read.
+META_KEYWORDS: Final = (
+    "textScore",
+    "indexKey",
+    "searchScore",
+    "searchHighlights",
+    "searchScoreDetails",
+    "searchSequenceToken",
+    "vectorSearchScore",
+    "score",
+    "scoreDetails",
+)
+
+
+def meta(keyword: str) -> Expr:
+    """A document's metadata: ``meta("vectorSearchScore")``, ``meta("searchScore")``.
+
+    Example:
+        >>> meta("searchScore").to_mongo()
+        {'$meta': 'searchScore'}
+
+    Raises:
+        InvalidQuery: ``keyword`` is not one ``$meta`` knows.
+    """
+    if keyword not in META_KEYWORDS:
+        raise InvalidQuery(
+            f"meta() reads one of {', '.join(repr(k) for k in META_KEYWORDS)}, not {keyword!r}"
+        )
+    return Expr({"$meta": keyword})
 
 
 def var(name: str) -> Expr:
