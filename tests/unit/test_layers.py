@@ -68,6 +68,7 @@ LAYERS = {
     "embedded": INTEGRATIONS,
     "testing": INTEGRATIONS,
     "demo": INTEGRATIONS,
+    "__main__": INTEGRATIONS,
 }
 SEAM_ONLY = ("motor", "pymongo.asynchronous")
 DRIVER_PACKAGES = ("pymongo", "motor", "gridfs")
