@@ -20,7 +20,8 @@ _LAST_ONLY: Final = frozenset({"$out", "$merge"})
 _FIRST_ONLY: Final = frozenset(
     {"$geoNear", "$documents", "$collStats", "$indexStats", "$changeStream", "$search",
      "$searchMeta", "$vectorSearch", "$currentOp", "$listSessions", "$listLocalSessions",
-     "$planCacheStats"}
+     "$planCacheStats", "$listSearchIndexes", "$listSampledQueries", "$querySettings",
+     "$queryStats", "$shardedDataDistribution"}
 )  # fmt: skip
 _NOT_IN_FACET: Final = frozenset(
     {"$collStats", "$facet", "$geoNear", "$indexStats", "$out", "$merge", "$planCacheStats",
@@ -596,6 +597,37 @@ class Pipeline:
     def plan_cache_stats(self) -> "Pipeline":
         """The collection's cached query plans: ``$planCacheStats`` (first stage)."""
         return self._add("$planCacheStats", {})
+
+    def list_local_sessions(self, *, all_users: bool = False) -> "Pipeline":
+        """This server's sessions in memory: ``$listLocalSessions`` (a database aggregate)."""
+        return self._add("$listLocalSessions", {"allUsers": True} if all_users else {})
+
+    def list_search_indexes(self, *, name: str | None = None) -> "Pipeline":
+        """The collection's Atlas Search indexes: ``$listSearchIndexes`` (first stage)."""
+        return self._add("$listSearchIndexes", {} if name is None else {"name": name})
+
+    def list_sampled_queries(self, *, namespace: str | None = None) -> "Pipeline":
+        """Sampled queries for shard-key analysis: ``$listSampledQueries`` (on ``admin``)."""
+        return self._add(
+            "$listSampledQueries", {} if namespace is None else {"namespace": namespace}
+        )
+
+    def query_settings(self, *, show_debug_query_shape: bool = False) -> "Pipeline":
+        """The cluster's query settings: ``$querySettings`` (on ``admin``, MongoDB 8.0+)."""
+        spec = {"showDebugQueryShape": True} if show_debug_query_shape else {}
+        return self._add("$querySettings", spec)
+
+    def query_stats(self) -> "Pipeline":
+        """Statistics per query shape: ``$queryStats`` (on ``admin``, MongoDB 7.1+)."""
+        return self._add("$queryStats", {})
+
+    def sharded_data_distribution(self) -> "Pipeline":
+        """How sharded collections' data spreads over shards (on ``admin``, 6.0.3+)."""
+        return self._add("$shardedDataDistribution", {})
+
+    def change_stream_split_large_event(self) -> "Pipeline":
+        """Split change events over 16 MiB into fragments (last stage of a watch pipeline)."""
+        return self._add("$changeStreamSplitLargeEvent", {})
 
     # -- rendering ---------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from mongocat import F, InvalidQuery, Pipeline, expr
+from mongocat import Collection, F, InvalidQuery, Pipeline, expr
 
 
 def test_vector_search_renders_as_atlas_defines_it() -> None:
@@ -146,3 +146,33 @@ def vs(**arguments: Any) -> Pipeline:
 def test_bad_arguments_are_refused(call: Any, message: str) -> None:
     with pytest.raises(InvalidQuery, match=message):
         call()
+
+
+#: The aggregation stages of the MongoDB manual (8.0, "Aggregation Stages"), kept here.
+MANUAL_STAGES = [
+    "$addFields", "$bucket", "$bucketAuto", "$changeStream", "$changeStreamSplitLargeEvent",
+    "$collStats", "$count", "$currentOp", "$densify", "$documents", "$facet", "$fill",
+    "$geoNear", "$graphLookup", "$group", "$indexStats", "$limit", "$listLocalSessions",
+    "$listSampledQueries", "$listSearchIndexes", "$listSessions", "$lookup", "$match",
+    "$merge", "$out", "$planCacheStats", "$project", "$querySettings", "$queryStats",
+    "$redact", "$replaceRoot", "$replaceWith", "$sample", "$search", "$searchMeta", "$set",
+    "$setWindowFields", "$shardedDataDistribution", "$skip", "$sort", "$sortByCount",
+    "$unionWith", "$unset", "$unwind", "$vectorSearch",
+]  # fmt: skip
+#: Stages that have no Pipeline method, on purpose, with where they are instead.
+ELSEWHERE = {"$changeStream": "Collection.watch() / Catalogue.watch()"}
+
+
+def _method_name(stage: str) -> str:
+    """``$sortByCount`` → ``sort_by_count``."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in stage.lstrip("$"))
+
+
+@pytest.mark.parametrize("stage", MANUAL_STAGES)
+def test_every_stage_of_the_manual_has_a_method(stage: str) -> None:
+    method = getattr(Pipeline, _method_name(stage), None)
+    if stage in ELSEWHERE:
+        assert method is None, f"{stage} has a method now: drop it from ELSEWHERE"
+        assert callable(getattr(Collection, "watch", None))
+    else:
+        assert callable(method), f"no Pipeline.{_method_name(stage)} for {stage}"
