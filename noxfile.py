@@ -183,7 +183,7 @@ def workflow(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
-    """Measure the overhead over the raw drivers, the builders, bulk and GridFS throughput."""
+    """Measure the overhead over the raw drivers, throughput, and outages (server killed)."""
     session.install(
         "-e", ".[embedded,pydantic,fastapi]", "httpx", "beanie", "odmantic", "matplotlib"
     )
@@ -195,6 +195,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/models.py")
     session.run("python", "benchmarks/load.py")
     session.run("python", "benchmarks/api_loop_lag.py")
+    session.run("python", "benchmarks/outage.py")
     # The published table is measured with the contestants on a core of their own.
     pin = ["--pin"] if len(os.sched_getaffinity(0)) >= 2 else []
     session.run("python", "benchmarks/peers.py", *pin)
