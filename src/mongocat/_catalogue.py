@@ -226,6 +226,7 @@ class Catalogue:
         read_preference: ReadPreferenceLike | None = None,
         read_concern: ReadConcernLike | None = None,
         write_concern: WriteConcernLike | None = None,
+        **options: Unpack[CollectionArgs],
     ) -> Collection[dict[str, Any]]: ...
 
     @overload
@@ -240,6 +241,7 @@ class Catalogue:
         read_preference: ReadPreferenceLike | None = None,
         read_concern: ReadConcernLike | None = None,
         write_concern: WriteConcernLike | None = None,
+        **options: Unpack[CollectionArgs],
     ) -> Collection[DocT]: ...
 
     def collection(
@@ -253,6 +255,7 @@ class Catalogue:
         read_preference: ReadPreferenceLike | None = None,
         read_concern: ReadConcernLike | None = None,
         write_concern: WriteConcernLike | None = None,
+        **options: Unpack[CollectionArgs],
     ) -> Collection[Any]:
         """Return the collection ``name``, whose documents are ``document_type``.
 
@@ -283,6 +286,9 @@ class Catalogue:
                 ``"majority"``), ``{"w": "majority", "wtimeout": 5000, "j": True}``, or a
                 pymongo ``WriteConcern``. A collection with ``w=0`` or a read
                 preference other than primary refuses to join a transaction.
+            **options: The collection's own options (:class:`CollectionArgs`:
+                ``validator``, ``timeseries``, ``capped``, ...), declared for
+                :meth:`plan` / :meth:`ensure` as :meth:`declare_collection` does.
 
         Returns:
             A typed :class:`Collection`.
@@ -299,6 +305,8 @@ class Catalogue:
             raise ConfigurationError(
                 f"invalid collection name {name!r}: use a non-empty string without '$' or NUL"
             )
+        if options:
+            self._declare(_spec(name, document_type, options))
         if indexes is not None:
             self.register_indexes(name, *indexes)
         return Collection(
@@ -387,14 +395,18 @@ class Catalogue:
             ... )
             >>> print(await cat.plan())  # doctest: +SKIP
         """
-        spec = _spec(name, document_type, options)
-        known = self._declared_collections.get(name)
+        self._declare(_spec(name, document_type, options))
+        return self.collection(name, document_type, indexes=indexes)
+
+    def _declare(self, spec: CollectionSpec) -> None:
+        """Record a collection's declared options; refuse a different second one."""
+        known = self._declared_collections.get(spec.name)
         if known is not None and known != spec:
             raise ConfigurationError(
-                f"collection {name!r} is declared twice with different options; declare it once"
+                f"collection {spec.name!r} is declared twice with different options; "
+                "declare it once"
             )
-        self._declared_collections[name] = spec
-        return self.collection(name, document_type, indexes=indexes)
+        self._declared_collections[spec.name] = spec
 
     async def plan(self, *, drop_unknown: bool = False, timeout: float | None = None) -> SchemaPlan:
         """Compare the declared collections and indexes with the server; change nothing.

@@ -174,3 +174,19 @@ async def test_a_changed_time_series_option_is_a_conflict(catalogue_factory: Any
         with pytest.raises(IndexConflict, match="nothing was changed"):
             await second.ensure()
         assert (await options_of(second, "readings"))["timeseries"]["granularity"] == "minutes"
+
+
+async def test_collection_options_on_cat_collection_declare_it(catalogue: Catalogue) -> None:
+    readings = catalogue.collection(
+        "readings", Reading, validator=True, timeseries=TimeSeries("at", meta_field="sensor")
+    )
+    assert readings.name == "readings"
+    catalogue.collection("readings", Reading)  # no options: the declaration stays
+    with pytest.raises(ConfigurationError, match="declared twice"):
+        catalogue.collection("readings", Reading, capped=Capped(4096))
+    with pytest.raises(ConfigurationError, match="unknown collection option"):
+        catalogue.collection("other", **{"validater": True})  # type: ignore[call-overload]
+    (change,) = (await catalogue.plan()).collections
+    assert (change.name, change.action) == ("readings", "create")
+    await catalogue.ensure()
+    assert (await options_of(catalogue, "readings"))["timeseries"]["timeField"] == "at"
