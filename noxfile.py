@@ -84,6 +84,8 @@ WRITE_SEMANTICS = [
     "tests/integration/test_transactions.py",
     "tests/integration/test_crud.py",
     "tests/integration/test_gridfs.py",
+    "tests/integration/test_deadlines.py",
+    "tests/integration/test_concerns.py",
 ]
 
 
@@ -95,7 +97,7 @@ def retryable_writes(session: nox.Session) -> None:
     with every retryable write it serves); a real server runs with the drivers'
     default, so these tests must hold under both settings.
     """
-    session.install("-e", ".[testing]", "hypothesis", "trustme")
+    session.install("-e", ".[testing,fastapi]", "hypothesis", "trustme", "httpx")
     session.run(
         "pytest", *WRITE_SEMANTICS, *session.posargs, env={"MONGOCAT_TEST_RETRY_WRITES": "1"}
     )
