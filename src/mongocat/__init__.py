@@ -92,6 +92,7 @@ from ._results import (
 )
 from ._schema import json_schema
 from ._schema_plan import SchemaPlan
+from ._search_indexes import SearchIndex, SearchIndexPlan, VectorSearchIndex
 from ._sort import Sort
 from ._transaction import Transaction
 from ._types import (
@@ -188,6 +189,8 @@ __all__ = [
     "ProjectionLike",
     "ReturnDocument",
     "SchemaPlan",
+    "SearchIndex",
+    "SearchIndexPlan",
     "ServerFeatureUnavailable",
     "ServerUnavailable",
     "SessionLike",
@@ -205,6 +208,7 @@ __all__ = [
     "UpdateLike",
     "UpdateResult",
     "UploadSource",
+    "VectorSearchIndex",
     "WatchArgs",
     "WatchFilter",
     "__version__",

@@ -1,5 +1,6 @@
 """The Catalogue: the entry point that owns a client and a database."""
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
@@ -22,7 +23,12 @@ from ._concerns import (
 from ._cursor import Cursor
 from ._deadlines import Deadline, bound, scope
 from ._documents import DocumentCoder
-from ._errors import ConfigurationError, IndexConflict
+from ._errors import (
+    ConfigurationError,
+    IndexConflict,
+    OperationFailed,
+    ServerFeatureUnavailable,
+)
 from ._gridfs import GridFS
 from ._gridfs_chunks import DEFAULT_CHUNK_SIZE
 from ._handle import DatabaseHandle
@@ -32,6 +38,13 @@ from ._paths import flag
 from ._pipeline import Pipeline
 from ._schema import json_schema
 from ._schema_plan import SchemaPlan
+from ._search_indexes import (
+    AnySearchIndex,
+    SearchIndex,
+    SearchIndexPlan,
+    VectorSearchIndex,
+    plan_search_indexes,
+)
 from ._sessions import bind, unbind
 from ._transaction import Transaction, run_transaction, session_options, transaction_options
 from ._types import DocT, DriverName, OnInvalid, SessionLike
@@ -39,6 +52,9 @@ from ._types import DocT, DriverName, OnInvalid, SessionLike
 __all__ = ["Catalogue"]
 
 _T = TypeVar("_T")
+
+
+_log = logging.getLogger("mongocat")
 
 
 class Catalogue:
@@ -73,7 +89,12 @@ class Catalogue:
         ...     print(await products.find_one({"sku": "W-1"}))
     """
 
-    __slots__ = ("_declared_collections", "_declared_indexes", "_handle")
+    __slots__ = (
+        "_declared_collections",
+        "_declared_indexes",
+        "_declared_search_indexes",
+        "_handle",
+    )
 
     def __init__(
         self,
@@ -95,6 +116,7 @@ class Catalogue:
         )
         self._declared_indexes: dict[str, tuple[Index, ...]] = {}
         self._declared_collections: dict[str, CollectionSpec] = {}
+        self._declared_search_indexes: dict[str, tuple[AnySearchIndex, ...]] = {}
 
     @classmethod
     def _over(cls, handle: DatabaseHandle) -> "Catalogue":
@@ -103,6 +125,7 @@ class Catalogue:
         catalogue._handle = handle
         catalogue._declared_indexes = {}
         catalogue._declared_collections = {}
+        catalogue._declared_search_indexes = {}
         return catalogue
 
     @classmethod
@@ -368,6 +391,7 @@ class Catalogue:
         document_type: type[DocT] = dict,  # type: ignore[assignment]
         *,
         indexes: Sequence[Index] | None = None,
+        search_indexes: Sequence[AnySearchIndex] | None = None,
         **options: Unpack[CollectionArgs],
     ) -> Collection[DocT]:
         """Declare a collection's options (and indexes) for :meth:`plan` / :meth:`ensure`.
@@ -379,6 +403,8 @@ class Catalogue:
             name: The collection's name.
             document_type: Its document type, as for :meth:`collection`.
             indexes: Its indexes, as for :meth:`collection`.
+            search_indexes: Its Atlas Search / Vector Search indexes
+                (:class:`SearchIndex`, :class:`VectorSearchIndex`).
             **options: The :class:`CollectionArgs`, as for :meth:`create_collection`.
 
         Returns:
@@ -396,6 +422,8 @@ class Catalogue:
             >>> print(await cat.plan())  # doctest: +SKIP
         """
         self._declare(_spec(name, document_type, options))
+        if search_indexes is not None:
+            self.register_search_indexes(name, *search_indexes)
         return self.collection(name, document_type, indexes=indexes)
 
     def _declare(self, spec: CollectionSpec) -> None:
@@ -437,7 +465,21 @@ class Catalogue:
                 name: await self.collection(name).indexes.plan(*specs, drop_unknown=drop_unknown)
                 for name, specs in self._declared_indexes.items()
             }
-            return SchemaPlan(changes, indexes)
+            search = {
+                name: await self._plan_search(name, specs, drop_unknown)
+                for name, specs in self._declared_search_indexes.items()
+            }
+            return SchemaPlan(changes, indexes, search)
+
+    async def _plan_search(
+        self, name: str, specs: tuple[AnySearchIndex, ...], drop_unknown: bool
+    ) -> SearchIndexPlan:
+        """The plan of one collection's search indexes; unavailable off Atlas."""
+        try:
+            existing = await self.collection(name).aggregate(Pipeline().list_search_indexes())
+        except (ServerFeatureUnavailable, OperationFailed) as exc:
+            return plan_search_indexes(specs, None, unavailable=str(exc).split("\n")[0])
+        return plan_search_indexes(specs, existing, drop_unknown=drop_unknown)
 
     async def ensure(self, *, timeout: float | None = None) -> SchemaPlan:
         """Make the server match the declarations: safe to run at every startup.
@@ -496,6 +538,23 @@ class Catalogue:
                     await manager.sync(*specs, drop_unknown=True)
                 else:
                     await manager.ensure(*specs)
+            for name, search in plan.search_indexes.items():
+                if search.unavailable is not None:
+                    _log.warning(
+                        "search indexes of %r left undeclared on this server: %s",
+                        name,
+                        search.unavailable,
+                    )
+                    continue
+                if search.create:
+                    await self.create_search_indexes(name, *search.create)
+                for spec in search.update:
+                    definition = spec.to_mongo()["definition"]
+                    await self.command(
+                        {"updateSearchIndex": name, "name": spec.name, "definition": definition}
+                    )
+                for index in search.drop:
+                    await self.command({"dropSearchIndex": name, "name": index})
             return plan
 
     def with_options(
@@ -527,6 +586,7 @@ class Catalogue:
         derived = Catalogue._over(self._handle.with_database_options(options))
         derived._declared_indexes = self._declared_indexes
         derived._declared_collections = self._declared_collections
+        derived._declared_search_indexes = self._declared_search_indexes
         return derived
 
     def gridfs(
@@ -575,6 +635,49 @@ class Catalogue:
             if not isinstance(spec, Index):
                 raise ConfigurationError(f"indexes must be Index(...) values, not {spec!r}")
         self._declared_indexes[collection] = tuple(specs)
+
+    def register_search_indexes(self, collection: str, *specs: AnySearchIndex) -> None:
+        """Declare the Atlas Search / Vector Search indexes of ``collection`` for :meth:`plan`.
+
+        Raises:
+            ConfigurationError: A spec is not a SearchIndex or VectorSearchIndex, or
+                two have one name.
+        """
+        for spec in specs:
+            if not isinstance(spec, SearchIndex | VectorSearchIndex):
+                raise ConfigurationError(
+                    f"search indexes must be SearchIndex(...) or VectorSearchIndex(...), not "
+                    f"{spec!r}"
+                )
+        names = [spec.name for spec in specs]
+        if len(set(names)) != len(names):
+            raise ConfigurationError(f"search index names must differ, not {names}")
+        self._declared_search_indexes[collection] = tuple(specs)
+
+    async def create_search_indexes(
+        self, collection: str, *specs: AnySearchIndex, timeout: float | None = None
+    ) -> list[str]:
+        """Create Atlas Search / Vector Search indexes now (``createSearchIndexes``).
+
+        They build in the background on Atlas; ``$listSearchIndexes`` shows when each
+        is queryable.
+
+        Args:
+            collection: The collection's name.
+            *specs: The indexes.
+            timeout: A deadline in seconds for this call.
+
+        Returns:
+            The names the server gave them.
+
+        Raises:
+            ServerFeatureUnavailable: The server has no search (not Atlas).
+        """
+        reply = await self.command(
+            {"createSearchIndexes": collection, "indexes": [spec.to_mongo() for spec in specs]},
+            timeout=timeout,
+        )
+        return [str(created.get("name")) for created in reply.get("indexesCreated", [])]
 
     async def ensure_indexes(self, *, timeout: float | None = None) -> dict[str, IndexPlan]:
         """Create every declared index that is missing; safe to call at every startup.

@@ -29,7 +29,7 @@ from ._concerns import (
 from ._cursor import Cursor
 from ._deadlines import bound, seconds
 from ._documents import Decoder, DocumentCoder
-from ._errors import DocumentNotFound, InvalidQuery
+from ._errors import DocumentNotFound, InvalidQuery, TransactionError
 from ._explain import ExplainSummary
 from ._handle import DatabaseHandle
 from ._index_manager import IndexManager
@@ -96,8 +96,17 @@ def aggregate_cursor(
     options are named as the ``aggregate`` command names them; nothing is sent until
     the cursor is iterated or awaited.
     """
-    stages = Pipeline.from_mongo(pipeline).to_mongo()
+    built = Pipeline.from_mongo(pipeline)
+    stages = built.to_mongo()
     handle.refuse_javascript(stages, "aggregate")
+    joined = handle.session(session)
+    if joined is not None and joined.in_transaction:
+        searching = _SEARCH_STAGES.intersection(built.stage_names)
+        if searching:
+            raise TransactionError(
+                f"{', '.join(sorted(searching))} cannot run in a transaction (Atlas Search "
+                "reads outside it): run the search before or after the transaction"
+            )
     options = _only_given(
         allowDiskUse=allow_disk_use,
         maxTimeMS=max_time_ms,
@@ -107,7 +116,7 @@ def aggregate_cursor(
         let=let,
         comment=comment,
         bypassDocumentValidation=bypass_document_validation,
-        session=handle.session(session),
+        session=joined,
     )
     # A database-level aggregate is {"aggregate": 1}; never getattr a driver database
     # (an unknown attribute is a collection of that name).
@@ -197,6 +206,10 @@ def _find_command(options: Mapping[str, Any]) -> dict[str, Any]:
     if collation is not None and not isinstance(collation, Mapping):
         command["collation"] = collation.document
     return command
+
+
+#: Stages that read from Atlas Search, which a transaction cannot.
+_SEARCH_STAGES: Final = frozenset({"$search", "$searchMeta", "$vectorSearch"})
 
 
 def _transaction_refuses(driver_collection: Any) -> bool:

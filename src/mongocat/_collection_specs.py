@@ -8,7 +8,7 @@ options when made and renders the ``create`` command (``to_create``); it does no
 import dataclasses
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Final, Literal, TypedDict
+from typing import Any, Final, Literal, TypedDict, get_args
 
 from ._errors import ConfigurationError
 from ._paths import is_int
@@ -26,9 +26,9 @@ Granularity = Literal["seconds", "minutes", "hours"]
 ValidationLevel = Literal["off", "strict", "moderate"]
 ValidationAction = Literal["error", "warn", "errorAndLog"]
 
-_LEVELS: Final = ("off", "strict", "moderate")
-_ACTIONS: Final = ("error", "warn", "errorAndLog")
-_GRANULARITIES: Final = ("seconds", "minutes", "hours")
+_LEVELS: Final = get_args(ValidationLevel)
+_ACTIONS: Final = get_args(ValidationAction)
+_GRANULARITIES: Final = get_args(Granularity)
 
 
 def _seconds(value: float | timedelta | None, name: str) -> int | None:

@@ -5,12 +5,14 @@ collection options, ``indexes=``, ``register_indexes``) with the server and retu
 :class:`SchemaPlan`; ``cat.ensure()`` and ``cat.sync()`` apply it.
 """
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ._collection_specs import CollectionChange
 from ._index_manager import IndexPlan
+from ._search_indexes import SearchIndexPlan
 
 __all__ = ["SchemaPlan"]
 
@@ -24,10 +26,13 @@ class SchemaPlan:
     Attributes:
         collections: One change per declared collection.
         indexes: The index plan of each collection that declares indexes.
+        search_indexes: The search-index plan of each collection that declares
+            Atlas Search or Vector Search indexes.
     """
 
     collections: tuple[CollectionChange, ...]
     indexes: Mapping[str, IndexPlan]
+    search_indexes: Mapping[str, SearchIndexPlan] = dataclasses.field(default_factory=dict)
 
     @property
     def conflicts(self) -> tuple[str, ...]:
@@ -48,8 +53,10 @@ class SchemaPlan:
     @property
     def changes_nothing(self) -> bool:
         """Whether applying the plan would leave the server as it is."""
-        return all(c.action == "unchanged" for c in self.collections) and all(
-            p.changes_nothing for p in self.indexes.values()
+        return (
+            all(c.action == "unchanged" for c in self.collections)
+            and all(p.changes_nothing for p in self.indexes.values())
+            and all(p.changes_nothing for p in self.search_indexes.values())
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,6 +73,16 @@ class SchemaPlan:
                     "unchanged": [info.name for info in plan.unchanged],
                 }
                 for name, plan in self.indexes.items()
+            },
+            "search_indexes": {
+                name: {
+                    "create": [spec.name for spec in plan.create],
+                    "update": [spec.name for spec in plan.update],
+                    "drop": list(plan.drop),
+                    "unchanged": list(plan.unchanged),
+                    "unavailable": plan.unavailable,
+                }
+                for name, plan in self.search_indexes.items()
             },
             "changes_nothing": self.changes_nothing,
             "conflicts": list(self.conflicts),
@@ -91,5 +108,11 @@ class SchemaPlan:
                 f"  ! conflict in index {c.declared.name} on {name}: {c.reason}"
                 for c in plan.conflicts
             ]
+        for name, search in self.search_indexes.items():
+            if search.unavailable is not None:
+                lines.append(f"  ? search indexes of {name}: not here ({search.unavailable})")
+            lines += [f"  + create search index {spec.name} on {name}" for spec in search.create]
+            lines += [f"  ~ update search index {spec.name} on {name}" for spec in search.update]
+            lines += [f"  - drop search index {index} on {name}" for index in search.drop]
         head = "nothing to do" if self.changes_nothing else "changes pending"
         return "\n".join([f"schema plan: {head}", *lines])

@@ -212,7 +212,14 @@ def _probe_fail_points(db: pymongo.database.Database[dict[str, object]]) -> None
     db.client.admin.command({"configureFailPoint": "failCommand", "mode": "off"})
 
 
+def _probe_search(db: pymongo.database.Database[dict[str, object]]) -> None:
+    """Check that the server has Atlas Search (lists search indexes)."""
+    db.probe.insert_one({})
+    list(db.probe.aggregate([{"$listSearchIndexes": {}}]))
+
+
 _PROBES = {
+    "search": _probe_search,
     "fail_points": _probe_fail_points,
     "hide_index": _probe_hide_index,
     "index_backed_sort": _probe_index_backed_sort,
@@ -226,7 +233,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "server_feature(name): needs a server feature (text_index, "
-        "near_sorts_by_distance, index_backed_sort, hide_index, fail_points); skipped, "
+        "near_sorts_by_distance, index_backed_sort, hide_index, fail_points, search); "
+        "skipped, "
         "with the "
         "server's answer as the reason, on a server that lacks it",
     )

@@ -43,6 +43,7 @@ LAYERS = {
     "_javascript": BUILDERS,
     "_schema": BUILDERS,
     "_collection_specs": BUILDERS,
+    "_search_indexes": BUILDERS,
     # the driver seam and the database handle
     "_driver": SEAM,
     "_sessions": SEAM,
