@@ -23,6 +23,9 @@ _FIRST_ONLY: Final = frozenset(
      "$planCacheStats", "$listSearchIndexes", "$listSampledQueries", "$querySettings",
      "$queryStats", "$shardedDataDistribution"}
 )  # fmt: skip
+_NOT_IN_UNION: Final = frozenset(
+    {"$out", "$merge", "$changeStream", "$currentOp", "$listLocalSessions"}
+)
 _NOT_IN_FACET: Final = frozenset(
     {"$collStats", "$facet", "$geoNear", "$indexStats", "$out", "$merge", "$planCacheStats",
      "$search", "$searchMeta", "$vectorSearch", "$changeStream", "$documents"}
@@ -351,12 +354,25 @@ class Pipeline:
     def union_with(
         self, collection: str, pipeline: "Pipeline | Sequence[Mapping[str, Any]] | None" = None
     ) -> "Pipeline":
-        """Add the documents of another collection: ``$unionWith``."""
+        """Add the documents of another collection: ``$unionWith``.
+
+        Its ``pipeline`` may not write (``$out``, ``$merge``) nor contain a change
+        stream or a stage that runs on the host it is sent to; ``$search`` may come
+        first in it (MongoDB 6.0+).
+
+        Raises:
+            InvalidQuery: The sub-pipeline has a stage ``$unionWith`` cannot run.
+        """
         if pipeline is None:
             return self._add("$unionWith", {"coll": collection})
-        return self._add(
-            "$unionWith", {"coll": collection, "pipeline": Pipeline.from_mongo(pipeline)}
-        )
+        sub = Pipeline.from_mongo(pipeline)
+        for position, (stage, _) in enumerate(sub._stages):
+            if stage in _NOT_IN_UNION:
+                raise InvalidQuery(
+                    f"stage {len(self._stages)} ($unionWith) has {stage} at stage {position} "
+                    f"of its pipeline; $unionWith cannot contain {stage}"
+                )
+        return self._add("$unionWith", {"coll": collection, "pipeline": sub})
 
     def set_window_fields(
         self,

@@ -176,3 +176,24 @@ def test_every_stage_of_the_manual_has_a_method(stage: str) -> None:
         assert callable(getattr(Collection, "watch", None))
     else:
         assert callable(method), f"no Pipeline.{_method_name(stage)} for {stage}"
+
+
+@pytest.mark.parametrize("stage", [{"$out": "x"}, {"$merge": {"into": "x"}}, {"$currentOp": {}}])
+def test_union_with_refuses_what_its_pipeline_cannot_hold(stage: dict[str, Any]) -> None:
+    with pytest.raises(InvalidQuery, match=r"\$unionWith cannot contain"):
+        Pipeline().union_with("other", [stage])
+
+
+def test_union_with_may_start_with_search_and_sit_in_facet() -> None:
+    inner = Pipeline().search({"text": {"query": "q", "path": "a"}})
+    union = Pipeline().union_with("other", inner)
+    assert union.to_mongo() == [
+        {
+            "$unionWith": {
+                "coll": "other",
+                "pipeline": [{"$search": {"text": {"query": "q", "path": "a"}}}],
+            }
+        }
+    ]
+    faceted = Pipeline().facet(both=Pipeline().union_with("other"))
+    assert faceted.to_mongo() == [{"$facet": {"both": [{"$unionWith": {"coll": "other"}}]}}]
