@@ -1,5 +1,6 @@
 """The Catalogue: the entry point that owns a client and a database."""
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -32,7 +33,7 @@ from ._errors import (
 from ._gridfs import GridFS
 from ._gridfs_chunks import DEFAULT_CHUNK_SIZE
 from ._handle import DatabaseHandle
-from ._index_manager import IndexPlan
+from ._index_manager import IndexPlan, in_place_change
 from ._indexes import Index
 from ._paths import flag
 from ._pipeline import Pipeline
@@ -461,15 +462,25 @@ class Catalogue:
                 plan_collection(spec, existing.get(name))
                 for name, spec in self._declared_collections.items()
             )
-            indexes = {
-                name: await self.collection(name).indexes.plan(*specs, drop_unknown=drop_unknown)
-                for name, specs in self._declared_indexes.items()
-            }
+            indexes: dict[str, IndexPlan] = {}
+            in_place: list[dict[str, Any]] = []
+            for name, specs in self._declared_indexes.items():
+                index_plan = await self.collection(name).indexes.plan(
+                    *specs, drop_unknown=drop_unknown
+                )
+                conflicts = []
+                for difference in index_plan.conflicts:
+                    change = in_place_change(name, difference)
+                    if change is None:
+                        conflicts.append(difference)
+                    else:
+                        in_place.append(change)
+                indexes[name] = dataclasses.replace(index_plan, conflicts=tuple(conflicts))
             search = {
                 name: await self._plan_search(name, specs, drop_unknown)
                 for name, specs in self._declared_search_indexes.items()
             }
-            return SchemaPlan(changes, indexes, search)
+            return SchemaPlan(changes, indexes, search, tuple(in_place))
 
     async def _plan_search(
         self, name: str, specs: tuple[AnySearchIndex, ...], drop_unknown: bool
@@ -532,6 +543,8 @@ class Catalogue:
             for change in plan.collections:
                 if change.command is not None:
                     await self.command(dict(change.command))
+            for command in plan.index_changes:
+                await self.command(dict(command))
             for name, specs in self._declared_indexes.items():
                 manager = self.collection(name).indexes
                 if drop_unknown:

@@ -222,7 +222,7 @@ class CollectionSpec:
         if self.expire_after is not None and self.timeseries is None and not self.clustered:
             raise ConfigurationError(
                 "expire_after applies to time-series and clustered collections; for another "
-                "collection declare a TTL index: Index('created', expire_after=...)"
+                "collection declare a TTL index: Index.ttl('created', expire_after=...)"
             )
         _seconds(self.expire_after, "expire_after")
         if self.collation is not None and not isinstance(self.collation, Mapping):

@@ -7,7 +7,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from pymongo import IndexModel
 
@@ -16,7 +16,7 @@ from ._errors import IndexConflict, InvalidQuery
 from ._handle import DatabaseHandle
 from ._indexes import Index, IndexInfo
 
-__all__ = ["IndexDifference", "IndexManager", "IndexPlan"]
+__all__ = ["IndexDifference", "IndexManager", "IndexPlan", "in_place_change"]
 
 _ID_INDEX = "_id_"
 
@@ -56,6 +56,38 @@ class IndexPlan:
     def changes_nothing(self) -> bool:
         """Whether applying the plan would leave the indexes as they are."""
         return not (self.create or self.drop or self.conflicts)
+
+
+#: Index options collMod changes in place.
+_IN_PLACE: Final = frozenset({"hidden", "expireAfterSeconds"})
+
+
+def in_place_change(collection: str, difference: IndexDifference) -> dict[str, Any] | None:
+    """The ``collMod`` that resolves ``difference``, if only hidden / TTL differ.
+
+    Same keys, same name, and the options differ only in ``hidden`` or
+    ``expireAfterSeconds`` (a TTL index keeps its TTL, 0 included): a ``collMod`` of
+    the index changes them without a rebuild.
+    """
+    declared, existing = difference.declared, difference.existing
+    if list(declared.key_document().items()) != list(existing.key.items()):
+        return None
+    if declared.name != existing.name:
+        return None
+    mine, theirs = declared.comparable_options(), existing.options
+    differing = {k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k)}
+    if not differing or not differing <= _IN_PLACE:
+        return None
+    if "expireAfterSeconds" in differing and (
+        "expireAfterSeconds" not in mine or "expireAfterSeconds" not in theirs
+    ):
+        return None  # adding or removing a TTL is not a collMod
+    change: dict[str, Any] = {"name": declared.name}
+    if "hidden" in differing:
+        change["hidden"] = bool(mine.get("hidden", False))
+    if "expireAfterSeconds" in differing:
+        change["expireAfterSeconds"] = mine["expireAfterSeconds"]
+    return {"collMod": collection, "index": change}
 
 
 def _options_match(declared: Mapping[str, Any], existing: Mapping[str, Any]) -> bool:

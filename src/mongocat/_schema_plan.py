@@ -28,11 +28,14 @@ class SchemaPlan:
         indexes: The index plan of each collection that declares indexes.
         search_indexes: The search-index plan of each collection that declares
             Atlas Search or Vector Search indexes.
+        index_changes: ``collMod`` commands that change an index in place (its
+            ``hidden`` flag or TTL), taken out of the index plans' conflicts.
     """
 
     collections: tuple[CollectionChange, ...]
     indexes: Mapping[str, IndexPlan]
     search_indexes: Mapping[str, SearchIndexPlan] = dataclasses.field(default_factory=dict)
+    index_changes: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def conflicts(self) -> tuple[str, ...]:
@@ -57,6 +60,7 @@ class SchemaPlan:
             all(c.action == "unchanged" for c in self.collections)
             and all(p.changes_nothing for p in self.indexes.values())
             and all(p.changes_nothing for p in self.search_indexes.values())
+            and not self.index_changes
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -84,6 +88,7 @@ class SchemaPlan:
                 }
                 for name, plan in self.search_indexes.items()
             },
+            "index_changes": [dict(command) for command in self.index_changes],
             "changes_nothing": self.changes_nothing,
             "conflicts": list(self.conflicts),
         }
@@ -108,6 +113,11 @@ class SchemaPlan:
                 f"  ! conflict in index {c.declared.name} on {name}: {c.reason}"
                 for c in plan.conflicts
             ]
+        for command in self.index_changes:
+            lines.append(
+                f"  ~ modify index {command['index']['name']} on {command['collMod']}: "
+                f"{ {k: v for k, v in command['index'].items() if k != 'name'} }"
+            )
         for name, search in self.search_indexes.items():
             if search.unavailable is not None:
                 lines.append(f"  ? search indexes of {name}: not here ({search.unavailable})")

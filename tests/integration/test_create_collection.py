@@ -190,3 +190,38 @@ async def test_collection_options_on_cat_collection_declare_it(catalogue: Catalo
     assert (change.name, change.action) == ("readings", "create")
     await catalogue.ensure()
     assert (await options_of(catalogue, "readings"))["timeseries"]["timeField"] == "at"
+
+
+async def test_a_changed_ttl_is_one_coll_mod_of_the_index(catalogue_factory: Any) -> None:
+    async with catalogue_factory() as first:
+        first.register_indexes("sessions", Index.ttl("seen", expire_after=3600))
+        await first.ensure()
+    async with catalogue_factory() as second:
+        second.register_indexes("sessions", Index.ttl("seen", expire_after=60))
+        plan = await second.plan()
+        assert plan.index_changes == (
+            {"collMod": "sessions", "index": {"name": "seen_1", "expireAfterSeconds": 60}},
+        )
+        assert plan.conflicts == ()
+        assert "~ modify index seen_1 on sessions" in str(plan)
+        await second.ensure()
+        assert (await second.plan()).changes_nothing
+        (ttl,) = [
+            i for i in await second.collection("sessions").indexes.list() if i.name == "seen_1"
+        ]
+        assert ttl.options["expireAfterSeconds"] == 60
+
+
+@pytest.mark.server_feature("hide_index")
+async def test_hiding_an_index_is_one_coll_mod(catalogue_factory: Any) -> None:
+    async with catalogue_factory() as first:
+        first.register_indexes("items", Index("name"))
+        await first.ensure()
+    async with catalogue_factory() as second:
+        second.register_indexes("items", Index("name", hidden=True))
+        plan = await second.plan()
+        assert plan.index_changes == (
+            {"collMod": "items", "index": {"name": "name_1", "hidden": True}},
+        )
+        await second.ensure()
+        assert (await second.plan()).changes_nothing
