@@ -660,8 +660,13 @@ class GridFSReader:
             self._position = position
         return position
 
-    async def read(self, size: int = -1) -> bytes:
+    async def read(self, size: int = -1, *, timeout: float | None = None) -> bytes:
         """Read up to ``size`` bytes (all that is left if ``size`` is negative).
+
+        Args:
+            size: How many bytes to read; negative for the rest of the file.
+            timeout: A deadline in seconds for this call (the earlier of it and
+                any :meth:`~mongocat.Catalogue.timeout` scope around it).
 
         Returns:
             The bytes read; ``b""`` at the end of the file.
@@ -671,6 +676,11 @@ class GridFSReader:
         """
         if not is_int(size):
             raise GridFSError(f"read needs an int size, not {size!r}")
+        with bound(timeout, "read", self._fs.bucket):
+            return await self._read(size)
+
+    async def _read(self, size: int) -> bytes:
+        """The body of :meth:`read`, within its deadline."""
         remaining = self.length - self._position
         wanted = remaining if size < 0 else min(size, remaining)
         if wanted <= 0:

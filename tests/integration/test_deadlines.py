@@ -294,3 +294,15 @@ async def test_a_fastapi_endpoint_without_timeout_code_answers_503_at_the_reques
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert "retry-after" in response.headers
+
+
+async def test_a_gridfs_reader_read_with_timeout(catalogue: Catalogue) -> None:
+    fs = catalogue.gridfs(chunk_size=1024)
+    file_id = await fs.upload("b.bin", io.BytesIO(b"y" * 10_000))
+    async with await fs.open(file_id) as reader:
+        assert await reader.read(10, timeout=5) == b"y" * 10
+        await reader.seek(5000)  # the next read fetches chunks again: held here
+        async with blocked(catalogue, "find"):
+            error, elapsed = await timed_out(lambda: reader.read(100, timeout=DEADLINE))
+    assert elapsed < DEADLINE + GRACE
+    assert "read on 'fs'" in str(error)
