@@ -729,8 +729,7 @@ class Catalogue:
             seconds: The time the block has, from now.
 
         Returns:
-            An async context manager (also usable with plain ``with``) that yields the
-            :class:`Deadline` in force.
+            An async context manager that yields the :class:`Deadline` in force.
 
         Raises:
             ClientTimeout: From the operation that ran past the deadline, naming it.

@@ -3,13 +3,17 @@
 from typing import Any, TypedDict, assert_type
 
 from mongocat import (
+    Capped,
     Catalogue,
     Collection,
     Cursor,
+    Deadline,
     DeleteResult,
     InsertManyResult,
     InsertOneResult,
+    SchemaPlan,
     UpdateResult,
+    json_schema,
 )
 
 
@@ -152,3 +156,18 @@ async def check_document_types(cat: Catalogue) -> None:
     where(Item, lambda p: p.price < "10")  # type: ignore[operator]
     where(Item, lambda p: p.sku == 3)  # type: ignore[comparison-overlap]
     where(Item, lambda p: p.prise < 10)  # type: ignore[attr-defined]
+
+
+async def check_production_controls(cat: Catalogue) -> None:
+    products = cat.collection("products", Product, read_concern="majority")
+    assert_type(products.with_options(write_concern={"w": "majority"}), Collection[Product])
+    assert_type(cat.with_options(read_preference="secondaryPreferred"), Catalogue)
+    async with cat.timeout(2.0) as deadline:
+        assert_type(deadline, Deadline)
+        assert_type(await products.find_one(timeout=0.5), Product | None)
+        assert_type(await products.find(timeout=1).to_list(timeout=0.5), list[Product])
+    assert_type(await cat.create_collection("items", Product, validator=True), Collection[Product])
+    assert_type(cat.declare_collection("items", Product, capped=Capped(4096)), Collection[Product])
+    assert_type(await cat.plan(), SchemaPlan)
+    assert_type(json_schema(Product), dict[str, Any])
+    cat.collection("items", Product, validater=True)  # type: ignore[call-overload]
