@@ -310,16 +310,19 @@ class RequestDeadline:
         try:
             async with scope(seconds, "the request deadline ({seconds} s)"), backstop:
                 await self.app(scope_, receive, tracking)
-        except TimeoutError:
-            if not backstop.expired() or started:
+        except (TimeoutError, ClientTimeout) as exc:
+            # A ClientTimeout reaches here when the app has no error handlers (or a
+            # client asked for a deadline too short to start): still a 503, not a 500.
+            if started or (isinstance(exc, TimeoutError) and not backstop.expired()):
                 raise
             request_id = uuid.uuid4().hex
             _log.error(
-                "%s %s answered 503: still running %.3g s after its %.3g s deadline",
+                "%s %s answered 503: %s",
                 scope_.get("method", ""),
                 scope_.get("path", ""),
-                _BACKSTOP,
-                seconds,
+                exc
+                if isinstance(exc, ClientTimeout)
+                else f"still running {_BACKSTOP:g} s after its {seconds:g} s deadline",
                 extra={"request_id": request_id, "status": 503},
             )
             response = problem(

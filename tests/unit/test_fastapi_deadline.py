@@ -8,8 +8,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from mongocat import ConfigurationError
-from mongocat._deadlines import current
+from mongocat import ConfigurationError, Deadline
+from mongocat._deadlines import current, expired
 from mongocat.fastapi import install_error_handlers, install_request_deadline
 
 
@@ -67,3 +67,18 @@ async def test_an_endpoint_stuck_past_its_deadline_answers_503(app: FastAPI) -> 
 def test_the_deadline_must_be_positive() -> None:
     with pytest.raises(ConfigurationError, match="positive number of seconds"):
         install_request_deadline(FastAPI(), 0)
+
+
+async def test_without_error_handlers_a_timeout_is_still_a_503() -> None:
+    app = FastAPI()
+    install_request_deadline(app, 0.3)
+
+    @app.get("/late")
+    async def late() -> Any:
+        raise expired(Deadline(0.0, 0.3, "the request deadline (0.3 s)"), "find_one")
+
+    response = await get(app, "/late")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    tiny = await get(app, "/late", **{"X-Request-Timeout": "1e-12"})
+    assert tiny.status_code == 503
