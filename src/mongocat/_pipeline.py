@@ -113,6 +113,29 @@ class Pipeline:
             raise InvalidQuery(f"stage {index} ({name}) must be the first stage of a pipeline")
         return Pipeline((*self._stages, (name, spec)))
 
+    def _inner(
+        self,
+        pipeline: "Pipeline | Sequence[Mapping[str, Any]]",
+        outer: str,
+        has: str,
+        where: str,
+        forbidden: frozenset[str],
+    ) -> "Pipeline":
+        """A sub-pipeline of the next stage ``outer``, refusing the stages it cannot hold.
+
+        Raises:
+            InvalidQuery: The sub-pipeline has a stage of ``forbidden``, named with its
+                position: "stage 2 ($facet) sub-pipeline 'a' has $out at stage 0; ...".
+        """
+        sub = Pipeline.from_mongo(pipeline)
+        for position, (stage, _) in enumerate(sub._stages):
+            if stage in forbidden:
+                raise InvalidQuery(
+                    f"stage {len(self._stages)} ({outer}) {has} {stage} at stage {position}"
+                    f"{where}; {outer} cannot contain {stage}"
+                )
+        return sub
+
     def raw(self, stage: Mapping[str, Any]) -> "Pipeline":
         """Append a stage document as written, e.g. ``{"$search": {...}}``."""
         if not isinstance(stage, Mapping) or len(stage) != 1:
@@ -281,17 +304,10 @@ class Pipeline:
         """Run several sub-pipelines over the same documents: ``$facet``."""
         if not pipelines:
             raise InvalidQuery("facet() needs at least one named sub-pipeline")
-        index = len(self._stages)
-        subs: dict[str, Pipeline] = {}
-        for name, sub in pipelines.items():
-            sub_pipeline = Pipeline.from_mongo(sub)
-            for position, (stage, _) in enumerate(sub_pipeline._stages):
-                if stage in _NOT_IN_FACET:
-                    raise InvalidQuery(
-                        f"stage {index} ($facet) sub-pipeline {name!r} has {stage} at stage "
-                        f"{position}; $facet cannot contain {stage}"
-                    )
-            subs[name] = sub_pipeline
+        subs = {
+            name: self._inner(sub, "$facet", f"sub-pipeline {name!r} has", "", _NOT_IN_FACET)
+            for name, sub in pipelines.items()
+        }
         return self._add("$facet", subs)
 
     def bucket(
@@ -365,13 +381,7 @@ class Pipeline:
         """
         if pipeline is None:
             return self._add("$unionWith", {"coll": collection})
-        sub = Pipeline.from_mongo(pipeline)
-        for position, (stage, _) in enumerate(sub._stages):
-            if stage in _NOT_IN_UNION:
-                raise InvalidQuery(
-                    f"stage {len(self._stages)} ($unionWith) has {stage} at stage {position} "
-                    f"of its pipeline; $unionWith cannot contain {stage}"
-                )
+        sub = self._inner(pipeline, "$unionWith", "has", " of its pipeline", _NOT_IN_UNION)
         return self._add("$unionWith", {"coll": collection, "pipeline": sub})
 
     def set_window_fields(

@@ -254,13 +254,13 @@ async def run_transaction(
     """
     deadline = start(timeout)
     with within(deadline, "run_transaction"):
-        attempts = _Attempts(handle, deadline or current())
+        attempts = _Attempts(handle, deadline or current(), max_attempts)
         given = handle.session(session)
         if given is not None:
-            return await attempts.run(given, fn, options, max_attempts)
+            return await attempts.run(given, fn, options)
         own = await handle.start_session({})
         try:
-            return await attempts.run(own, fn, options, max_attempts)
+            return await attempts.run(own, fn, options)
         finally:
             await asyncio.shield(own.end_session())
 
@@ -272,11 +272,13 @@ RETRY_LIMIT: Final = 120.0
 class _Attempts:
     """The retry loop of :func:`run_transaction` on one session, and its deadline."""
 
-    def __init__(self, handle: DatabaseHandle, deadline: Deadline | None) -> None:
+    def __init__(
+        self, handle: DatabaseHandle, deadline: Deadline | None, max_attempts: int | None
+    ) -> None:
         self.handle = handle
         self.deadline = deadline
         self.limit = deadline.at if deadline is not None else time.monotonic() + RETRY_LIMIT
-        self.max_attempts: int | None = None
+        self.max_attempts = max_attempts
         self.attempts = 0
 
     def may_retry(self) -> bool:
@@ -318,9 +320,7 @@ class _Attempts:
         session: Any,
         fn: Callable[[], Awaitable[_T]],
         options: dict[str, Any],
-        max_attempts: int | None,
     ) -> _T:
-        self.max_attempts = max_attempts
         last_error: BaseException | None = None
         while True:
             self.attempts += 1
