@@ -66,7 +66,8 @@ def tests(session: nox.Session) -> None:
     """Run the unit and integration tests (integration tests on both drivers)."""
     session.install(
         "-e",
-        ".[testing,pydantic,fastapi]",
+        ".[testing,pydantic,fastapi,otel]",
+        "opentelemetry-sdk",
         "hypothesis",
         "trustme",
         "httpx",
@@ -86,6 +87,7 @@ WRITE_SEMANTICS = [
     "tests/integration/test_gridfs.py",
     "tests/integration/test_deadlines.py",
     "tests/integration/test_concerns.py",
+    "tests/integration/test_telemetry.py",
 ]
 
 
@@ -97,7 +99,9 @@ def retryable_writes(session: nox.Session) -> None:
     with every retryable write it serves); a real server runs with the drivers'
     default, so these tests must hold under both settings.
     """
-    session.install("-e", ".[testing,fastapi]", "hypothesis", "trustme", "httpx")
+    session.install(
+        "-e", ".[testing,fastapi,otel]", "opentelemetry-sdk", "hypothesis", "trustme", "httpx"
+    )
     session.run(
         "pytest", *WRITE_SEMANTICS, *session.posargs, env={"MONGOCAT_TEST_RETRY_WRITES": "1"}
     )
@@ -114,14 +118,14 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on src/ and tests/typing/."""
-    session.install("-e", ".[testing,pydantic,fastapi]", "mypy")
+    session.install("-e", ".[testing,pydantic,fastapi,otel]", "mypy")
     session.run("mypy", "--strict", "src", "tests/typing")
 
 
 @nox.session(python="3.11")
 def docs(session: nox.Session) -> None:
     """Build the Sphinx docs offline, warnings as errors, nitpicky."""
-    session.install("-e", ".[testing,fastapi]", "sphinx", "furo")
+    session.install("-e", ".[testing,fastapi,otel]", "sphinx", "furo")
     session.run(
         "sphinx-build", "-W", "-n", "--keep-going", "-b", "html", "docs", "docs/_build/html"
     )
@@ -187,9 +191,15 @@ def workflow(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Measure the overhead over the raw drivers, throughput, and outages (server killed)."""
     session.install(
-        "-e", ".[embedded,pydantic,fastapi]", "httpx", "beanie", "odmantic", "matplotlib"
+        "-e",
+        ".[embedded,pydantic,fastapi,otel]",
+        "opentelemetry-sdk",
+        "httpx",
+        "beanie",
+        "odmantic",
+        "matplotlib",
     )
-    session.run("python", "benchmarks/overhead.py", *session.posargs)
+    session.run("python", "benchmarks/overhead.py", "--telemetry", *session.posargs)
     session.run("python", "benchmarks/own_cost.py")
     session.run("python", "benchmarks/builders.py", *session.posargs)
     session.run("python", "benchmarks/bulk.py")

@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/overhead.py [--reps 7] [--chunks 10] [--calls 100] [--finds 3]
-                                  [--bulk 10000] [--repeat 3]
+                                  [--bulk 10000] [--repeat 3] [--telemetry]
 
 The server is the embedded SecantusDB unless MONGOCAT_BENCH_URI names another one.
 Against the embedded server, clients connect with retryWrites=false (its cost per
@@ -13,6 +13,12 @@ driver in short chunks, alternating the contestants chunk by chunk; the table sh
 medians over all chunks (with ``--repeat N``, the median of N full runs), the client
 CPU per call in microseconds, and the last line the worst ratios of mongocat's time
 and client CPU to the raw driver's (1.00 = no overhead).
+
+With ``--telemetry``, rows marked "(telemetry)" add the cost of recording: the
+mongocat contestant's Catalogue is instrumented (``mongocat.telemetry.Telemetry``
+with the OpenTelemetry SDK's in-memory span exporter and metric reader: a span and a
+duration point per operation). The shared client has no command listeners (they
+would slow the raw contestant too), so command spans are not in these figures.
 """
 
 from __future__ import annotations
@@ -221,6 +227,26 @@ def operations(
     }
 
 
+#: The rows measured again with telemetry on (``--telemetry``).
+TELEMETRY_ROWS = ("find_one by _id", "insert_one", "update_one", "find 1,000 to list")
+
+
+def recording_telemetry() -> Any:
+    """A Telemetry recording to memory (the SDK's exporter and reader)."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from mongocat.telemetry import Telemetry
+
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+    meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    return Telemetry(tracer_provider=tracer_provider, meter_provider=meter_provider)
+
+
 async def timed(op: Op) -> tuple[float, float]:
     """Run ``op``; return its wall-clock time and this process's CPU time."""
     wall, cpu = time.perf_counter(), time.process_time()
@@ -258,6 +284,19 @@ async def measure(uri: str, args: argparse.Namespace) -> tuple[Samples, dict[str
             )
             for driver, client in clients.items()
         }
+        if args.telemetry:
+            telemetry = recording_telemetry()
+            for driver, client in clients.items():
+                observed = operations(
+                    client[DATABASE],
+                    Catalogue(client, DATABASE, telemetry=telemetry),
+                    args.calls,
+                    args.finds,
+                    args.bulk,
+                )
+                plans[driver].update(
+                    {f"{name} (telemetry)": observed[name] for name in TELEMETRY_ROWS}
+                )
         # Warm up every path once (connection pools, code caches).
         for rows in plans.values():
             for row in rows.values():
@@ -305,6 +344,11 @@ async def main() -> int:
     parser.add_argument(
         "--repeat", type=int, default=1, help="full runs; the table gives their medians"
     )
+    parser.add_argument(
+        "--telemetry",
+        action="store_true",
+        help="also measure some rows with mongocat.telemetry recording (in memory)",
+    )
     args = parser.parse_args()
     if args.reps < 5:
         parser.error("--reps must be at least 5")
@@ -329,7 +373,7 @@ async def main() -> int:
         "| client CPU µs/op, raw | mongocat | client CPU ratio |"
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|")
-    worst_time = worst_cpu = 0.0
+    worst_time = worst_cpu = recorded = 0.0
     for name, row in rows.items():
         for driver in ("pymongo", "motor"):
             # Per full run: each contestant's medians; then the median over the runs.
@@ -343,7 +387,10 @@ async def main() -> int:
             mc_cpu = statistics.median(r[1][1] for r in per_run)
             time_ratio = statistics.median(r[1][0] / r[0][0] for r in per_run)
             cpu_ratio = statistics.median(r[1][1] / r[0][1] for r in per_run)
-            worst_time, worst_cpu = max(worst_time, time_ratio), max(worst_cpu, cpu_ratio)
+            if name.endswith("(telemetry)"):
+                recorded = max(recorded, cpu_ratio)
+            else:
+                worst_time, worst_cpu = max(worst_time, time_ratio), max(worst_cpu, cpu_ratio)
             print(
                 f"| {name} | {driver} | {row.count / raw_wall:,.0f} | {row.count / mc_wall:,.0f} "
                 f"| {time_ratio:.3f} | {raw_cpu / row.count * 1e6:,.0f} "
@@ -355,6 +402,8 @@ async def main() -> int:
         "ratio. With --repeat, each figure is the median over the full runs."
     )
     print(f"worst time ratio: {worst_time:.3f}; worst client CPU ratio: {worst_cpu:.3f}")
+    if args.telemetry:
+        print(f"worst client CPU ratio with telemetry recording: {recorded:.3f}")
     return 0
 
 

@@ -33,7 +33,10 @@ nitpicky = True
 # objects cannot be linked; everything of mongocat's must resolve.
 nitpick_ignore_regex = [
     (r"py:.*", r"(typing|typing_extensions|collections\.abc|types|enum|contextlib)\..*"),
-    (r"py:.*", r"(bson|pymongo|motor|pytest|_pytest|fastapi|starlette|pydantic|json)(\..*)?"),
+    (
+        r"py:.*",
+        r"(bson|pymongo|motor|pytest|_pytest|fastapi|starlette|pydantic|json|opentelemetry)(\..*)?",
+    ),
     (r"py:class", r"(Any|Self|Path|Sequence|Mapping|Iterable|AsyncIterator|Generator)"),
     (r"py:class", r"TracebackType"),
     (r"py:class", r"(str|int|float|bool|bytes|dict|list|tuple|set|frozenset|type|object)"),

@@ -5,6 +5,11 @@ Run it with ``uvicorn examples.catalogue_api.app:app`` (``pip install
 embedded server and stops it at shutdown; set ``MONGOCAT_URI`` (and optionally
 ``MONGOCAT_DATABASE``, ``MONGOCAT_DRIVER``) to use a MongoDB replica set;
 ``MONGOCAT_REQUEST_TIMEOUT`` is each request's deadline in seconds (5 by default).
+``MONGOCAT_TELEMETRY=console`` prints an OpenTelemetry span for every database
+operation and command, ``MONGOCAT_TELEMETRY=otlp`` sends them to an OTLP collector
+such as Jaeger (``OTEL_EXPORTER_OTLP_ENDPOINT``; needs
+``opentelemetry-exporter-otlp``); both need ``mongocat-async[otel]`` and
+``opentelemetry-sdk``.
 
 Endpoints: ``GET /products`` (filters, search, sort, keyset pages), ``GET /products/{sku}``,
 ``POST /products``, ``PATCH /products/{sku}``, ``DELETE /products/{sku}``,
@@ -19,9 +24,10 @@ import gc
 import logging
 import os
 import re
+import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
@@ -50,6 +56,9 @@ from mongocat.fastapi import (
     problem,
 )
 from mongocat.json import ObjectIdStr, to_jsonable
+
+if TYPE_CHECKING:
+    from mongocat.telemetry import Telemetry
 
 log = logging.getLogger("catalogue_api")
 
@@ -425,6 +434,34 @@ async def changes(websocket: WebSocket, cat: CatalogueDep) -> None:
             raise error
 
 
+def telemetry_from_environment() -> Telemetry | None:
+    """The Telemetry ``MONGOCAT_TELEMETRY`` asks for (``console`` or ``otlp``), or None."""
+    kind = os.environ.get("MONGOCAT_TELEMETRY", "").strip().lower()
+    if not kind:
+        return None
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import (
+        BatchSpanProcessor,
+        ConsoleSpanExporter,
+        SimpleSpanProcessor,
+    )
+
+    from mongocat.telemetry import Telemetry
+
+    provider = TracerProvider(resource=Resource.create({"service.name": "catalogue-api"}))
+    if kind == "console":
+        # sys.stdout as it is now (the exporter's default is the one at its import).
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=sys.stdout)))
+    elif kind == "otlp":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    else:
+        raise ValueError(f"MONGOCAT_TELEMETRY must be 'console' or 'otlp', not {kind!r}")
+    return Telemetry(tracer_provider=provider)
+
+
 def create_app(catalogue: Catalogue | None = None, *, freeze_gc: bool | None = None) -> FastAPI:
     """The app; with ``catalogue`` it uses that one (and leaves closing it to the caller).
 
@@ -438,8 +475,12 @@ def create_app(catalogue: Catalogue | None = None, *, freeze_gc: bool | None = N
     @asynccontextmanager
     async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            telemetry = telemetry_from_environment()
             if catalogue is not None:
                 given = catalogue
+                if telemetry is not None:  # a client made elsewhere: operation spans only
+                    given.instrument(telemetry)
+                    stack.callback(given.instrument, None)
 
                 def connect() -> Catalogue:
                     return given
@@ -456,7 +497,12 @@ def create_app(catalogue: Catalogue | None = None, *, freeze_gc: bool | None = N
                 driver = os.environ.get("MONGOCAT_DRIVER", "pymongo")
 
                 def connect() -> Catalogue:
-                    return Catalogue.connect(uri, database, driver=driver)  # type: ignore[arg-type]
+                    return Catalogue.connect(
+                        uri,
+                        database,
+                        driver=driver,  # type: ignore[arg-type]
+                        telemetry=telemetry,
+                    )
 
             def prepared() -> Catalogue:
                 cat = connect()

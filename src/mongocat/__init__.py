@@ -79,6 +79,7 @@ from ._gridfs_chunks import FileInfo, UploadSource
 from ._index_manager import IndexDifference, IndexManager, IndexPlan
 from ._indexes import Index, IndexInfo
 from ._models import ModelFields, fields, where
+from ._observe import AttributeValue, Instrumentation, Observation, ObservedCatalogue, Observer
 from ._pagination import Page
 from ._pipeline import Pipeline
 from ._projection import Projection
@@ -112,6 +113,7 @@ from ._update import Update
 from ._version import __version__
 
 __all__ = [
+    "AttributeValue",
     "AuthenticationFailed",
     "BulkArgs",
     "BulkOperationError",
@@ -170,6 +172,7 @@ __all__ = [
     "IndexPlan",
     "InsertManyResult",
     "InsertOneResult",
+    "Instrumentation",
     "InvalidDocument",
     "InvalidPageToken",
     "InvalidQuery",
@@ -179,6 +182,9 @@ __all__ = [
     "MongocatError",
     "Namespace",
     "NetworkError",
+    "Observation",
+    "ObservedCatalogue",
+    "Observer",
     "OnGap",
     "OnInvalid",
     "OperationFailed",

@@ -9,6 +9,7 @@ options and the accounting of replies are pure, in ``_bulk_shared``.
 
 import asyncio
 import enum
+import logging
 import random
 import time
 from collections.abc import (
@@ -36,10 +37,13 @@ from ._document_checks import check_document, check_documents, encode_stored
 from ._documents import DocumentCoder
 from ._errors import BulkWriteFailed, InvalidDocument, MongocatError, NetworkError
 from ._handle import DatabaseHandle
+from ._observe import NOTHING_OBSERVED, retry_attributes
 from ._summaries import BulkWriteSummary
 from ._types import CollationLike, DocT, FilterLike, HintLike, SortLike, UpdateLike
 
 __all__ = ["BulkWriter", "bulk_insert"]
+
+_log = logging.getLogger("mongocat")
 
 #: Room left under the server's maxMessageSizeBytes for the command's own fields.
 _MESSAGE_HEADROOM: Final = 16 * 1024
@@ -82,6 +86,7 @@ class BulkWriter(Generic[DocT]):
         "_in_flight",
         "_max_bytes",
         "_next_index",
+        "_observation",
         "_options",
         "_state",
     )
@@ -106,6 +111,7 @@ class BulkWriter(Generic[DocT]):
         self._state = _Writer.ACCEPTING
         #: The writer's own deadline (``timeout=``), from its creation.
         self._deadline = start(options.timeout)
+        self._observation = NOTHING_OBSERVED
 
     def __repr__(self) -> str:
         return (
@@ -374,13 +380,14 @@ class BulkWriter(Generic[DocT]):
         """Send the queued batch (waiting for room when ``concurrency`` batches are out)."""
         if not self._batch:
             return
-        batch, self._batch, self._batch_bytes = self._batch, [], 0
+        batch, size = self._batch, self._batch_bytes
+        self._batch, self._batch_bytes = [], 0
         if self._options.concurrency == 1:
-            await self._send(batch)
+            await self._send(batch, size)
         else:
             while len(self._in_flight) >= self._options.concurrency:
                 await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
-            task = asyncio.ensure_future(self._send(batch))
+            task = asyncio.ensure_future(self._send(batch, size))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
         self._check_stop()
@@ -392,18 +399,23 @@ class BulkWriter(Generic[DocT]):
             if self._options.raise_on_error:
                 raise self._account.failure(self._next_index)
 
-    async def _send(self, batch: list[Queued]) -> None:
+    async def _send(self, batch: list[Queued], size: int) -> None:
         """Send one batch, retrying retryable failures of inserts; record the outcome."""
         account = self._account
         attempt = 0
         deadline = self._deadline
         first_sent = time.monotonic()
+        observation = self._observation
+        before = account.counts() if observation is not NOTHING_OBSERVED else None
         while True:
             attempt += 1
             account.batches += 1
             try:
                 self._handle.ensure_open()
-                with within(deadline, "bulk write", self._driver_collection.full_name):
+                with (
+                    within(deadline, "bulk write", self._driver_collection.full_name),
+                    observation.activate(),
+                ):
                     raw = await self._handle.run(
                         self._driver_collection.bulk_write(
                             [queued.op for queued in batch],
@@ -437,9 +449,35 @@ class BulkWriter(Generic[DocT]):
                 ):
                     account.fail(batch, error, connection_broken=isinstance(error, NetworkError))
                     break
+                self._retrying(error, attempt, len(batch))
                 await asyncio.sleep(delay)
+        if before is not None:
+            after = account.counts()
+            observation.event(
+                "mongocat.bulk.batch",
+                {
+                    "batch": account.batches,
+                    "size": len(batch),
+                    "bytes": size,
+                    "attempts": attempt,
+                    **{name: after[name] - before[name] for name in after},
+                },
+            )
         if self._options.on_progress is not None:
             self._options.on_progress(self.result)
+
+    def _retrying(self, error: MongocatError, attempt: int, size: int) -> None:
+        """Report that a batch is sent again, and why."""
+        attributes = retry_attributes(error, "RetryableWriteError", attempt)
+        self._observation.event("mongocat.bulk.retry", {**attributes, "size": size})
+        _log.warning(
+            "bulk write on %r: sending a batch of %d again after %s, attempt %d",
+            self._driver_collection.full_name,
+            size,
+            attributes["error.type"],
+            attempt,
+            extra={"mongocat": {"event": "bulk.retry", "size": size, **attributes}},
+        )
 
     async def flush(self) -> None:
         """Send everything queued and wait for every batch in flight."""
@@ -450,6 +488,7 @@ class BulkWriter(Generic[DocT]):
 
     async def __aenter__(self) -> Self:
         self._ensure_accepting()
+        self._observation = self._handle.begin("bulk_write", self._driver_collection.full_name)
         return self
 
     async def __aexit__(
@@ -458,18 +497,30 @@ class BulkWriter(Generic[DocT]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if exc is not None:
-            # Send nothing more; let batches already sent finish, then propagate.
+        observation, self._observation = self._observation, NOTHING_OBSERVED
+        outcome = exc
+        try:
+            if exc is not None:
+                # Send nothing more; let batches already sent finish, then propagate.
+                self._state = _Writer.FINISHED
+                self._batch = []
+                if self._in_flight:
+                    await asyncio.gather(*self._in_flight, return_exceptions=True)
+                return
+            if self._state is _Writer.ACCEPTING:
+                await self.flush()
             self._state = _Writer.FINISHED
-            self._batch = []
-            if self._in_flight:
-                await asyncio.gather(*self._in_flight, return_exceptions=True)
-            return
-        if self._state is _Writer.ACCEPTING:
-            await self.flush()
-        self._state = _Writer.FINISHED
-        if self._options.raise_on_error and self._account.errors:
-            raise self._account.failure(self._next_index)
+            if self._options.raise_on_error and self._account.errors:
+                raise self._account.failure(self._next_index)
+        except BaseException as error:
+            outcome = error
+            raise
+        finally:
+            if observation is not NOTHING_OBSERVED:
+                observation.annotate(
+                    {"mongocat.bulk.operations": self._next_index, **self._account.counts()}
+                )
+                observation.end(outcome)
 
 
 def _time_for(

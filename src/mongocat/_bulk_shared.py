@@ -177,6 +177,18 @@ class BulkAccount:
     #: Whether every batch was acknowledged (False after a ``w=0`` batch).
     acknowledged: bool = True
 
+    def counts(self) -> dict[str, int]:
+        """The running totals, by name (a batch's outcome is the difference of two)."""
+        return {
+            "inserted": self.inserted,
+            "matched": self.matched,
+            "modified": self.modified,
+            "deleted": self.deleted,
+            "upserted": self.upserted,
+            "errors": len(self.errors),
+            "in_doubt": len(self.in_doubt),
+        }
+
     def merge(
         self, batch: Sequence[Queued] | None, reply: Mapping[str, Any], *, retried: bool = False
     ) -> None:

@@ -22,7 +22,7 @@ from ._concerns import (
     driver_options,
 )
 from ._cursor import Cursor
-from ._deadlines import Deadline, bound, scope
+from ._deadlines import Deadline, scope
 from ._documents import DocumentCoder
 from ._errors import (
     ConfigurationError,
@@ -35,6 +35,7 @@ from ._gridfs_chunks import DEFAULT_CHUNK_SIZE
 from ._handle import DatabaseHandle
 from ._index_manager import IndexPlan, in_place_change
 from ._indexes import Index
+from ._observe import Instrumentation
 from ._paths import flag
 from ._pipeline import Pipeline
 from ._schema import json_schema
@@ -106,6 +107,7 @@ class Catalogue:
         page_token_key: bytes | None = None,
         allow_javascript: bool = False,
         allow_dollar_fields: bool = False,
+        telemetry: Instrumentation | None = None,
     ) -> None:
         self._handle = DatabaseHandle(
             client,
@@ -115,6 +117,7 @@ class Catalogue:
             allow_javascript=allow_javascript,
             allow_dollar_fields=allow_dollar_fields,
         )
+        self._handle.instrument(telemetry)
         self._declared_indexes: dict[str, tuple[Index, ...]] = {}
         self._declared_collections: dict[str, CollectionSpec] = {}
         self._declared_search_indexes: dict[str, tuple[AnySearchIndex, ...]] = {}
@@ -139,6 +142,7 @@ class Catalogue:
         page_token_key: bytes | None = None,
         allow_javascript: bool = False,
         allow_dollar_fields: bool = False,
+        telemetry: Instrumentation | None = None,
         **client_options: Any,
     ) -> "Catalogue":
         """Create a client for ``uri`` and a Catalogue that owns it.
@@ -159,6 +163,9 @@ class Catalogue:
                 checklist advises.
             allow_dollar_fields: The default of :meth:`collection`'s option of that
                 name for this Catalogue's collections.
+            telemetry: What observes the Catalogue's operations, such as
+                :class:`mongocat.telemetry.Telemetry`; its driver event listeners
+                are registered on the client (see :doc:`observability`).
             **client_options: Passed to the driver's client, e.g.
                 ``serverSelectionTimeoutMS=5000`` or ``tz_aware=True``.
 
@@ -171,6 +178,9 @@ class Catalogue:
         Example:
             >>> cat = Catalogue.connect("mongodb://localhost", "shop", driver="pymongo")
         """
+        if telemetry is not None:
+            listeners = [*client_options.get("event_listeners", ()), *telemetry.listeners()]
+            client_options = {**client_options, "event_listeners": listeners}
         handle = DatabaseHandle.connect(
             uri,
             database,
@@ -180,6 +190,7 @@ class Catalogue:
             allow_javascript=allow_javascript,
             allow_dollar_fields=allow_dollar_fields,
         )
+        handle.instrument(telemetry)
         return cls._over(handle)
 
     def __repr__(self) -> str:
@@ -216,6 +227,24 @@ class Catalogue:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+    # -- observing -----------------------------------------------------------------
+
+    def instrument(self, telemetry: Instrumentation | None) -> None:
+        """Let ``telemetry`` observe this Catalogue's operations; None stops it.
+
+        Operations of collections, cursors, bulk writers, transactions, GridFS
+        buckets and change streams already handed out are observed too, and so are
+        catalogues that :meth:`with_options` derives afterwards. The driver's own
+        commands and connection pool are seen only through event listeners
+        registered when the client was made: ``Catalogue.connect(..., telemetry=)``
+        does that (see :doc:`observability`).
+
+        Args:
+            telemetry: A :class:`mongocat.telemetry.Telemetry`, or any
+                :class:`~mongocat.Instrumentation`.
+        """
+        self._handle.instrument(telemetry)
 
     # -- what it holds -------------------------------------------------------------
 
@@ -449,7 +478,7 @@ class Catalogue:
             The :class:`SchemaPlan`: ``print(plan)`` to read it, ``plan.to_dict()`` as
             JSON, ``plan.changes_nothing``, ``plan.conflicts``.
         """
-        with bound(timeout, "plan", self._handle.name):
+        with self._handle.operation(timeout, "plan", self._handle.name):
             self._handle.ensure_open()
             names = list(self._declared_collections)
             existing: dict[str, Any] = {}
@@ -532,7 +561,7 @@ class Catalogue:
     async def _apply(
         self, operation: str, *, drop_unknown: bool, timeout: float | None
     ) -> SchemaPlan:
-        with bound(timeout, operation, self._handle.name):
+        with self._handle.operation(timeout, operation, self._handle.name):
             plan = await self.plan(drop_unknown=drop_unknown)
             if plan.conflicts:
                 raise IndexConflict(
@@ -705,7 +734,7 @@ class Catalogue:
         Raises:
             IndexConflict: An index exists with other keys or options.
         """
-        with bound(timeout, "ensure_indexes", self._handle.name):
+        with self._handle.operation(timeout, "ensure_indexes", self._handle.name):
             self._handle.ensure_open()
             plans: dict[str, IndexPlan] = {}
             for name, specs in self._declared_indexes.items():
@@ -751,7 +780,7 @@ class Catalogue:
         Raises:
             ServerUnavailable: No server answered within ``serverSelectionTimeoutMS``.
         """
-        with bound(timeout, "ping", self._handle.name):
+        with self._handle.operation(timeout, "ping", self._handle.name):
             self._handle.ensure_open()
             await self._handle.run(self._handle.database.command("ping"))
 
@@ -774,7 +803,7 @@ class Catalogue:
                 ``$where`` filter) and the Catalogue was not made with
                 ``allow_javascript=True``.
         """
-        with bound(timeout, "command", self._handle.name):
+        with self._handle.operation(timeout, "command", self._handle.name):
             handle = self._handle
             handle.ensure_open()
             handle.refuse_javascript_command(command)
@@ -829,7 +858,7 @@ class Catalogue:
             timeout: A deadline in seconds for this call (the earlier of it and
                 any :meth:`~mongocat.Catalogue.timeout` scope around it).
         """
-        with bound(timeout, "list_collection_names", self._handle.name):
+        with self._handle.operation(timeout, "list_collection_names", self._handle.name):
             handle = self._handle
             handle.ensure_open()
             return sorted(await handle.run(handle.database.list_collection_names()))
@@ -842,7 +871,7 @@ class Catalogue:
             timeout: A deadline in seconds for this call (the earlier of it and
                 any :meth:`~mongocat.Catalogue.timeout` scope around it).
         """
-        with bound(timeout, "drop_collection", self._handle.name):
+        with self._handle.operation(timeout, "drop_collection", self._handle.name):
             handle = self._handle
             handle.ensure_open()
             await handle.run(handle.database.drop_collection(name))

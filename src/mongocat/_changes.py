@@ -36,11 +36,18 @@ from ._errors import (
     MongocatError,
 )
 from ._handle import DatabaseHandle
+from ._observe import retry_attributes, token_digest
 from ._types import DocT, DriverName
 
 __all__ = ["ChangeStream", "Consumer"]
 
 _log = logging.getLogger("mongocat")
+
+#: The label a server puts on an error a change stream may resume after.
+_RESUMABLE = "ResumableChangeStreamError"
+
+#: What an observed block without a deadline of its own stands on.
+_NO_DEADLINE = contextlib.nullcontext()
 
 
 class _Stream(enum.Enum):
@@ -167,14 +174,26 @@ class ChangeStream(Generic[DocT]):
                 self._start_token = token
         else:
             self._start_token = options.get("resume_after") or options.get("start_after")
-        try:
-            self._driver_stream = await self._open(options)
-        except MongocatError as error:
-            if not history_lost(error):
-                raise
-            self._driver_stream = await self._restart("history_lost", error)
+        with self._handle.observed(_NO_DEADLINE, "watch", self._namespace):
+            try:
+                self._driver_stream = await self._open(options)
+            except MongocatError as error:
+                if not history_lost(error):
+                    raise
+                self._driver_stream = await self._restart("history_lost", error)
         self._state = _Stream.OPEN
         return self
+
+    @property
+    def _namespace(self) -> str:
+        """The watched collection's or database's full name (the cluster: "")."""
+        # Asked of the class: a driver database or client makes any missing attribute
+        # a collection or a database.
+        target = self._target
+        kind = type(target)
+        if hasattr(kind, "full_name"):
+            return str(target.full_name)
+        return str(target.name) if hasattr(kind, "name") else ""
 
     async def _open(self, options: Mapping[str, Any]) -> Any:
         """Open a driver stream with ``options``."""
@@ -297,6 +316,16 @@ class ChangeStream(Generic[DocT]):
             ):
                 raise error
             self._failures += 1
+            attributes = retry_attributes(error, _RESUMABLE, self._failures)
+            if token is not None:
+                attributes["mongocat.change_stream.token_digest"] = token_digest(token)
+            _log.warning(
+                "change stream on %r: resuming after %s, attempt %d",
+                self._namespace,
+                attributes["error.type"],
+                self._failures,
+                extra={"mongocat": {"event": "change_stream.resume", **attributes}},
+            )
             await asyncio.sleep(delay)
             options = self._base_options()
             if token is not None:
@@ -308,7 +337,9 @@ class ChangeStream(Generic[DocT]):
                 if self._start_token is not None and not STARTS & set(options):
                     options["start_after"] = self._start_token
             try:
-                self._driver_stream = await self._open(options)
+                with self._handle.observed(_NO_DEADLINE, "resume", self._namespace):
+                    self._handle.event("mongocat.change_stream.resume", attributes)
+                    self._driver_stream = await self._open(options)
                 return
             except MongocatError as reopen_error:
                 error = reopen_error
@@ -397,10 +428,14 @@ class Consumer(Generic[DocT]):
     async def _run(self) -> None:
         checkpoint = self._stream._options.checkpoint
         try:
+            handle, namespace = self._stream._handle, self._stream._namespace
             async for event in self._stream:
                 self._busy = True
                 try:
-                    await self._handler(event)
+                    with handle.observed(_NO_DEADLINE, "handle", namespace):
+                        kind = event.operation_type or ""
+                        handle.annotate({"mongocat.change.operation_type": kind})
+                        await self._handler(event)
                     if checkpoint is not None:
                         await checkpoint.save(event.resume_token)
                     self._processed += 1

@@ -27,7 +27,7 @@ from ._concerns import (
     refuse_in_transaction,
 )
 from ._cursor import Cursor
-from ._deadlines import bound, seconds
+from ._deadlines import seconds
 from ._documents import Decoder, DocumentCoder
 from ._errors import DocumentNotFound, InvalidQuery, TransactionError
 from ._explain import ExplainSummary
@@ -675,7 +675,7 @@ class Collection(Generic[DocT]):
         Raises:
             DuplicateKeyError: A unique index already holds one of its keys.
         """
-        with bound(timeout, "insert_one", self.full_name):
+        with self._handle.operation(timeout, "insert_one", self.full_name):
             raw = await self._handle.run(
                 self._open_driver_collection().insert_one(
                     self._coder.stored(document),
@@ -720,7 +720,7 @@ class Collection(Generic[DocT]):
         if not batch:
             self._handle.ensure_open()
             return InsertManyResult([])
-        with bound(timeout, "insert_many", self.full_name):
+        with self._handle.operation(timeout, "insert_many", self.full_name):
             raw = await self._handle.run(
                 self._open_driver_collection().insert_many(
                     batch,
@@ -1094,7 +1094,7 @@ class Collection(Generic[DocT]):
             comment=comment,
             session=self._session(session),
         )
-        with bound(timeout, "find_one", self.full_name):
+        with self._handle.operation(timeout, "find_one", self.full_name):
             raw = await self._handle.run(
                 self._open_driver_collection().find_one(self._query(filter, "find_one"), **options),
                 read=True,
@@ -1229,7 +1229,7 @@ class Collection(Generic[DocT]):
             comment=comment,
             session=self._session(session),
         )
-        with bound(timeout, "count", self.full_name):
+        with self._handle.operation(timeout, "count", self.full_name):
             count: int = await self._handle.run(
                 self._open_driver_collection().count_documents(
                     self._query(filter, "count"), **options
@@ -1257,7 +1257,7 @@ class Collection(Generic[DocT]):
             The approximate number of documents.
         """
         options = _only_given(maxTimeMS=max_time_ms, comment=comment)
-        with bound(timeout, "estimated_count", self.full_name):
+        with self._handle.operation(timeout, "estimated_count", self.full_name):
             count: int = await self._handle.run(
                 self._open_driver_collection().estimated_document_count(**options), read=True
             )
@@ -1298,7 +1298,7 @@ class Collection(Generic[DocT]):
             hint=hint,
             session=self._session(session),
         )
-        with bound(timeout, "distinct", self.full_name):
+        with self._handle.operation(timeout, "distinct", self.full_name):
             values: list[Any] = await self._handle.run(
                 self._open_driver_collection().distinct(
                     field_name(key), self._query(filter, "distinct"), **options
@@ -1353,7 +1353,7 @@ class Collection(Generic[DocT]):
         options = self._write_options(
             hint, collation, comment, let, bypass_document_validation, session, sort=sort
         )
-        with bound(timeout, "update_one", self.full_name):
+        with self._handle.operation(timeout, "update_one", self.full_name):
             return await self._run_update(
                 "update_one", filter, update, upsert, array_filters, options
             )
@@ -1396,7 +1396,7 @@ class Collection(Generic[DocT]):
         options = self._write_options(
             hint, collation, comment, let, bypass_document_validation, session
         )
-        with bound(timeout, "update_many", self.full_name):
+        with self._handle.operation(timeout, "update_many", self.full_name):
             return await self._run_update(
                 "update_many", filter, update, upsert, array_filters, options
             )
@@ -1439,7 +1439,7 @@ class Collection(Generic[DocT]):
         options = self._write_options(
             hint, collation, comment, let, bypass_document_validation, session, sort=sort
         )
-        with bound(timeout, "replace_one", self.full_name):
+        with self._handle.operation(timeout, "replace_one", self.full_name):
             raw = await self._handle.run(
                 self._open_driver_collection().replace_one(
                     self._query(filter, "replace_one", write=True),
@@ -1509,7 +1509,7 @@ class Collection(Generic[DocT]):
             max_time_ms,
         )
         _carry_array_filters(options, update, array_filters)
-        with bound(timeout, "find_one_and_update", self.full_name):
+        with self._handle.operation(timeout, "find_one_and_update", self.full_name):
             document = await self._handle.run(
                 self._open_driver_collection().find_one_and_update(
                     self._query(filter, "find_one_and_update", write=True),
@@ -1574,7 +1574,7 @@ class Collection(Generic[DocT]):
             session,
             max_time_ms,
         )
-        with bound(timeout, "find_one_and_replace", self.full_name):
+        with self._handle.operation(timeout, "find_one_and_replace", self.full_name):
             document = await self._handle.run(
                 self._open_driver_collection().find_one_and_replace(
                     self._query(filter, "find_one_and_replace", write=True),
@@ -1622,7 +1622,7 @@ class Collection(Generic[DocT]):
         options = self._modify_options(
             projection, sort, hint, collation, comment, let, None, session, max_time_ms
         )
-        with bound(timeout, "find_one_and_delete", self.full_name):
+        with self._handle.operation(timeout, "find_one_and_delete", self.full_name):
             document = await self._handle.run(
                 self._open_driver_collection().find_one_and_delete(
                     self._query(filter, "find_one_and_delete", write=True), **options
@@ -1665,7 +1665,7 @@ class Collection(Generic[DocT]):
             let=let,
             session=self._session(session),
         )
-        with bound(timeout, "delete_one", self.full_name):
+        with self._handle.operation(timeout, "delete_one", self.full_name):
             raw = await self._handle.run(
                 self._open_driver_collection().delete_one(
                     self._query(filter, "delete_one", write=True), **options
@@ -1707,7 +1707,7 @@ class Collection(Generic[DocT]):
             let=let,
             session=self._session(session),
         )
-        with bound(timeout, "delete_many", self.full_name):
+        with self._handle.operation(timeout, "delete_many", self.full_name):
             raw = await self._handle.run(
                 self._open_driver_collection().delete_many(
                     self._query(filter, "delete_many", write=True, many=True), **options

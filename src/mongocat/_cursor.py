@@ -96,9 +96,14 @@ class Cursor(Generic[DocT]):
     def __aiter__(self) -> AsyncIterator[DocT]:
         return self._iterate()
 
+    @property
+    def _operation(self) -> str:
+        """The cursor's operation, as an observer sees it."""
+        return "find" if self._opener is None else "aggregate"
+
     async def _iterate(self) -> AsyncIterator[DocT]:
         """Yield the documents, translating driver errors."""
-        if self._timeout is not None or current() is not None:
+        if self._timeout is not None or current() is not None or self._handle.observer:
             async for document in self._iterate_within():
                 yield document
             return
@@ -124,23 +129,39 @@ class Cursor(Generic[DocT]):
         """
         decode = self._decode
         deadline = self._life()
-        with within(deadline, "find", self._namespace), self._handle.read_errors:
-            cursor = self._cursor if self._cursor is not None else await self._open()
-        run = self._handle.run
-        while True:
-            with within(deadline, "find", self._namespace):
-                try:
-                    document = await run(cursor.__anext__(), read=True)
-                except StopAsyncIteration:
-                    return
-            if decode is None:
-                yield document
-                continue
-            value = decode(document)
-            if value is SKIP:
-                self.skipped += 1
-            else:
-                yield value
+        # Observed as one operation from the first fetch to the last (or to an
+        # error, or to the consumer leaving the loop); in force only while fetching.
+        observation = self._handle.begin(self._operation, self._namespace)
+        outcome: BaseException | None = None
+        try:
+            with (
+                within(deadline, "find", self._namespace),
+                observation.activate(),
+                self._handle.read_errors,
+            ):
+                cursor = self._cursor if self._cursor is not None else await self._open()
+            run = self._handle.run
+            while True:
+                with within(deadline, "find", self._namespace), observation.activate():
+                    try:
+                        document = await run(cursor.__anext__(), read=True)
+                    except StopAsyncIteration:
+                        return
+                if decode is None:
+                    yield document
+                    continue
+                value = decode(document)
+                if value is SKIP:
+                    self.skipped += 1
+                else:
+                    yield value
+        except GeneratorExit:  # the consumer left the loop: not an error
+            raise
+        except BaseException as error:
+            outcome = error
+            raise
+        finally:
+            observation.end(outcome)
 
     async def to_list(
         self, length: int | None = None, *, timeout: float | None = None
@@ -155,7 +176,14 @@ class Cursor(Generic[DocT]):
         Returns:
             The documents, in the cursor's order.
         """
-        with within(self._life(timeout), "find", self._namespace), self._handle.read_errors:
+        with (
+            self._handle.observed(
+                within(self._life(timeout), "find", self._namespace),
+                self._operation,
+                self._namespace,
+            ),
+            self._handle.read_errors,
+        ):
             cursor = self._cursor if self._cursor is not None else await self._open()
             documents = await self._handle.run(cursor.to_list(length), read=True)
         decode = self._decode
@@ -190,7 +218,14 @@ class Cursor(Generic[DocT]):
             raise InvalidQuery(
                 f"verbosity must be one of {', '.join(map(repr, VERBOSITIES))}, not {verbosity!r}"
             )
-        with within(self._life(timeout), "explain", self._namespace), self._handle.read_errors:
+        with (
+            self._handle.observed(
+                within(self._life(timeout), "explain", self._namespace),
+                "explain",
+                self._namespace,
+            ),
+            self._handle.read_errors,
+        ):
             if self._explainer is not None and (verbosity is not None or self._opener):
                 reply = await self._handle.run(self._explainer(verbosity or "executionStats"))
             else:

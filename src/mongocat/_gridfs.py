@@ -26,7 +26,6 @@ from bson import ObjectId
 
 from ._coercion import as_filter
 from ._collection import Collection
-from ._deadlines import bound
 from ._errors import (
     ConfigurationError,
     DuplicateKeyError,
@@ -170,7 +169,7 @@ class GridFS:
             >>> with open("video.mp4", "rb") as f:  # doctest: +SKIP
             ...     video_id = await fs.upload("video.mp4", f, content_type="video/mp4")
         """
-        with bound(timeout, "upload", self._bucket):
+        with self._handle.operation(timeout, "upload", self._bucket):
             check_name(filename, "filename")
             if metadata is not None and not isinstance(metadata, Mapping):
                 raise GridFSError(f"metadata must be a document (a dict), not {metadata!r}")
@@ -220,6 +219,9 @@ class GridFS:
                     document["contentType"] = content_type
                 document["sha256"] = await digest.hexdigest()
                 await self._files.insert_one(document)
+                self._handle.annotate(
+                    {"mongocat.gridfs.bytes": length, "mongocat.gridfs.chunks": n}
+                )
             except BaseException:
                 digest.close()
                 await asyncio.shield(self._abort(file_id, written))
@@ -267,7 +269,7 @@ class GridFS:
         Raises:
             FileNotFound: No file has that name (use :meth:`upload` for a new file).
         """
-        with bound(timeout, "replace", self._bucket):
+        with self._handle.operation(timeout, "replace", self._bucket):
             current = await self.latest(filename)
             file_id = await self.upload(
                 filename,
@@ -292,7 +294,7 @@ class GridFS:
         Raises:
             FileNotFound: No file has that id (orphaned chunks with it are removed anyway).
         """
-        with bound(timeout, "delete", self._bucket):
+        with self._handle.operation(timeout, "delete", self._bucket):
             result = await self._files.delete_one({"_id": {"$eq": file_id}})
             await self._chunks.delete_many({"files_id": {"$eq": file_id}})
             if result.deleted_count == 0:
@@ -310,7 +312,7 @@ class GridFS:
         Raises:
             FileNotFound: No file has that id.
         """
-        with bound(timeout, "rename", self._bucket):
+        with self._handle.operation(timeout, "rename", self._bucket):
             check_name(filename, "filename")
             result = await self._files.update_one(
                 {"_id": {"$eq": file_id}}, {"$set": {"filename": filename}}
@@ -331,7 +333,7 @@ class GridFS:
         Raises:
             FileNotFound: No file has that id.
         """
-        with bound(timeout, "info", self._bucket):
+        with self._handle.operation(timeout, "info", self._bucket):
             document = await self._files.find_one({"_id": {"$eq": file_id}})
             if document is None:
                 raise FileNotFound(self._bucket, file_id=file_id)
@@ -345,7 +347,7 @@ class GridFS:
             timeout: A deadline in seconds for this call (the earlier of it and
                 any :meth:`~mongocat.Catalogue.timeout` scope around it).
         """
-        with bound(timeout, "exists", self._bucket):
+        with self._handle.operation(timeout, "exists", self._bucket):
             found = await self._files.find_one({"_id": {"$eq": file_id}}, projection={"_id": 1})
             return found is not None
 
@@ -372,7 +374,7 @@ class GridFS:
         Example:
             >>> mine = await fs.find(F.metadata.owner == "ann", sort="filename")  # doctest: +SKIP
         """
-        with bound(timeout, "find", self._bucket):
+        with self._handle.operation(timeout, "find", self._bucket):
             documents = await self._files.find(as_filter(filter), sort=sort, skip=skip, limit=limit)
             return [FileInfo.from_document(document) for document in documents]
 
@@ -384,7 +386,7 @@ class GridFS:
             timeout: A deadline in seconds for this call (the earlier of it and
                 any :meth:`~mongocat.Catalogue.timeout` scope around it).
         """
-        with bound(timeout, "revisions", self._bucket):
+        with self._handle.operation(timeout, "revisions", self._bucket):
             return await self.find(
                 {"filename": {"$eq": check_name(filename, "filename")}},
                 sort=[("uploadDate", 1), ("_id", 1)],
@@ -401,7 +403,7 @@ class GridFS:
         Raises:
             FileNotFound: No file has that name.
         """
-        with bound(timeout, "latest", self._bucket):
+        with self._handle.operation(timeout, "latest", self._bucket):
             found = await self.find(
                 {"filename": {"$eq": check_name(filename, "filename")}},
                 sort=[("uploadDate", -1), ("_id", -1)],
@@ -432,8 +434,10 @@ class GridFS:
             GridFSIntegrityError: A chunk is missing, has the wrong size, or the content
                 does not hash to the stored SHA-256.
         """
-        with bound(timeout, "download", self._bucket):
-            return b"".join([piece async for piece in self.stream(file_id, verify=verify)])
+        with self._handle.operation(timeout, "download", self._bucket):
+            data = b"".join([piece async for piece in self.stream(file_id, verify=verify)])
+            self._handle.annotate({"mongocat.gridfs.bytes": len(data)})
+            return data
 
     async def download_to(
         self,
@@ -464,19 +468,21 @@ class GridFS:
             FileNotFound: No file has that id.
             GridFSIntegrityError: The stored file is damaged.
         """
-        with bound(timeout, "download_to", self._bucket):
+        with self._handle.operation(timeout, "download_to", self._bucket):
             if isinstance(target, str | os.PathLike):
-                return await self._download_to_path(file_id, os.fspath(target), verify)
-            if not callable(getattr(target, "write", None)):
+                written = await self._download_to_path(file_id, os.fspath(target), verify)
+            elif not callable(getattr(target, "write", None)):
                 raise GridFSError(
                     f"download_to needs a path or an object with write(bytes), not {target!r}"
                 )
-            written = 0
-            async for piece in self.stream(file_id, verify=verify):
-                result = target.write(piece)
-                if isinstance(result, Awaitable):
-                    await result
-                written += len(piece)
+            else:
+                written = 0
+                async for piece in self.stream(file_id, verify=verify):
+                    result = target.write(piece)
+                    if isinstance(result, Awaitable):
+                        await result
+                    written += len(piece)
+            self._handle.annotate({"mongocat.gridfs.bytes": written})
             return written
 
     async def _download_to_path(self, file_id: Any, path: str, verify: bool) -> int:
@@ -603,7 +609,7 @@ class GridFS:
             >>> async with await fs.open(file_id) as reader:  # doctest: +SKIP
             ...     header = await reader.read(16)
         """
-        with bound(timeout, "open", self._bucket):
+        with self._handle.operation(timeout, "open", self._bucket):
             return GridFSReader(self, await self.info(file_id))
 
 
@@ -676,7 +682,7 @@ class GridFSReader:
         """
         if not is_int(size):
             raise GridFSError(f"read needs an int size, not {size!r}")
-        with bound(timeout, "read", self._fs.bucket):
+        with self._fs._handle.operation(timeout, "read", self._fs.bucket):
             return await self._read(size)
 
     async def _read(self, size: int) -> bytes:

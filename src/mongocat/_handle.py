@@ -17,6 +17,7 @@ import asyncio
 import copy
 import enum
 from collections.abc import Awaitable, Mapping
+from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, Final, Literal, TypeVar
 
@@ -24,7 +25,7 @@ import pymongo
 import pymongo.errors
 from pymongo.read_preferences import ReadPreference
 
-from ._deadlines import Deadline, current, expired, reason_of
+from ._deadlines import Deadline, bound, current, expired, reason_of
 from ._driver import (
     DRIVER_ERRORS,
     DriverSeam,
@@ -38,6 +39,15 @@ from ._driver import (
 )
 from ._errors import CatalogueClosed, ConfigurationError
 from ._javascript import refuse_javascript, refuse_javascript_command
+from ._observe import (
+    NOTHING_OBSERVED,
+    AttributeValue,
+    Instrumentation,
+    Observation,
+    ObservedCatalogue,
+    Observer,
+    observed,
+)
 from ._pagination import PROCESS_KEY
 from ._paths import flag
 from ._sessions import bound_session
@@ -149,6 +159,7 @@ class DatabaseHandle:
         "database",
         "display_uri",
         "errors",
+        "observer",
         "page_token_key",
         "read_errors",
         "seam",
@@ -187,6 +198,8 @@ class DatabaseHandle:
         self._state = _State.OPEN
         self._message_bytes: int | None = None
         self._ready: set[str] = set()
+        #: What watches this handle's operations (see ``_observe``); None: nothing.
+        self.observer: Observer | None = None
         if page_token_key is not None and (
             not isinstance(page_token_key, bytes) or len(page_token_key) < 16
         ):
@@ -326,6 +339,52 @@ class DatabaseHandle:
             )
             with pymongo.timeout(_CLOSE_WAIT if reachable else _NO_WAIT):
                 await self.seam.close_client(self.client)
+
+    # -- observing -----------------------------------------------------------------
+
+    def instrument(self, instrumentation: Instrumentation | None) -> None:
+        """Let ``instrumentation`` observe this handle's operations (None: stop)."""
+        if instrumentation is None:
+            self.observer = None
+            return
+        self.observer = instrumentation.observer(
+            ObservedCatalogue(self.name, self.driver, self.redact)
+        )
+
+    def operation(
+        self, timeout: float | None, operation: str, namespace: str | None = None
+    ) -> AbstractContextManager[Any]:
+        """The block of one operation: its deadline (``timeout=``), observed if watched."""
+        block = bound(timeout, operation, namespace)
+        observer = self.observer
+        if observer is None:
+            return block
+        return observed(observer, block, operation, namespace)
+
+    def observed(
+        self, block: AbstractContextManager[Any], operation: str, namespace: str | None = None
+    ) -> AbstractContextManager[Any]:
+        """``block`` (a deadline block made elsewhere), observed as ``operation``."""
+        return observed(self.observer, block, operation, namespace)
+
+    def begin(self, operation: str, namespace: str | None = None) -> Observation:
+        """The observation of a long operation (a cursor, a bulk write, a transaction)."""
+        observer = self.observer
+        if observer is None:
+            return NOTHING_OBSERVED
+        return observer.begin(operation, namespace)
+
+    def event(self, name: str, attributes: Mapping[str, AttributeValue]) -> None:
+        """Tell the observer, if any, of an event in the operation in force."""
+        observer = self.observer
+        if observer is not None:
+            observer.event(name, attributes)
+
+    def annotate(self, attributes: Mapping[str, AttributeValue]) -> None:
+        """Give the operation in force attributes, if it is observed."""
+        observer = self.observer
+        if observer is not None:
+            observer.annotate(attributes)
 
     # -- running driver calls ------------------------------------------------------
 

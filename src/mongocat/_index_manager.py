@@ -11,7 +11,6 @@ from typing import Any, Final
 
 from pymongo import IndexModel
 
-from ._deadlines import bound
 from ._errors import IndexConflict, InvalidQuery
 from ._handle import DatabaseHandle
 from ._indexes import Index, IndexInfo
@@ -140,7 +139,7 @@ class IndexManager:
             timeout: A deadline in seconds for this call (the earlier of it and
                 any :meth:`~mongocat.Catalogue.timeout` scope around it).
         """
-        with bound(timeout, "list", self._driver_collection.full_name):
+        with self._handle.operation(timeout, "list", self._driver_collection.full_name):
             information = await self._handle.run(self._open_driver_collection().index_information())
             return [
                 IndexInfo.from_server({"name": name, **raw, "key": dict(raw["key"])})
@@ -161,7 +160,7 @@ class IndexManager:
         Returns:
             What to create, drop, what conflicts, and what is already right.
         """
-        with bound(timeout, "plan", self._driver_collection.full_name):
+        with self._handle.operation(timeout, "plan", self._driver_collection.full_name):
             _check_specs(specs)
             existing = await self.list()
             create: list[Index] = []
@@ -207,7 +206,7 @@ class IndexManager:
             IndexConflict: An index with the same name or keys exists with other
                 settings; nothing was created.
         """
-        with bound(timeout, "ensure", self._driver_collection.full_name):
+        with self._handle.operation(timeout, "ensure", self._driver_collection.full_name):
             plan = await self.plan(*specs)
             _raise_conflicts(plan)
             await self._create(plan.create)
@@ -240,7 +239,7 @@ class IndexManager:
         Raises:
             IndexConflict: Conflicts exist and ``rebuild_conflicts`` is False.
         """
-        with bound(timeout, "sync", self._driver_collection.full_name):
+        with self._handle.operation(timeout, "sync", self._driver_collection.full_name):
             plan = await self.plan(*specs, drop_unknown=drop_unknown)
             if dry_run:
                 return plan
@@ -264,7 +263,7 @@ class IndexManager:
             timeout: A deadline in seconds for this call (the earlier of it and
                 any :meth:`~mongocat.Catalogue.timeout` scope around it).
         """
-        with bound(timeout, "drop", self._driver_collection.full_name):
+        with self._handle.operation(timeout, "drop", self._driver_collection.full_name):
             name = index.name if isinstance(index, Index) else index
             if name == _ID_INDEX:
                 raise InvalidQuery("the _id_ index cannot be dropped")
@@ -279,7 +278,7 @@ class IndexManager:
             timeout: A deadline in seconds for this call (the earlier of it and
                 any :meth:`~mongocat.Catalogue.timeout` scope around it).
         """
-        with bound(timeout, "hide", self._driver_collection.full_name):
+        with self._handle.operation(timeout, "hide", self._driver_collection.full_name):
             collection = self._open_driver_collection()
             command = {"collMod": collection.name, "index": {"name": name, "hidden": hidden}}
             await self._handle.run(collection.database.command(command))

@@ -9,9 +9,11 @@ awaited in the same task uses the transaction's session (see ``_sessions``, whic
 import asyncio
 import contextlib
 import enum
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
@@ -33,11 +35,14 @@ from ._errors import (
     TransactionTimeout,
 )
 from ._handle import DatabaseHandle
+from ._observe import NOTHING_OBSERVED, retry_attributes
 from ._sessions import Binding, bind, in_transaction, unbind
 
 __all__ = ["Transaction", "run_transaction", "session_options", "transaction_options"]
 
 _T = TypeVar("_T")
+
+_log = logging.getLogger("mongocat")
 
 TRANSIENT = "TransientTransactionError"
 UNKNOWN_COMMIT = "UnknownTransactionCommitResult"
@@ -131,7 +136,16 @@ class Transaction:
     early. Operations awaited inside the block, in the same task, join it.
     """
 
-    __slots__ = ("_binding", "_handle", "_options", "_owns_session", "_session", "_state")
+    __slots__ = (
+        "_active",
+        "_binding",
+        "_handle",
+        "_observation",
+        "_options",
+        "_owns_session",
+        "_session",
+        "_state",
+    )
 
     def __init__(
         self, handle: DatabaseHandle, options: dict[str, Any], *, session: Any = None
@@ -144,6 +158,8 @@ class Transaction:
         self._owns_session = session is None
         self._binding: Binding | None = None
         self._state = _Tx.NEW
+        self._observation = NOTHING_OBSERVED
+        self._active: AbstractContextManager[object] | None = None
 
     def __repr__(self) -> str:
         return f"<Transaction {self._state.value}>"
@@ -168,17 +184,28 @@ class Transaction:
                 "a transaction is already open in this task; MongoDB has no nested "
                 "transactions: run the inner work in the outer transaction"
             )
-        if self._owns_session:
-            joined = handle.session(None)  # the session of an enclosing cat.session()
-            self._owns_session = joined is None
-            self._session = joined if joined is not None else await handle.start_session({})
+        # Observed as one operation, in force for the whole block: what runs in it
+        # is part of it.
+        observation = self._observation = handle.begin("transaction", handle.name)
+        active = observation.activate()
+        active.__enter__()
         try:
-            await handle.start_transaction(self._session, self._options)
-        except BaseException:
             if self._owns_session:
-                await self._session.end_session()
-            self._state = _Tx.CLOSED
+                joined = handle.session(None)  # the session of an enclosing cat.session()
+                self._owns_session = joined is None
+                self._session = joined if joined is not None else await handle.start_session({})
+            try:
+                await handle.start_transaction(self._session, self._options)
+            except BaseException:
+                if self._owns_session:
+                    await self._session.end_session()
+                self._state = _Tx.CLOSED
+                raise
+        except BaseException as error:
+            active.__exit__(type(error), error, error.__traceback__)
+            observation.end(error)
             raise
+        self._active = active
         self._state = _Tx.ACTIVE
         self._binding = bind(handle.client, self._session, transaction=True)
         return self
@@ -192,6 +219,7 @@ class Transaction:
         if self._binding is not None:
             unbind(self._binding)
             self._binding = None
+        outcome = exc
         try:
             if exc is None and self._state is _Tx.ACTIVE and self._session.in_transaction:
                 await self.commit()
@@ -201,10 +229,19 @@ class Transaction:
                 # in the block (or again while aborting) still aborts it now.
                 with contextlib.suppress(MongocatError):
                     await asyncio.shield(self.abort())
+        except BaseException as error:
+            outcome = error
+            raise
         finally:
             self._state = _Tx.CLOSED
-            if self._owns_session:
-                await asyncio.shield(self._session.end_session())
+            try:
+                if self._owns_session:
+                    await asyncio.shield(self._session.end_session())
+            finally:
+                active, self._active = self._active, None
+                if active is not None:
+                    active.__exit__(type(outcome) if outcome else None, outcome, None)
+                self._observation.end(outcome)
 
     def _ensure_active(self, action: str) -> None:
         """Refuse a commit or abort outside the transaction's life."""
@@ -253,7 +290,7 @@ async def run_transaction(
     after :data:`RETRY_LIMIT` seconds.
     """
     deadline = start(timeout)
-    with within(deadline, "run_transaction"):
+    with handle.observed(within(deadline, "run_transaction"), "run_transaction", handle.name):
         attempts = _Attempts(handle, deadline or current(), max_attempts)
         given = handle.session(session)
         if given is not None:
@@ -294,6 +331,20 @@ class _Attempts:
         await asyncio.sleep(delay)
         return True
 
+    def retrying(self, what: str, label: str, error: BaseException) -> None:
+        """Report a retry (of the whole transaction, or of its commit) and its cause."""
+        attributes = retry_attributes(error, label, self.attempts)
+        self.handle.event(f"mongocat.transaction.{what}", attributes)
+        _log.warning(
+            "transaction on %r: %s after %s (%s), attempt %d",
+            self.handle.name,
+            "committing again" if what == "commit_retry" else "running again",
+            label,
+            attributes["error.type"],
+            self.attempts,
+            extra={"mongocat": {"event": f"transaction.{what}", **attributes}},
+        )
+
     async def commit(self, transaction: "Transaction") -> None:
         """Commit, committing again after an unknown result while the deadline allows.
 
@@ -314,6 +365,7 @@ class _Attempts:
                     and await self.backoff()
                 ):
                     raise
+                self.retrying("commit_retry", UNKNOWN_COMMIT, exc)
 
     async def run(
         self,
@@ -324,6 +376,7 @@ class _Attempts:
         last_error: BaseException | None = None
         while True:
             self.attempts += 1
+            self.handle.event("mongocat.transaction.attempt", {"attempt": self.attempts})
             transaction = Transaction(self.handle, options, session=session)
             try:
                 async with transaction:
@@ -340,6 +393,7 @@ class _Attempts:
                 last_error = error
                 if not (self.may_retry() and await self.backoff()):
                     break
+                self.retrying("retry", TRANSIENT, error)
         if self.deadline is not None and time.monotonic() + 0.001 >= self.limit:
             raise TransactionTimeout(
                 f"the transaction did not commit within its deadline of "

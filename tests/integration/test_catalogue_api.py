@@ -329,3 +329,30 @@ async def test_text_that_cannot_be_stored_is_422_not_500(api: httpx.AsyncClient)
     )
     problem_of(response, 422)
     assert (await api.get("/products")).json()["items"] == []
+
+
+async def test_the_app_records_a_span_per_database_operation_when_asked(
+    catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MONGOCAT_TELEMETRY", "console")
+    application = create_app(catalogue)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            created = await client.post("/products", json=product("W-1"))
+            assert created.status_code == 201
+    printed = capsys.readouterr().out
+    assert '"name": "insert_one products"' in printed
+    assert '"db.system.name": "mongodb"' in printed
+    # The lifespan's end stops the recording of the Catalogue it was given.
+    assert catalogue._handle.observer is None
+
+
+async def test_the_app_refuses_an_unknown_telemetry_kind(
+    catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MONGOCAT_TELEMETRY", "jaegr")
+    application = create_app(catalogue)
+    with pytest.raises(ValueError, match="'console' or 'otlp'"):
+        async with application.router.lifespan_context(application):
+            pass

@@ -48,6 +48,7 @@ LAYERS = {
     "_driver": SEAM,
     "_sessions": SEAM,
     "_deadlines": SEAM,
+    "_observe": SEAM,
     "_concerns": SEAM,
     "_handle": SEAM,
     # operations: take the handle, never the Catalogue
@@ -66,6 +67,7 @@ LAYERS = {
     # optional integrations
     "json": INTEGRATIONS,
     "fastapi": INTEGRATIONS,
+    "telemetry": INTEGRATIONS,
     "embedded": INTEGRATIONS,
     "testing": INTEGRATIONS,
     "demo": INTEGRATIONS,

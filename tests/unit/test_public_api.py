@@ -3,6 +3,7 @@
 import mongocat
 
 EXPORTED = {
+    "AttributeValue",
     "AuthenticationFailed",
     "BulkArgs",
     "BulkOperationError",
@@ -61,6 +62,7 @@ EXPORTED = {
     "IndexPlan",
     "InsertManyResult",
     "InsertOneResult",
+    "Instrumentation",
     "InvalidDocument",
     "InvalidPageToken",
     "InvalidQuery",
@@ -70,6 +72,9 @@ EXPORTED = {
     "MongocatError",
     "Namespace",
     "NetworkError",
+    "Observation",
+    "ObservedCatalogue",
+    "Observer",
     "OnGap",
     "OnInvalid",
     "OperationFailed",
