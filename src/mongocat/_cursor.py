@@ -9,6 +9,7 @@ from ._documents import SKIP, Decoder, decode_rows
 from ._errors import InvalidQuery
 from ._explain import ExplainSummary
 from ._handle import DatabaseHandle
+from ._observe import NOTHING_OBSERVED
 from ._types import DocT
 
 __all__ = ["VERBOSITIES", "Cursor", "Verbosity"]
@@ -41,6 +42,7 @@ class Cursor(Generic[DocT]):
         "_explainer",
         "_handle",
         "_namespace",
+        "_observation",
         "_opener",
         "_timeout",
         "skipped",
@@ -65,6 +67,7 @@ class Cursor(Generic[DocT]):
         self._opener = opener
         self._explainer = explainer
         self._decode = decode
+        self._observation = NOTHING_OBSERVED
         #: How many stored documents were skipped for not fitting the document type
         #: (only with ``on_invalid="skip"``).
         self.skipped = 0
@@ -131,7 +134,7 @@ class Cursor(Generic[DocT]):
         deadline = self._life()
         # Observed as one operation from the first fetch to the last (or to an
         # error, or to the consumer leaving the loop); in force only while fetching.
-        observation = self._handle.begin(self._operation, self._namespace)
+        observation = self._observation = self._handle.begin(self._operation, self._namespace)
         outcome: BaseException | None = None
         try:
             with (
@@ -161,7 +164,9 @@ class Cursor(Generic[DocT]):
             outcome = error
             raise
         finally:
-            observation.end(outcome)
+            if self._observation is observation:  # not ended by close() already
+                self._observation = NOTHING_OBSERVED
+                observation.end(outcome)
 
     async def to_list(
         self, length: int | None = None, *, timeout: float | None = None
@@ -234,6 +239,9 @@ class Cursor(Generic[DocT]):
 
     async def close(self) -> None:
         """Close the cursor and free its server-side resources."""
+        # An iteration left early ends here (else when its generator is collected).
+        observation, self._observation = self._observation, NOTHING_OBSERVED
+        observation.end(None)
         if self._cursor is not None:
             with self._handle.read_errors:
                 await self._cursor.close()

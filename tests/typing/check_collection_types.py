@@ -171,3 +171,21 @@ async def check_production_controls(cat: Catalogue) -> None:
     assert_type(await cat.plan(), SchemaPlan)
     assert_type(json_schema(Product), dict[str, Any])
     cat.collection("items", Product, validater=True)  # type: ignore[call-overload]
+
+
+def check_telemetry(cat: Catalogue) -> None:
+    from mongocat import Instrumentation, Observation, ObservedCatalogue, Observer
+    from mongocat.telemetry import Telemetry, instrument
+
+    telemetry = Telemetry(query_text=True)
+    assert_type(instrument(cat, telemetry), Telemetry)
+    assert_type(instrument(cat), Telemetry)
+    instrumentation: Instrumentation = telemetry  # a Telemetry is an Instrumentation
+    cat.instrument(instrumentation)
+    cat.instrument(None)
+    connected = Catalogue.connect("mongodb://localhost", "shop", telemetry=telemetry)
+    assert_type(connected, Catalogue)
+    observer = telemetry.observer(ObservedCatalogue("shop", "pymongo", str))
+    assert_type(observer, Observer)
+    assert_type(observer.begin("find", "shop.items"), Observation)
+    cat.instrument(42)  # type: ignore[arg-type]
