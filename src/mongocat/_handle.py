@@ -16,7 +16,7 @@ its transports. Both redact the handle's secrets.
 import asyncio
 import copy
 import enum
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, Final, Literal, TypeVar
@@ -160,6 +160,7 @@ class DatabaseHandle:
         "display_uri",
         "errors",
         "observer",
+        "operation",
         "page_token_key",
         "read_errors",
         "seam",
@@ -200,6 +201,10 @@ class DatabaseHandle:
         self._ready: set[str] = set()
         #: What watches this handle's operations (see ``_observe``); None: nothing.
         self.observer: Observer | None = None
+        #: ``operation(timeout, name, namespace)``: the block of one operation, its
+        #: deadline (``timeout=``), observed if watched. Unwatched, it is
+        #: :func:`~mongocat._deadlines.bound` itself: not one call more.
+        self.operation: Callable[..., AbstractContextManager[Any]] = bound
         if page_token_key is not None and (
             not isinstance(page_token_key, bytes) or len(page_token_key) < 16
         ):
@@ -322,6 +327,7 @@ class DatabaseHandle:
             derived.database = self.database.with_options(**options)
         derived._owns_client = False
         derived._parent = self
+        derived._watch(self.observer)
         return derived
 
     async def close(self) -> None:
@@ -344,22 +350,22 @@ class DatabaseHandle:
 
     def instrument(self, instrumentation: Instrumentation | None) -> None:
         """Let ``instrumentation`` observe this handle's operations (None: stop)."""
-        if instrumentation is None:
-            self.observer = None
-            return
-        self.observer = instrumentation.observer(
-            ObservedCatalogue(self.name, self.driver, self.redact)
+        self._watch(
+            None
+            if instrumentation is None
+            else instrumentation.observer(ObservedCatalogue(self.name, self.driver, self.redact))
         )
 
-    def operation(
+    def _watch(self, observer: Observer | None) -> None:
+        """Set the observer, and the operation block that goes with it."""
+        self.observer = observer
+        self.operation = bound if observer is None else self._observed_operation
+
+    def _observed_operation(
         self, timeout: float | None, operation: str, namespace: str | None = None
     ) -> AbstractContextManager[Any]:
-        """The block of one operation: its deadline (``timeout=``), observed if watched."""
-        block = bound(timeout, operation, namespace)
-        observer = self.observer
-        if observer is None:
-            return block
-        return observed(observer, block, operation, namespace)
+        """:attr:`operation` when watched: the deadline block, observed."""
+        return observed(self.observer, bound(timeout, operation, namespace), operation, namespace)
 
     def observed(
         self, block: AbstractContextManager[Any], operation: str, namespace: str | None = None

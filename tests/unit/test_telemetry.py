@@ -101,6 +101,7 @@ def test_an_unobserved_operation_is_its_deadline_block_alone() -> None:
     cat = Catalogue.connect("mongodb://127.0.0.1:1/shop")
     handle = cat._handle
     assert handle.observer is None
+    assert handle.operation is bound  # not even a call more
     assert handle.operation(None, "find_one", "shop.items") is bound(None, "find_one")
     assert handle.begin("find") is NOTHING_OBSERVED
     block = contextlib.nullcontext()
@@ -129,8 +130,14 @@ def test_an_observed_operation_is_begun_activated_and_ended() -> None:
         raise KeyError("x")
     assert log[-1][0] == "end"
     assert isinstance(log[-1][1], KeyError)
+    derived = cat.with_options(read_concern="majority")
+    log.clear()
+    with derived._handle.operation(None, "ping", "shop"):
+        pass
+    assert log[0] == ("begin", ("ping", "shop"))
     cat.instrument(None)
     assert cat._handle.observer is None
+    assert cat._handle.operation is bound
 
 
 def test_an_operation_past_its_deadline_before_it_starts_ends_with_that_error() -> None:
