@@ -32,7 +32,7 @@ from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, Up
 
 from ._bulk_shared import BulkAccount, BulkOptions, Queued
 from ._coercion import as_sort_document, as_update, as_write_filter, update_array_filters
-from ._deadlines import Deadline, current, start, within
+from ._deadlines import Deadline, current, earlier, start, within
 from ._document_checks import check_document, check_documents, encode_stored
 from ._documents import DocumentCoder
 from ._errors import BulkWriteFailed, InvalidDocument, MongocatError, NetworkError
@@ -534,9 +534,7 @@ def _time_for(
     whole timeout each. (A deadline is not imposed on the resends for this: under
     one, the drivers resend a retryable write as often as it allows.)
     """
-    outer = current()
-    if deadline is None or (outer is not None and outer.at < deadline.at):
-        deadline = outer
+    deadline = earlier(deadline, current())
     if deadline is not None:
         return deadline.remaining() > delay
     return time.monotonic() - first_sent + delay < handle.server_selection_timeout

@@ -7,12 +7,13 @@ common case (a plain ``dict``) to one type check.
 
 import math
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
 
-from ._errors import ConfigurationError, InvalidQuery
+from ._errors import ConfigurationError, InvalidQuery, MongocatError
 from ._filters import Filter, empty_by_accident
 from ._paths import check_path
 from ._projection import Projection
@@ -21,6 +22,7 @@ from ._types import FilterLike, ProjectionLike, SortLike, UpdateLike
 from ._update import Update
 
 __all__ = [
+    "as_duration",
     "as_filter",
     "as_projection",
     "as_replacement",
@@ -32,6 +34,44 @@ __all__ = [
     "object_id",
     "update_array_filters",
 ]
+
+
+def as_duration(
+    value: object,
+    name: str,
+    *,
+    error: type[MongocatError] = ConfigurationError,
+    positive: bool = False,
+    whole: bool = False,
+) -> float | None:
+    """A duration given as seconds or a ``timedelta``, in seconds, checked; None stays None.
+
+    The one rule for every duration option (a TTL, a time series' bucket span,
+    ``max_await``, ``max_commit_time``): a finite number of seconds (never a bool)
+    or a timedelta, not negative (with ``positive``, not zero either), and with
+    ``whole``, a whole number of seconds.
+
+    Raises:
+        MongocatError: ``error``, naming ``name`` and what was given.
+    """
+    if value is None:
+        return None
+    seconds = value.total_seconds() if isinstance(value, timedelta) else value
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+        or not math.isfinite(seconds)
+        or seconds < 0
+        or (positive and seconds == 0)
+    ):
+        kind = "positive" if positive else "non-negative"
+        raise error(
+            f"{name} must be a {kind} number of seconds or a timedelta (a {kind} "
+            f"duration), not {value!r}"
+        )
+    if whole and seconds != int(seconds):
+        raise error(f"{name} must be a whole number of seconds, not {value!r}")
+    return float(seconds)
 
 
 def as_timeout(value: object, name: str = "timeout") -> float | None:

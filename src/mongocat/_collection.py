@@ -11,6 +11,7 @@ from ._bulk_shared import BulkArgs, BulkOptions
 from ._change_events import ChangeEvent, WatchArgs, WatchFilter, WatchOptions
 from ._changes import ChangeStream, Consumer
 from ._coercion import (
+    as_duration,
     as_filter,
     as_projection,
     as_sort,
@@ -173,9 +174,7 @@ def _cursor_options(
                 "max_await applies to a tailable-await cursor only: pass "
                 "cursor_type='tailable_await' with it"
             )
-        seconds = max_await.total_seconds() if isinstance(max_await, timedelta) else max_await
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:
-            raise InvalidQuery(f"max_await must be a positive number of seconds, not {max_await!r}")
+        seconds = as_duration(max_await, "max_await", error=InvalidQuery, positive=True) or 0.0
         options["max_await_time_ms"] = max(1, round(seconds * 1000))
     return options
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Final, Literal, TypedDict, get_args
 
+from ._coercion import as_duration
 from ._errors import ConfigurationError
 from ._paths import is_int
 
@@ -33,14 +34,8 @@ _GRANULARITIES: Final = get_args(Granularity)
 
 def _seconds(value: float | timedelta | None, name: str) -> int | None:
     """A whole number of seconds from seconds or a timedelta, checked."""
-    if value is None:
-        return None
-    seconds = value.total_seconds() if isinstance(value, timedelta) else value
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-        raise ConfigurationError(f"{name} must be a non-negative duration, not {value!r}")
-    if seconds != int(seconds):
-        raise ConfigurationError(f"{name} must be a whole number of seconds, not {value!r}")
-    return int(seconds)
+    seconds = as_duration(value, name, whole=True)
+    return None if seconds is None else int(seconds)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

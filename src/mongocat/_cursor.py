@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from types import TracebackType
 from typing import Any, Final, Generic, Literal, Self, cast, get_args
 
-from ._deadlines import Deadline, current, start, within
+from ._deadlines import Deadline, current, earlier, start, within
 from ._documents import SKIP, Decoder, decode_rows
 from ._errors import InvalidQuery
 from ._explain import ExplainSummary
@@ -85,10 +85,7 @@ class Cursor(Generic[DocT]):
         """
         if self._deadline is None and self._timeout is not None:
             self._deadline = start(self._timeout)
-        call = start(timeout)
-        if call is None or (self._deadline is not None and self._deadline.at <= call.at):
-            return self._deadline
-        return call
+        return earlier(self._deadline, start(timeout))
 
     async def _open(self) -> Any:
         """The driver cursor, opening it first for an aggregation."""

@@ -37,6 +37,7 @@ __all__ = [
     "Deadline",
     "bound",
     "current",
+    "earlier",
     "expired",
     "reason_of",
     "scope",
@@ -247,16 +248,23 @@ def start(timeout: float | None, origin: str = "timeout={seconds}") -> Deadline 
     return Deadline(time.monotonic() + given, given, origin.format(seconds=f"{given:g}"))
 
 
+def earlier(first: Deadline | None, second: Deadline | None) -> Deadline | None:
+    """The earlier of two deadlines (``first`` on a tie); None only if both are."""
+    if first is None or (second is not None and second.at < first.at):
+        return second
+    return first
+
+
 def within(
     deadline: Deadline | None, operation: str, namespace: str | None = None
 ) -> "_Within | contextlib.nullcontext[None]":
     """The block of a deadline fixed earlier (a cursor's), or of the one in force."""
     outer = _CURRENT.get()
-    if deadline is None or (outer is not None and outer.at <= deadline.at):
-        if outer is None:
-            return _NO_DEADLINE
-        return _Within(outer, operation, namespace, enter_driver=False)
-    return _Within(deadline, operation, namespace, enter_driver=True)
+    chosen = earlier(outer, deadline)
+    if chosen is None:
+        return _NO_DEADLINE
+    # The outer deadline's driver scope is already in force in this context.
+    return _Within(chosen, operation, namespace, enter_driver=chosen is not outer)
 
 
 def scope(timeout: float, origin: str) -> "_Within":
@@ -266,6 +274,5 @@ def scope(timeout: float, origin: str) -> "_Within":
         raise ConfigurationError("timeout(...) needs a number of seconds, such as 2.5")
     deadline = Deadline(time.monotonic() + given, given, origin.format(seconds=f"{given:g}"))
     outer = _CURRENT.get()
-    if outer is not None and outer.at <= deadline.at:
-        return _Within(outer, None, enter_driver=False)
-    return _Within(deadline, None, enter_driver=True)
+    chosen = earlier(outer, deadline) or deadline
+    return _Within(chosen, None, enter_driver=chosen is not outer)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Final
 
+from ._coercion import as_duration
 from ._errors import InvalidQuery
 from ._filters import Filter
 from ._paths import FieldPath, field_name, render
@@ -222,16 +223,10 @@ class Index:
         cls, field: str | FieldPath, *, expire_after: timedelta | int, name: str | None = None
     ) -> "Index":
         """A TTL index: documents expire ``expire_after`` past the date in ``field``."""
-        seconds = (
-            int(expire_after.total_seconds())
-            if isinstance(expire_after, timedelta)
-            else expire_after
-        )
-        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
-            raise InvalidQuery(
-                f"expire_after must be a non-negative duration, not {expire_after!r}"
-            )
-        return cls._special((field,), {"expireAfterSeconds": seconds}, name)
+        seconds = as_duration(expire_after, "expire_after", error=InvalidQuery, whole=True)
+        if seconds is None:
+            raise InvalidQuery("expire_after must be a non-negative duration, not None")
+        return cls._special((field,), {"expireAfterSeconds": int(seconds)}, name)
 
     # -- rendering ---------------------------------------------------------------
 

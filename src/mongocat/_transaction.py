@@ -18,6 +18,7 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 
+from ._coercion import as_duration
 from ._concerns import (
     ReadConcernLike,
     ReadPreferenceLike,
@@ -89,13 +90,9 @@ def transaction_options(
     refuse_in_transaction(
         options.get("read_preference"), options.get("write_concern"), "the transaction"
     )
-    if max_commit_time is not None:
-        seconds = (
-            max_commit_time.total_seconds()
-            if isinstance(max_commit_time, timedelta)
-            else max_commit_time
-        )
-        options["max_commit_time_ms"] = int(seconds * 1000)
+    seconds = as_duration(max_commit_time, "max_commit_time", positive=True)
+    if seconds is not None:
+        options["max_commit_time_ms"] = max(1, round(seconds * 1000))
     return options
 
 

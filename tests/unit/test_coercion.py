@@ -129,3 +129,34 @@ def test_projection_forms_and_bare_string() -> None:
     assert as_projection(["name", "price"]) == ["name", "price"]
     with pytest.raises(InvalidQuery, match=r"write \['name'\] instead of 'name'"):
         as_projection("name")
+
+
+def test_one_duration_rule_for_every_duration_option() -> None:
+    from datetime import timedelta
+
+    from mongocat import ConfigurationError, Index, InvalidQuery
+    from mongocat._coercion import as_duration
+    from mongocat._transaction import transaction_options
+
+    assert as_duration(None, "d") is None
+    assert as_duration(timedelta(minutes=2), "d") == 120.0
+    assert as_duration(0, "d") == 0.0
+    assert as_duration(1.5, "d") == 1.5
+    for bad in (True, "5", float("nan"), float("inf"), -1, timedelta(seconds=-1), [1]):
+        with pytest.raises(ConfigurationError, match="d must be a non-negative number"):
+            as_duration(bad, "d")
+    with pytest.raises(ConfigurationError, match="positive"):
+        as_duration(0, "d", positive=True)
+    with pytest.raises(ConfigurationError, match="whole number of seconds"):
+        as_duration(timedelta(seconds=1.5), "d", whole=True)
+    with pytest.raises(InvalidQuery, match="max_await"):
+        as_duration(-2, "max_await", error=InvalidQuery)
+    # The options that use it.
+    assert Index.ttl("at", expire_after=60.0).to_mongo()["expireAfterSeconds"] == 60
+    with pytest.raises(InvalidQuery, match="whole number"):
+        Index.ttl("at", expire_after=timedelta(seconds=1.5))  # was silently 1
+    assert transaction_options(None, None, None, timedelta(seconds=2)) == {
+        "max_commit_time_ms": 2000
+    }
+    with pytest.raises(ConfigurationError, match="max_commit_time"):
+        transaction_options(None, None, None, "5")  # type: ignore[arg-type]  # was 5555... ms

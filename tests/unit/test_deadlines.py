@@ -110,3 +110,15 @@ def test_pymongo_timeout_is_what_the_driver_reads() -> None:
 
 def test_bulk_write_timeout_is_both_errors() -> None:
     assert issubclass(BulkWriteTimeout, ClientTimeout)
+
+
+def test_earlier_picks_the_earlier_deadline_and_the_first_on_a_tie() -> None:
+    from mongocat._deadlines import Deadline, earlier
+
+    soon, late, tie = Deadline(1.0, 1, "a"), Deadline(2.0, 2, "b"), Deadline(1.0, 1, "c")
+    assert earlier(soon, late) is soon
+    assert earlier(late, soon) is soon
+    assert earlier(soon, tie) is soon
+    assert earlier(None, late) is late
+    assert earlier(late, None) is late
+    assert earlier(None, None) is None
