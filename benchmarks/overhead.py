@@ -227,6 +227,10 @@ def operations(
     }
 
 
+#: The in-memory exporters, emptied between chunks (untimed): spans kept for the
+#: whole run would make the garbage collector's passes, not the recording, the cost.
+_EXPORTERS: list[Any] = []
+
 #: The rows measured again with telemetry on (``--telemetry``).
 TELEMETRY_ROWS = ("find_one by _id", "insert_one", "update_one", "find 1,000 to list")
 
@@ -241,8 +245,10 @@ def recording_telemetry() -> Any:
 
     from mongocat.telemetry import Telemetry
 
+    exporter = InMemorySpanExporter()
+    _EXPORTERS.append(exporter)
     tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
     meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
     return Telemetry(tracer_provider=tracer_provider, meter_provider=meter_provider)
 
@@ -319,6 +325,8 @@ async def measure(uri: str, args: argparse.Namespace) -> tuple[Samples, dict[str
                             if row.reset is not None:
                                 await row.reset()
                             samples.setdefault((name, driver, who), []).append(await timed(op))
+                            for exporter in _EXPORTERS:
+                                exporter.clear()
     finally:
         await clients["pymongo"].drop_database(DATABASE)
         await clients["pymongo"].close()
