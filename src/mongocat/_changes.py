@@ -229,11 +229,21 @@ class ChangeStream(Generic[DocT]):
         if invalidated is not None:  # continue after the invalidate event itself
             options["start_after"] = invalidated.resume_token
         self._gaps.append(StreamGap(reason, after, datetime.now(UTC), error))
+        # The token itself is in ``gaps``; the log has its digest (it encodes a key).
+        digest = token_digest(after) if after is not None else None
         _log.warning(
-            "change stream on %r started again (%s) after token %r",
-            getattr(self._target, "name", "?"),
+            "change stream on %r started again from now (%s) after token digest %s",
+            self._namespace,
             reason,
-            after,
+            digest,
+            extra={
+                "mongocat": {
+                    "event": "change_stream.restart",
+                    "namespace": self._namespace,
+                    "reason": reason,
+                    "token_digest": digest,
+                }
+            },
         )
         return await self._open(options)
 

@@ -88,6 +88,13 @@ class DocumentCoder:
                         namespace,
                         failure.field,
                         failure.reason,
+                        extra={
+                            "mongocat": {
+                                "event": "document.skipped",
+                                "namespace": namespace,
+                                "field": failure.field,
+                            }
+                        },
                     )
                     return SKIP
                 raise DocumentDecodeError(

@@ -29,6 +29,7 @@ from ._concerns import (
 from ._deadlines import Deadline, current, start, within
 from ._driver import TransactionOptions
 from ._errors import (
+    ClientTimeout,
     ConfigurationError,
     MongocatError,
     TransactionError,
@@ -371,6 +372,7 @@ class _Attempts:
         options: dict[str, Any],
     ) -> _T:
         last_error: BaseException | None = None
+        cut = False  # by the deadline, during an attempt
         while True:
             self.attempts += 1
             self.handle.event("mongocat.transaction.attempt", {"attempt": self.attempts})
@@ -385,13 +387,22 @@ class _Attempts:
                 if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
                     raise
                 error = self.handle.error_from(exc)
+                if (
+                    isinstance(error, ClientTimeout)
+                    and self.deadline is not None
+                    and error.details.get("deadline") is self.deadline
+                ):
+                    # The run's own deadline cut this attempt (with or without the
+                    # transient label the driver may add): the run is over.
+                    last_error, cut = error, True
+                    break
                 if not _has_label(error, TRANSIENT):
                     raise
                 last_error = error
                 if not (self.may_retry() and await self.backoff()):
                     break
                 self.retrying("retry", TRANSIENT, error)
-        if self.deadline is not None and time.monotonic() + 0.001 >= self.limit:
+        if self.deadline is not None and (cut or time.monotonic() + 0.001 >= self.limit):
             raise TransactionTimeout(
                 f"the transaction did not commit within its deadline of "
                 f"{self.deadline.seconds:g} s (set by {self.deadline.origin}) after "
