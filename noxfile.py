@@ -202,6 +202,8 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/overhead.py", "--telemetry", *session.posargs)
     session.run("python", "benchmarks/own_cost.py")
     session.run("python", "benchmarks/telemetry_cost.py")
+    if shutil.which("valgrind"):  # instruction counts: Debian's valgrind package
+        session.run("python", "benchmarks/instructions.py")
     session.run("python", "benchmarks/builders.py", *session.posargs)
     session.run("python", "benchmarks/bulk.py")
     session.run("python", "benchmarks/gridfs_throughput.py")
