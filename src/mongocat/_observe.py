@@ -1,8 +1,9 @@
 """Observing operations: the seam that telemetry plugs into.
 
-Nothing is observed by default: a handle's ``observer`` is None and an operation
-costs one attribute check more. :mod:`mongocat.telemetry` (OpenTelemetry spans,
-metrics and operation logs) is one observer; anything implementing
+Nothing is observed by default: a handle's ``observer`` is None and its
+``operation`` block is the deadline block itself, so an operation costs no call
+more. :mod:`mongocat.telemetry` (OpenTelemetry spans, metrics and operation logs)
+is one observer; anything implementing
 :class:`Observer` is another (a StatsD client, a test's recorder).
 
 The core reports three things to an observer, and never a user value:
