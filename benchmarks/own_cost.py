@@ -26,12 +26,11 @@ import platform
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from types import SimpleNamespace
 from typing import Any
 
 import pymongo
 from bson import ObjectId
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, results
 
 import mongocat
 from mongocat import Catalogue, F, Update
@@ -40,7 +39,10 @@ Call = Callable[[int], Awaitable[Any]]
 
 
 class InstantCollection:
-    """A driver collection whose writes return at once, as if acknowledged."""
+    """A driver collection whose writes return at once, as if acknowledged.
+
+    Each returns the driver's own result type, as the driver builds it from a reply.
+    """
 
     def __init__(self, real: Any) -> None:
         self._real = real
@@ -53,7 +55,7 @@ class InstantCollection:
     async def insert_one(self, document: Any, **options: Any) -> Any:
         if "_id" not in document:  # as the driver does
             document["_id"] = ObjectId()
-        return SimpleNamespace(inserted_id=document["_id"], acknowledged=True)
+        return results.InsertOneResult(document["_id"], True)
 
     async def insert_many(self, documents: Any, **options: Any) -> Any:
         ids = []
@@ -61,12 +63,10 @@ class InstantCollection:
             if "_id" not in document:
                 document["_id"] = ObjectId()
             ids.append(document["_id"])
-        return SimpleNamespace(inserted_ids=ids, acknowledged=True)
+        return results.InsertManyResult(ids, True)
 
     async def update_one(self, filter: Any, update: Any, **options: Any) -> Any:
-        return SimpleNamespace(
-            matched_count=1, modified_count=1, upserted_id=None, acknowledged=True
-        )
+        return results.UpdateResult({"n": 1, "nModified": 1, "ok": 1.0}, True)
 
     replace_one = update_one
 
@@ -76,7 +76,7 @@ class InstantCollection:
     async def bulk_write(self, requests: Any, **options: Any) -> Any:
         reply = {"nInserted": len(requests), "nUpserted": 0, "nMatched": 0, "nModified": 0}
         reply |= {"nRemoved": 0, "upserted": [], "writeErrors": [], "writeConcernErrors": []}
-        return SimpleNamespace(acknowledged=True, bulk_api_result=reply)
+        return results.BulkWriteResult(reply, True)
 
 
 def calls(raw: InstantCollection, mc: mongocat.Collection[Any]) -> dict[str, tuple[Call, Call]]:

@@ -140,7 +140,7 @@ def as_write_filter(filter: FilterLike | None, *, many: str | None = None) -> Ma
 
 def as_update(update: UpdateLike) -> Any:
     """Return an update document of ``$`` operators, or an update pipeline."""
-    if isinstance(update, Update):
+    if type(update) is Update:  # exact types first: an isinstance of Update costs more
         return update._to_send()
     if type(update) is dict or isinstance(update, Mapping):
         if not update:
@@ -160,7 +160,9 @@ def as_update(update: UpdateLike) -> Any:
             raise InvalidQuery(
                 f"an update pipeline must be a non-empty list of stage documents, got {update!r}"
             )
-        return update
+        return list(update)  # a list, as the drivers take it and the checks expect
+    if isinstance(update, Update):  # a subclass
+        return update._to_send()
     if isinstance(update, Filter):  # type: ignore[unreachable]
         raise InvalidQuery(
             f"{update!r} is a Filter, given where an update goes; describe the change with "

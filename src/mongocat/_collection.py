@@ -29,11 +29,14 @@ from ._concerns import (
 )
 from ._cursor import Cursor
 from ._deadlines import seconds
+from ._document_checks import STORING_OPERATORS, check_update_values
 from ._documents import Decoder, DocumentCoder
 from ._errors import DocumentNotFound, InvalidQuery, TransactionError
 from ._explain import ExplainSummary
+from ._filters import Filter
 from ._handle import DatabaseHandle
 from ._index_manager import IndexManager
+from ._javascript import find_javascript
 from ._pagination import Page, PageQuery
 from ._paths import field_name, flag, is_int
 from ._pipeline import Pipeline
@@ -43,6 +46,7 @@ from ._results import (
     InsertOneResult,
     UpdateResult,
 )
+from ._sessions import current_binding
 from ._summaries import BulkWriteSummary
 from ._types import (
     CollationLike,
@@ -248,10 +252,19 @@ def _carry_array_filters(
 
 
 def _update_result(raw: Any) -> UpdateResult:
-    """Copy a driver UpdateResult (counts stay unknown for a w=0 write)."""
+    """The counts of a driver UpdateResult (unknown for a w=0 write).
+
+    Read from the server's reply as the CRUD specification defines them (an upsert
+    matched nothing): one property read, where the driver's three count properties
+    would each check the acknowledgement again.
+    """
     if not raw.acknowledged:
         return UpdateResult(None, None, None, acknowledged=False)
-    return UpdateResult(raw.matched_count, raw.modified_count, raw.upserted_id)
+    reply = raw.raw_result
+    upserted = reply.get("upserted")
+    return UpdateResult(
+        0 if upserted is not None else reply.get("n", 0), reply.get("nModified"), upserted
+    )
 
 
 class Collection(Generic[DocT]):
@@ -271,9 +284,10 @@ class Collection(Generic[DocT]):
         "_allow_dollar_fields",
         "_coder",
         "_driver_collection",
+        "_full_name",
         "_handle",
+        "_joined_session",
         "_on_invalid",
-        "_session",
         "document_type",
     )
 
@@ -288,6 +302,7 @@ class Collection(Generic[DocT]):
     ):
         self._handle = handle
         self._driver_collection = driver_collection
+        self._full_name: str = driver_collection.full_name
         #: The type the documents are declared as (a TypedDict, ``dict``, a dataclass
         #: or a Pydantic model).
         self.document_type = document_type
@@ -296,7 +311,7 @@ class Collection(Generic[DocT]):
         #: The session an operation runs in; where the collection's own options are
         #: what a transaction cannot do (w=0, reads off the primary), the lookup also
         #: refuses to join one.
-        self._session: Callable[[Any], Any] = (
+        self._joined_session: Callable[[Any], Any] = (
             self._session_outside_transactions
             if _transaction_refuses(driver_collection)
             else handle.session
@@ -307,6 +322,12 @@ class Collection(Generic[DocT]):
             on_invalid,
             allow_dollar_fields=allow_dollar_fields,
         )
+
+    def _session(self, explicit: Any) -> Any:
+        """The session an operation runs in: ``explicit``, else the one it joins, or None."""
+        if explicit is None and current_binding() is None:
+            return None  # the common case: no session given or bound, nothing to look up
+        return self._joined_session(explicit)
 
     def _session_outside_transactions(self, explicit: Any) -> Any:
         """The session, as the handle finds it; refused if it is in a transaction."""
@@ -397,7 +418,7 @@ class Collection(Generic[DocT]):
     @property
     def full_name(self) -> str:
         """The namespace, ``"database.collection"``."""
-        return cast(str, self._driver_collection.full_name)
+        return self._full_name
 
     @property
     def driver_collection(self) -> Any:
@@ -553,11 +574,16 @@ class Collection(Generic[DocT]):
         self, filter: FilterLike | None, operation: str, *, write: bool = False, many: bool = False
     ) -> Mapping[str, Any]:
         """The filter document of ``operation``, checked (None, empty, JavaScript)."""
-        if write:
+        if type(filter) is dict:  # a filter document: only the JavaScript check applies
+            query: Mapping[str, Any] = filter
+        elif type(filter) is Filter and not many:  # not None, and empty is allowed here
+            query = filter.to_mongo()
+        elif write:
             query = as_write_filter(filter, many=operation if many else None)
         else:
             query = as_filter(filter)
-        self._handle.refuse_javascript(query, operation)
+        if find_javascript(query) is not None:  # refused unless the Catalogue allows it
+            self._handle.refuse_javascript(query, operation)
         return query
 
     def _write_options(
@@ -577,7 +603,9 @@ class Collection(Generic[DocT]):
         a driver without ``sort`` works while it is not used); written out option by
         option, as this runs on every write.
         """
-        options: dict[str, Any] = {"session": self._session(session)}
+        if session is not None or current_binding() is not None:  # else: none to join
+            session = self._joined_session(session)
+        options: dict[str, Any] = {"session": session}
         if hint is not None:
             options["hint"] = hint
         if collation is not None:
@@ -616,7 +644,7 @@ class Collection(Generic[DocT]):
             options["bypassDocumentValidation"] = bypass_document_validation
         return options
 
-    async def _run_update(
+    def _send_update(
         self,
         operation: str,
         filter: FilterLike,
@@ -624,27 +652,25 @@ class Collection(Generic[DocT]):
         upsert: bool,
         array_filters: Sequence[Mapping[str, Any]] | None,
         options: dict[str, Any],
-    ) -> UpdateResult:
-        """Send ``update_one`` or ``update_many`` with its checked filter and update."""
-        _carry_array_filters(options, update, array_filters)
-        send = getattr(self._open_driver_collection(), operation)
-        raw = await self._handle.run(
-            send(
-                self._query(filter, operation, write=True, many=operation == "update_many"),
-                self._update(update, operation),
-                upsert=upsert,
-                **options,
-            )
+    ) -> Awaitable[Any]:
+        """The driver's ``update_one`` or ``update_many`` call, its arguments checked."""
+        if array_filters is not None or type(update) is not dict:
+            _carry_array_filters(options, update, array_filters)
+        send: Callable[..., Awaitable[Any]] = getattr(self._driver_collection, operation)
+        return send(
+            self._query(filter, operation, write=True, many=operation == "update_many"),
+            self._update(update, operation),
+            upsert=upsert,
+            **options,
         )
-        return _update_result(raw)
 
     def _update(self, update: UpdateLike, operation: str) -> Any:
         """The update document or pipeline of ``operation``, checked."""
         document = as_update(update)
         if type(document) is list:  # an update pipeline may call $function
             self._handle.refuse_javascript(document, operation)
-        else:
-            self._coder.check_update(document)
+        elif not self._allow_dollar_fields and not STORING_OPERATORS.isdisjoint(document):
+            check_update_values(document)  # $set and the others that store values
         return document
 
     # -- inserts -------------------------------------------------------------------
@@ -674,16 +700,29 @@ class Collection(Generic[DocT]):
         Raises:
             DuplicateKeyError: A unique index already holds one of its keys.
         """
-        with self._handle.operation(timeout, "insert_one", self.full_name):
-            raw = await self._handle.run(
-                self._open_driver_collection().insert_one(
-                    self._coder.stored(document),
-                    bypass_document_validation=bypass_document_validation,
-                    comment=comment,
-                    session=self._session(session),
-                )
-            )
+        raw = await self._handle.send(
+            timeout,
+            "insert_one",
+            self._full_name,
+            self._send_insert_one,
+            document,
+            bypass_document_validation,
+            comment,
+            self._session(session),
+        )
         return InsertOneResult(raw.inserted_id, raw.acknowledged)
+
+    def _send_insert_one(
+        self, document: DocT, bypass_document_validation: bool, comment: Any, session: Any
+    ) -> Awaitable[Any]:
+        """The driver's ``insert_one`` call with its checked document."""
+        send: Callable[..., Awaitable[Any]] = self._driver_collection.insert_one
+        return send(
+            self._coder.stored(document),
+            bypass_document_validation=bypass_document_validation,
+            comment=comment,
+            session=session,
+        )
 
     async def insert_many(
         self,
@@ -719,7 +758,7 @@ class Collection(Generic[DocT]):
         if not batch:
             self._handle.ensure_open()
             return InsertManyResult([])
-        with self._handle.operation(timeout, "insert_many", self.full_name):
+        with self._handle.operation(timeout, "insert_many", self._full_name):
             raw = await self._handle.run(
                 self._open_driver_collection().insert_many(
                     batch,
@@ -1093,12 +1132,15 @@ class Collection(Generic[DocT]):
             comment=comment,
             session=self._session(session),
         )
-        with self._handle.operation(timeout, "find_one", self.full_name):
-            raw = await self._handle.run(
-                self._open_driver_collection().find_one(self._query(filter, "find_one"), **options),
-                read=True,
-            )
+        raw = await self._handle.send(
+            timeout, "find_one", self._full_name, self._send_find_one, filter, options, read=True
+        )
         return self._coder.decode_one(raw, decode)
+
+    def _send_find_one(self, filter: FilterLike | None, options: dict[str, Any]) -> Awaitable[Any]:
+        """The driver's ``find_one`` call with its checked filter."""
+        send: Callable[..., Awaitable[Any]] = self._driver_collection.find_one
+        return send(self._query(filter, "find_one"), **options)
 
     async def find_one_or_raise(
         self,
@@ -1228,7 +1270,7 @@ class Collection(Generic[DocT]):
             comment=comment,
             session=self._session(session),
         )
-        with self._handle.operation(timeout, "count", self.full_name):
+        with self._handle.operation(timeout, "count", self._full_name):
             count: int = await self._handle.run(
                 self._open_driver_collection().count_documents(
                     self._query(filter, "count"), **options
@@ -1256,7 +1298,7 @@ class Collection(Generic[DocT]):
             The approximate number of documents.
         """
         options = _only_given(maxTimeMS=max_time_ms, comment=comment)
-        with self._handle.operation(timeout, "estimated_count", self.full_name):
+        with self._handle.operation(timeout, "estimated_count", self._full_name):
             count: int = await self._handle.run(
                 self._open_driver_collection().estimated_document_count(**options), read=True
             )
@@ -1297,7 +1339,7 @@ class Collection(Generic[DocT]):
             hint=hint,
             session=self._session(session),
         )
-        with self._handle.operation(timeout, "distinct", self.full_name):
+        with self._handle.operation(timeout, "distinct", self._full_name):
             values: list[Any] = await self._handle.run(
                 self._open_driver_collection().distinct(
                     field_name(key), self._query(filter, "distinct"), **options
@@ -1352,10 +1394,19 @@ class Collection(Generic[DocT]):
         options = self._write_options(
             hint, collation, comment, let, bypass_document_validation, session, sort=sort
         )
-        with self._handle.operation(timeout, "update_one", self.full_name):
-            return await self._run_update(
-                "update_one", filter, update, upsert, array_filters, options
-            )
+        raw = await self._handle.send(
+            timeout,
+            "update_one",
+            self._full_name,
+            self._send_update,
+            "update_one",
+            filter,
+            update,
+            upsert,
+            array_filters,
+            options,
+        )
+        return _update_result(raw)
 
     async def update_many(
         self,
@@ -1395,10 +1446,19 @@ class Collection(Generic[DocT]):
         options = self._write_options(
             hint, collation, comment, let, bypass_document_validation, session
         )
-        with self._handle.operation(timeout, "update_many", self.full_name):
-            return await self._run_update(
-                "update_many", filter, update, upsert, array_filters, options
-            )
+        raw = await self._handle.send(
+            timeout,
+            "update_many",
+            self._full_name,
+            self._send_update,
+            "update_many",
+            filter,
+            update,
+            upsert,
+            array_filters,
+            options,
+        )
+        return _update_result(raw)
 
     async def replace_one(
         self,
@@ -1438,16 +1498,29 @@ class Collection(Generic[DocT]):
         options = self._write_options(
             hint, collation, comment, let, bypass_document_validation, session, sort=sort
         )
-        with self._handle.operation(timeout, "replace_one", self.full_name):
-            raw = await self._handle.run(
-                self._open_driver_collection().replace_one(
-                    self._query(filter, "replace_one", write=True),
-                    self._coder.stored(replacement, replacement=True),
-                    upsert=upsert,
-                    **options,
-                )
-            )
+        raw = await self._handle.send(
+            timeout,
+            "replace_one",
+            self._full_name,
+            self._send_replace,
+            filter,
+            replacement,
+            upsert,
+            options,
+        )
         return _update_result(raw)
+
+    def _send_replace(
+        self, filter: FilterLike, replacement: DocT, upsert: bool, options: dict[str, Any]
+    ) -> Awaitable[Any]:
+        """The driver's ``replace_one`` call with its checked filter and replacement."""
+        send: Callable[..., Awaitable[Any]] = self._driver_collection.replace_one
+        return send(
+            self._query(filter, "replace_one", write=True),
+            self._coder.stored(replacement, replacement=True),
+            upsert=upsert,
+            **options,
+        )
 
     # -- find-and-modify -----------------------------------------------------------
 
@@ -1508,7 +1581,7 @@ class Collection(Generic[DocT]):
             max_time_ms,
         )
         _carry_array_filters(options, update, array_filters)
-        with self._handle.operation(timeout, "find_one_and_update", self.full_name):
+        with self._handle.operation(timeout, "find_one_and_update", self._full_name):
             document = await self._handle.run(
                 self._open_driver_collection().find_one_and_update(
                     self._query(filter, "find_one_and_update", write=True),
@@ -1573,7 +1646,7 @@ class Collection(Generic[DocT]):
             session,
             max_time_ms,
         )
-        with self._handle.operation(timeout, "find_one_and_replace", self.full_name):
+        with self._handle.operation(timeout, "find_one_and_replace", self._full_name):
             document = await self._handle.run(
                 self._open_driver_collection().find_one_and_replace(
                     self._query(filter, "find_one_and_replace", write=True),
@@ -1621,7 +1694,7 @@ class Collection(Generic[DocT]):
         options = self._modify_options(
             projection, sort, hint, collation, comment, let, None, session, max_time_ms
         )
-        with self._handle.operation(timeout, "find_one_and_delete", self.full_name):
+        with self._handle.operation(timeout, "find_one_and_delete", self._full_name):
             document = await self._handle.run(
                 self._open_driver_collection().find_one_and_delete(
                     self._query(filter, "find_one_and_delete", write=True), **options
@@ -1664,12 +1737,9 @@ class Collection(Generic[DocT]):
             let=let,
             session=self._session(session),
         )
-        with self._handle.operation(timeout, "delete_one", self.full_name):
-            raw = await self._handle.run(
-                self._open_driver_collection().delete_one(
-                    self._query(filter, "delete_one", write=True), **options
-                )
-            )
+        raw = await self._handle.send(
+            timeout, "delete_one", self._full_name, self._send_delete, "delete_one", filter, options
+        )
         return DeleteResult(raw.deleted_count if raw.acknowledged else None, raw.acknowledged)
 
     async def delete_many(
@@ -1706,13 +1776,24 @@ class Collection(Generic[DocT]):
             let=let,
             session=self._session(session),
         )
-        with self._handle.operation(timeout, "delete_many", self.full_name):
-            raw = await self._handle.run(
-                self._open_driver_collection().delete_many(
-                    self._query(filter, "delete_many", write=True, many=True), **options
-                )
-            )
+        raw = await self._handle.send(
+            timeout,
+            "delete_many",
+            self._full_name,
+            self._send_delete,
+            "delete_many",
+            filter,
+            options,
+        )
         return DeleteResult(raw.deleted_count if raw.acknowledged else None, raw.acknowledged)
+
+    def _send_delete(
+        self, operation: str, filter: FilterLike, options: dict[str, Any]
+    ) -> Awaitable[Any]:
+        """The driver's ``delete_one`` or ``delete_many`` call with its checked filter."""
+        send: Callable[..., Awaitable[Any]] = getattr(self._driver_collection, operation)
+        many = operation == "delete_many"
+        return send(self._query(filter, operation, write=True, many=many), **options)
 
 
 def _return_after(return_document: ReturnDocument) -> bool:

@@ -16,6 +16,7 @@ from ._paths import SCALAR_TYPES, remember
 
 __all__ = [
     "MAX_NESTING",
+    "STORING_OPERATORS",
     "check_document",
     "check_documents",
     "check_update_values",
@@ -44,8 +45,19 @@ def check_document(document: Any, *, allow_dollar_fields: bool = False) -> None:
     Raises:
         InvalidDocument: The first offending field, by path.
     """
-    if type(document) is dict or isinstance(document, Mapping):
-        _check_fields(document, "", 1, not allow_dollar_fields)
+    strict = not allow_dollar_fields
+    if type(document) is dict:
+        if _VALID_NAMES[strict].issuperset(document) and SCALAR_TYPES.issuperset(
+            map(type, document.values())
+        ):
+            return  # the common case: a flat document of names checked before, in C
+        _check_fields(document, "", 1, strict)
+        valid = _VALID_NAMES[strict]
+        for key in document:  # each name passed the rule, which is the same at any depth
+            remember(valid, key)
+        return
+    if isinstance(document, Mapping):
+        _check_fields(document, "", 1, strict)
         return
     raise InvalidDocument(
         f"a document to store is a mapping such as {{'sku': 'W-1'}} (or the collection's "
@@ -149,7 +161,8 @@ def _check_items(items: list[Any], prefix: str, depth: int, strict: bool) -> Non
 
 #: The update operators whose values are stored as they are (``$push`` and
 #: ``$addToSet`` may wrap them in ``{"$each": [...], ...}`` with modifiers).
-_STORING: Final = ("$set", "$setOnInsert", "$push", "$addToSet")
+STORING_OPERATORS: Final = frozenset({"$set", "$setOnInsert", "$push", "$addToSet"})
+_STORING: Final = ("$set", "$setOnInsert", "$push", "$addToSet")  # in the order checked
 
 
 def check_update_values(update: Mapping[str, Any]) -> None:
@@ -163,7 +176,7 @@ def check_update_values(update: Mapping[str, Any]) -> None:
     Raises:
         InvalidDocument: The first offending field, by the path it would have.
     """
-    if update.keys().isdisjoint(_STORING):
+    if STORING_OPERATORS.isdisjoint(update):
         return  # $inc, $unset, ...: nothing they take is stored as a document
     for operator in _STORING:
         fields = update.get(operator)

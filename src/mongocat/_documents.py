@@ -149,7 +149,7 @@ class DocumentCoder:
 
         A replacement is checked for update operators first, for the clearer message.
         """
-        raw = self.unchecked(document)
+        raw = document if self.encode is None else self.encode(document)
         if replacement:
             as_replacement(raw)
         check_document(raw, allow_dollar_fields=self.allow_dollar_fields)
@@ -170,5 +170,5 @@ class DocumentCoder:
 
     def check_update(self, update: Any) -> None:
         """Refuse an update document whose stored values break the field-name rule."""
-        if not self.allow_dollar_fields and isinstance(update, Mapping):
+        if not self.allow_dollar_fields and type(update) is not list:  # not a pipeline
             check_update_values(update)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Final, Self
 from ._errors import InvalidQuery
 from ._expressions import check_expression
 from ._paths import (
+    REMEMBERED,
+    SCALAR_TYPES,
     FieldPath,
     check_path,
     is_operator_document,
@@ -256,9 +258,10 @@ class Filter:
 
     def to_mongo(self) -> dict[str, Any]:
         """Return the filter document, freshly built."""
-        return {
-            key: value.render() if type(value) in _NODES else value for key, value in self._items
-        }
+        document = {}
+        for key, value in self._items:  # a loop: a comprehension is a call before 3.12
+            document[key] = value.render() if type(value) in _NODES else value
+        return document
 
     def __repr__(self) -> str:
         return f"Filter({self.to_mongo()!r})"
@@ -364,6 +367,8 @@ class Field(FieldPath):
     # -- comparison --------------------------------------------------------------
 
     def __eq__(self, value: object) -> Filter:  # type: ignore[override]
+        if type(value) in SCALAR_TYPES:  # the common case: a value that is only a value
+            return Filter(((self._path, value),))
         return Filter(((self._path, _literal(value)),))
 
     def __ne__(self, value: object) -> Filter:  # type: ignore[override]
@@ -622,9 +627,12 @@ def _field(path: str) -> Field:
 
 
 class _FieldRoot:
-    """The ``F`` object: ``F.price`` and ``F["a.b"]`` start field paths."""
+    """The ``F`` object: ``F.price`` and ``F["a.b"]`` start field paths.
 
-    __slots__ = ()
+    A name is answered once by ``__getattr__`` and kept in the instance's dict, so
+    the next ``F.price`` is a plain attribute lookup (Fields are immutable); the dict
+    starts again when it holds as many names as the checked-path caches do.
+    """
 
     if TYPE_CHECKING:
 
@@ -632,12 +640,15 @@ class _FieldRoot:
 
     else:
 
-        def __getattribute__(self, name: str) -> Any:
-            # Answer field names first: the usual lookup would fail for each of them
-            # and raise AttributeError internally, which costs more than all the rest.
-            if name.startswith("__") or name == "expr":
-                return object.__getattribute__(self, name)
-            return _field(name)
+        def __getattr__(self, name: str) -> Field:
+            if name.startswith("__"):
+                raise AttributeError(name)
+            field = _field(name)
+            known = self.__dict__
+            if len(known) >= REMEMBERED:
+                known.clear()
+            known[name] = field
+            return field
 
     def __getitem__(self, path: str) -> Field:
         return _field(path)

@@ -38,7 +38,7 @@ from ._driver import (
     uri_secrets,
 )
 from ._errors import CatalogueClosed, ConfigurationError
-from ._javascript import refuse_javascript, refuse_javascript_command
+from ._javascript import find_javascript, refuse_javascript, refuse_javascript_command
 from ._observe import (
     NOTHING_OBSERVED,
     AttributeValue,
@@ -77,6 +77,9 @@ class _State(enum.Enum):
 
     OPEN = "open"
     CLOSED = "closed"
+
+
+_OPEN: Final = _State.OPEN
 
 
 def _translate(exc: BaseException, secrets: tuple[str, ...], read: bool) -> BaseException:
@@ -253,7 +256,7 @@ class DatabaseHandle:
             InvalidQuery: ``value`` holds ``$where``, ``$function`` or ``$accumulator``
                 and the Catalogue was not made with ``allow_javascript=True``.
         """
-        if not self.allow_javascript:
+        if not self.allow_javascript and find_javascript(value) is not None:
             refuse_javascript(value, operation)
 
     def refuse_javascript_command(self, command: str | Mapping[str, Any]) -> None:
@@ -393,6 +396,45 @@ class DatabaseHandle:
             observer.annotate(attributes)
 
     # -- running driver calls ------------------------------------------------------
+
+    async def send(
+        self,
+        timeout: float | None,
+        operation: str,
+        namespace: str | None,
+        make: Callable[..., Awaitable[_T]],
+        *args: Any,
+        read: bool = False,
+    ) -> _T:
+        """Make and await one driver call as ``operation``: open, bounded, observed.
+
+        ``make(*args)`` checks the call's arguments and returns the driver's awaitable.
+        It runs inside the operation's block (:attr:`operation`), as Motor starts its
+        work when called, so the deadline, the observer and the error translation see
+        all of it. With no timeout given or deadline in force and no observer the
+        block would do nothing, and is skipped: the path every plain call takes is one
+        coroutine and no context manager.
+
+        Args:
+            timeout: The call's own ``timeout=``, or None.
+            operation: Its name, for messages and telemetry (``"update_one"``).
+            namespace: The collection or database it works on.
+            make: Checks the arguments and makes the driver's call.
+            *args: What ``make`` takes.
+            read: The call only reads, so the advice on a network error says so.
+
+        Raises:
+            CatalogueClosed: :meth:`close` has run.
+        """
+        if self._state is not _OPEN or self._parent is not None:
+            self.ensure_open()
+        if timeout is None and self.observer is None and current() is None:
+            try:
+                return await make(*args)
+            except DRIVER_ERRORS as exc:
+                raise _translate(exc, self._secrets, read) from exc
+        with self.operation(timeout, operation, namespace):
+            return await self.run(make(*args), read=read)
 
     async def run(self, call: Awaitable[_T], *, read: bool = False) -> _T:
         """Await a driver call, turning its errors into mongocat errors.

@@ -1,11 +1,11 @@
 """Field paths and the helpers every builder shares. Pure: no I/O, no driver."""
 
-import functools
+import operator
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import MethodType
-from typing import Any, Concatenate, Final, Generic, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Concatenate, Final, Generic, ParamSpec, TypeVar
 
 from bson import Decimal128, ObjectId
 from bson.regex import Regex
@@ -13,7 +13,10 @@ from bson.regex import Regex
 from ._errors import ConfigurationError, InvalidQuery
 
 __all__ = [
+    "KNOWN_UPDATE_PATHS",
+    "REMEMBERED",
     "SCALAR_TYPES",
+    "BuilderType",
     "FieldPath",
     "check_path",
     "classmethod_or_method",
@@ -66,7 +69,7 @@ def check_path(path: str, *, positional: bool = False) -> str:
 
 
 #: How many names a set of names found valid keeps before it starts again.
-_REMEMBERED: Final = 4096
+REMEMBERED: Final = 4096
 
 
 def remember(valid: set[Any], name: Any) -> None:
@@ -75,13 +78,15 @@ def remember(valid: set[Any], name: Any) -> None:
     Applications name the same fields again and again: a set hit is the cheapest
     check there is, and the bound keeps a stream of distinct names from growing it.
     """
-    if len(valid) >= _REMEMBERED:
+    if len(valid) >= REMEMBERED:
         valid.clear()
     valid.add(name)
 
 
 #: Paths found valid, without and with positional segments.
 _VALID: Final[tuple[set[str], set[str]]] = (set(), set())
+#: The update paths found valid: a builder given only names in it checks nothing more.
+KNOWN_UPDATE_PATHS: Final = _VALID[True]
 
 
 def _checked_path(path: str, positional: bool) -> str:
@@ -159,24 +164,52 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
-class classmethod_or_method(Generic[_B, _P, _R]):
-    """Make a builder method callable on the class (on an empty builder) or an instance.
+if TYPE_CHECKING:
 
-    ``Update.set(a=1)`` starts a new update; ``Update.set(a=1).inc(n=1)`` extends it.
+    class classmethod_or_method(Generic[_B, _P, _R]):
+        """Make a builder method callable on the class (on an empty builder) or an instance.
+
+        ``Update.set(a=1)`` starts a new update; ``Update.set(a=1).inc(n=1)`` extends it.
+        What type checkers see; at run time :class:`BuilderType` does the work.
+        """
+
+        def __init__(self, method: Callable[Concatenate[_B, _P], _R]) -> None: ...
+
+        def __get__(self, instance: _B | None, owner: type[_B]) -> Callable[_P, _R]: ...
+
+else:
+
+    def classmethod_or_method(method):
+        """Mark a builder method that also answers on the class (see BuilderType)."""
+        method._starts_builder = True
+        return method
+
+
+class BuilderType(type):
+    """The metaclass of the immutable builders whose methods also answer on the class.
+
+    ``Update.set(a=1)`` is the method called on the empty Update (one per class, as
+    the builders are immutable); ``Update.set(a=1).inc(n=1)`` is the plain method. The
+    class-level lookup is answered by a property of the builder's own metaclass whose
+    getter is an ``attrgetter`` of the method bound to the empty builder, so neither
+    form runs Python code to find the method (a descriptor's ``__get__`` did, on
+    every call). Each builder class has its own subclass of this metaclass, since the
+    properties live there.
     """
 
-    def __init__(self, method: Callable[Concatenate[_B, _P], _R]) -> None:
-        self._method = method
-        # The builders are immutable, so one empty builder per class serves every call.
-        self._empty: dict[type[_B], _B] = {}
-        functools.update_wrapper(self, method)  # type: ignore[arg-type]
-
-    def __get__(self, instance: _B | None, owner: type[_B]) -> Callable[_P, _R]:
-        if instance is None:
-            instance = self._empty.get(owner)
-            if instance is None:
-                instance = self._empty[owner] = owner()
-        return cast("Callable[_P, _R]", MethodType(self._method, instance))
+    def __init__(cls, name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> None:
+        super().__init__(name, bases, namespace)
+        starters = [key for key, value in namespace.items() if hasattr(value, "_starts_builder")]
+        if not starters:
+            return
+        meta = type(cls)
+        if meta is BuilderType or getattr(meta, "_builds", cls) is not cls:
+            raise TypeError(f"{name} needs its own subclass of BuilderType as its metaclass")
+        meta._builds = cls  # type: ignore[attr-defined]
+        empty = cls()
+        for key in starters:
+            setattr(cls, f"_start_{key}", MethodType(namespace[key], empty))
+            setattr(meta, key, property(operator.attrgetter(f"_start_{key}")))
 
 
 def field_name(field: "str | FieldPath", *, positional: bool = False) -> str:

@@ -4,12 +4,16 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from ._errors import InvalidQuery
-from ._paths import FieldPath, classmethod_or_method, field_name, render
+from ._paths import BuilderType, FieldPath, classmethod_or_method, field_name, render
 
 __all__ = ["Projection"]
 
 
-class Projection:
+class _ProjectionType(BuilderType):
+    """The metaclass of :class:`Projection`: its methods answer on the class too."""
+
+
+class Projection(metaclass=_ProjectionType):
     """An immutable projection; ``to_mongo()`` gives the projection document.
 
     MongoDB refuses a projection that both includes and excludes fields (``_id``

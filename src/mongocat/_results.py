@@ -31,7 +31,7 @@ def _known(value: int | None, name: str) -> int:
     return value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InsertOneResult:
     """The result of ``insert_one``.
 
@@ -44,7 +44,7 @@ class InsertOneResult:
     acknowledged: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InsertManyResult:
     """The result of ``insert_many``.
 
@@ -57,7 +57,7 @@ class InsertManyResult:
     acknowledged: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UpdateResult:
     """The result of ``update_one``, ``update_many`` and ``replace_one``."""
 
@@ -77,7 +77,7 @@ class UpdateResult:
         return _known(self.raw_modified_count, "modified_count")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DeleteResult:
     """The result of ``delete_one`` and ``delete_many``."""
 

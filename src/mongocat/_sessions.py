@@ -11,11 +11,11 @@ instead of silently sharing the session or silently leaving the transaction.
 import asyncio
 import contextvars
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, Final, TypeAlias
 
 from ._errors import TransactionError
 
-__all__ = ["Binding", "bind", "bound_session", "in_transaction", "unbind"]
+__all__ = ["Binding", "bind", "bound_session", "current_binding", "in_transaction", "unbind"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,9 @@ class _Bound:
 _CURRENT: contextvars.ContextVar[_Bound | None] = contextvars.ContextVar(
     "mongocat_session", default=None
 )
+#: The binding in force in this context, or None when no session is bound anywhere
+#: (the context variable's own getter: a C call, asked on every operation).
+current_binding: Final = _CURRENT.get
 
 #: What :func:`bind` returns and :func:`unbind` takes back.
 Binding: TypeAlias = "contextvars.Token[_Bound | None]"

@@ -3,12 +3,16 @@
 from typing import Any
 
 from ._errors import InvalidQuery
-from ._paths import FieldPath, classmethod_or_method, field_name
+from ._paths import BuilderType, FieldPath, classmethod_or_method, field_name
 
 __all__ = ["Sort"]
 
 
-class Sort:
+class _SortType(BuilderType):
+    """The metaclass of :class:`Sort`: its methods answer on the class too."""
+
+
+class Sort(metaclass=_SortType):
     """An immutable sort order; ``to_mongo()`` gives the sort document.
 
     Example:

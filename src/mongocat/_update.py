@@ -13,6 +13,8 @@ from bson.decimal128 import Decimal128
 from ._errors import InvalidQuery
 from ._filters import Filter
 from ._paths import (
+    KNOWN_UPDATE_PATHS,
+    BuilderType,
     FieldPath,
     classmethod_or_method,
     field_name,
@@ -32,6 +34,8 @@ def _pairs(
 ) -> list[tuple[str, Any]]:
     """Normalise the three call forms: ``(field, value)``, ``({path: value})``, ``(**kw)``."""
     if fields is None and value is _MISSING and kwargs:  # the common keyword form
+        if KNOWN_UPDATE_PATHS.issuperset(kwargs):  # every name checked before
+            return list(kwargs.items())
         return [(field_name(k, positional=True), v) for k, v in kwargs.items()]
     pairs: list[tuple[str, Any]] = []
     if fields is None:  # None needs no ABC check
@@ -51,15 +55,15 @@ def _pairs(
     return pairs
 
 
-def _number(method: str, pair: tuple[str, Any]) -> tuple[str, Any]:
-    """Check that ``$inc``/``$mul`` get a number for a ``(path, value)`` pair."""
-    kind = type(pair[1])
-    if kind is int or kind is float:
-        return pair
-    path, value = pair
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal128):
-        raise InvalidQuery(f"{method}() needs a number for {path!r}, not {value!r}")
-    return pair
+def _numbers(method: str, pairs: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """Check that ``$inc``/``$mul`` get a number for each ``(path, value)`` pair."""
+    for path, value in pairs:
+        kind = type(value)
+        if kind is int or kind is float:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal128):
+            raise InvalidQuery(f"{method}() needs a number for {path!r}, not {value!r}")
+    return pairs
 
 
 def _parents(path: str) -> list[str]:
@@ -137,7 +141,11 @@ class _Touched:
         return None
 
 
-class Update:
+class _UpdateType(BuilderType):
+    """The metaclass of :class:`Update`: its methods answer on the class too."""
+
+
+class Update(metaclass=_UpdateType):
     """An immutable update; ``to_mongo()`` gives the update document (or pipeline).
 
     Start from any operator on the class and chain more: ``Update.set(price=7.99)
@@ -222,8 +230,7 @@ class Update:
         **kwargs: Any,
     ) -> "Update":
         """Add to numbers (``$inc``); a missing field starts from 0."""
-        pairs = _pairs("inc", fields, value, kwargs)
-        return self._add("$inc", [_number("inc", pair) for pair in pairs])
+        return self._add("$inc", _numbers("inc", _pairs("inc", fields, value, kwargs)))
 
     @classmethod_or_method
     def mul(
@@ -234,8 +241,7 @@ class Update:
         **kwargs: Any,
     ) -> "Update":
         """Multiply numbers (``$mul``); a missing field becomes 0."""
-        pairs = _pairs("mul", fields, value, kwargs)
-        return self._add("$mul", [_number("mul", pair) for pair in pairs])
+        return self._add("$mul", _numbers("mul", _pairs("mul", fields, value, kwargs)))
 
     @classmethod_or_method
     def min(
@@ -426,7 +432,9 @@ class Update:
     @property
     def array_filters_list(self) -> list[dict[str, Any]] | None:
         """The array filters to send with the update, or None."""
-        return [dict(f) for f in self._array_filters] or None
+        if not self._array_filters:
+            return None
+        return [dict(f) for f in self._array_filters]
 
     def _to_send(self) -> dict[str, Any] | list[dict[str, Any]]:
         """The update document (or pipeline) to send, built once per Update.

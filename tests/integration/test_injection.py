@@ -175,6 +175,9 @@ async def test_server_side_javascript_is_refused_before_anything_is_sent(
             lambda: names.distinct("name", WHERE),
             lambda: names.update_one(WHERE, Update.set(x=1)),
             lambda: names.update_many(F.name == "ann", [{"$set": {"n": FUNCTION}}]),
+            lambda: names.update_one(F.name == "ann", ({"$set": {"n": FUNCTION}},)),  # a tuple
+            lambda: names.replace_one(WHERE, {"name": "bob"}),
+            lambda: names.delete_one(WHERE),
             lambda: names.delete_many(WHERE),
             lambda: names.find_one_and_delete(WHERE),
             lambda: names.aggregate([{"$match": {"$expr": FUNCTION}}]).to_list(),

@@ -72,3 +72,14 @@ def test_valid_names_are_remembered_but_never_a_bad_one() -> None:
         check_documents([{"fresh_name": 2}, {"$fresh": 1}])
     with pytest.raises(InvalidDocument, match="document #0"):
         check_documents([{"$fresh": 1}])  # refused again: a bad name is never remembered
+
+
+def test_a_flat_document_seen_before_is_still_checked_in_full_when_it_changes() -> None:
+    check_document({"n": 1, "name": "item"})
+    check_document({"n": 1, "name": "item"})  # names remembered: the C-level path
+    with pytest.raises(InvalidDocument, match="meta"):
+        check_document({"n": 1, "name": "item", "meta": {"$ne": 1}})  # a nested value
+    with pytest.raises(InvalidDocument):
+        check_document({"n": 1, "$name": "item"})
+    with pytest.raises(InvalidDocument):
+        check_document({"n": 1, "a.b": "item"})

@@ -268,3 +268,15 @@ def test_field_paths() -> None:
     assert F.box["size"].path == "box.size"
     assert F("a.b").path == "a.b"
     assert repr(F.a.b) == "F['a.b']"
+
+
+def test_a_field_name_is_answered_by_the_same_field_each_time() -> None:
+    first = F.some_field_answered_twice
+    assert F.some_field_answered_twice is first
+    assert (F.some_field_answered_twice == 3).to_mongo() == {"some_field_answered_twice": 3}
+    assert F["some_field_answered_twice"].path == "some_field_answered_twice"
+
+
+def test_equality_with_a_value_that_reads_as_operators_stays_wrapped() -> None:
+    assert (F.meta == {"$ne": 1}).to_mongo() == {"meta": {"$eq": {"$ne": 1}}}
+    assert (F.n == 1).to_mongo() == {"n": 1}

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mongocat import F, InvalidQuery, Projection, Sort, Update, _update
+from mongocat._coercion import as_update
 
 
 @pytest.mark.parametrize(
@@ -272,3 +273,39 @@ def test_a_conflict_is_found_exactly_when_two_paths_overlap(
             build()
     else:
         assert [path for _, path, _ in build()._entries] == paths
+
+
+def test_a_pipeline_given_as_a_tuple_is_sent_as_a_list() -> None:
+    stages = ({"$set": {"total": {"$add": ["$a", "$b"]}}},)
+    sent = as_update(stages)
+    assert sent == [{"$set": {"total": {"$add": ["$a", "$b"]}}}]
+    assert type(sent) is list  # the JavaScript check looks at lists
+
+
+def test_a_method_called_on_the_class_and_on_an_instance_builds_alike() -> None:
+    started = Update.inc(stock=1)
+    assert started.to_mongo() == {"$inc": {"stock": 1}}
+    assert Update().inc(stock=1) == started
+    assert started.set(name="x").to_mongo() == {"$inc": {"stock": 1}, "$set": {"name": "x"}}
+    assert Update.inc.__doc__ == Update().inc.__doc__
+
+
+def test_a_builder_class_needs_its_own_metaclass() -> None:
+    from mongocat._paths import BuilderType, classmethod_or_method
+
+    with pytest.raises(TypeError, match="its own subclass of BuilderType"):
+
+        class Shared(metaclass=BuilderType):
+            @classmethod_or_method
+            def add(self) -> "Shared":
+                return self
+
+
+def test_names_checked_before_are_checked_again_in_every_call_form() -> None:
+    assert Update.set(price=1).to_mongo() == {"$set": {"price": 1}}
+    with pytest.raises(InvalidQuery, match="empty segment"):
+        Update.set(**{"a..b": 1})
+    with pytest.raises(InvalidQuery, match="empty segment"):
+        Update.set(**{"a..b": 1})  # a refused name is never remembered as checked
+    with pytest.raises(InvalidQuery, match="needs a number"):
+        Update.inc(price="1")
