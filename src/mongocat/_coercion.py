@@ -246,10 +246,10 @@ def _sort_field(name: str) -> str:
 
 def as_projection(projection: ProjectionLike | None) -> Any:
     """Return the projection, refusing a bare string (it would read as characters)."""
-    if isinstance(projection, Projection):
-        return projection.to_mongo()
     if projection is None:
         return projection
+    if isinstance(projection, Projection):
+        return projection.to_mongo()
     if isinstance(projection, Mapping):
         for name in projection:
             _projected_field(name)

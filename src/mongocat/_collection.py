@@ -1135,7 +1135,7 @@ class Collection(Generic[DocT]):
         raw = await self._handle.send(
             timeout, "find_one", self._full_name, self._send_find_one, filter, options, read=True
         )
-        return self._coder.decode_one(raw, decode)
+        return raw if decode is None else self._coder.decode_one(raw, decode)
 
     def _send_find_one(self, filter: FilterLike | None, options: dict[str, Any]) -> Awaitable[Any]:
         """The driver's ``find_one`` call with its checked filter."""

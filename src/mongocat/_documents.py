@@ -118,7 +118,7 @@ class DocumentCoder:
         A dataclass or model type becomes the projection of its fields, and results
         are decoded into it; anything else keeps the collection's own decoder.
         """
-        if not is_model_type(projection):
+        if projection is None or not is_model_type(projection):
             return self.decode, projection
         codec = cast("DocumentCodec[Any]", codec_for(projection))
         return self.decoder(codec), codec.projection()

@@ -26,17 +26,32 @@ from ._paths import (
 __all__ = ["Update"]
 
 _MISSING: Final[Any] = object()
+_NEW: Final = object.__new__
 FieldArg = str | FieldPath
 
 
 def _pairs(
-    method: str, fields: Mapping[str, Any] | FieldArg | None, value: Any, kwargs: Mapping[str, Any]
+    method: str,
+    fields: Mapping[str, Any] | FieldArg | None,
+    value: Any,
+    kwargs: Mapping[str, Any],
+    numbers: bool = False,
 ) -> list[tuple[str, Any]]:
-    """Normalise the three call forms: ``(field, value)``, ``({path: value})``, ``(**kw)``."""
+    """Normalise the three call forms: ``(field, value)``, ``({path: value})``, ``(**kw)``.
+
+    With ``numbers`` (``$inc``, ``$mul``), each value must be a number.
+    """
     if fields is None and value is _MISSING and kwargs:  # the common keyword form
         if KNOWN_UPDATE_PATHS.issuperset(kwargs):  # every name checked before
-            return list(kwargs.items())
-        return [(field_name(k, positional=True), v) for k, v in kwargs.items()]
+            given = list(kwargs.items())
+        else:
+            given = [(field_name(k, positional=True), v) for k, v in kwargs.items()]
+        if numbers:
+            for _, number in given:
+                kind = type(number)
+                if kind is not int and kind is not float:
+                    return _numbers(method, given)  # checks the others, names the bad one
+        return given
     pairs: list[tuple[str, Any]] = []
     if fields is None:  # None needs no ABC check
         if value is not _MISSING:
@@ -52,7 +67,7 @@ def _pairs(
     pairs += [(field_name(k, positional=True), v) for k, v in kwargs.items()]
     if not pairs:
         raise InvalidQuery(f"{method}() needs at least one field, e.g. {method}(price=1)")
-    return pairs
+    return _numbers(method, pairs) if numbers else pairs
 
 
 def _numbers(method: str, pairs: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
@@ -178,7 +193,13 @@ class Update(metaclass=_UpdateType):
         entries = self._entries
         if not entries and len(pairs) == 1:  # the common one-field start: nothing to clash
             path, value = pairs[0]
-            return Update(((op, path, value),), self._array_filters)
+            # Made without __init__ (one Python call fewer), as every field is known.
+            made = _NEW(Update)
+            made._entries = ((op, path, value),)
+            made._array_filters = self._array_filters
+            made._pipeline = None
+            made._rendered = None
+            return made
         if len(entries) + len(pairs) <= _PAIRWISE:
             return Update(_added_pairwise(entries, op, pairs), self._array_filters)
         touched = _Touched(entries)
@@ -230,7 +251,7 @@ class Update(metaclass=_UpdateType):
         **kwargs: Any,
     ) -> "Update":
         """Add to numbers (``$inc``); a missing field starts from 0."""
-        return self._add("$inc", _numbers("inc", _pairs("inc", fields, value, kwargs)))
+        return self._add("$inc", _pairs("inc", fields, value, kwargs, True))
 
     @classmethod_or_method
     def mul(
@@ -241,7 +262,7 @@ class Update(metaclass=_UpdateType):
         **kwargs: Any,
     ) -> "Update":
         """Multiply numbers (``$mul``); a missing field becomes 0."""
-        return self._add("$mul", _numbers("mul", _pairs("mul", fields, value, kwargs)))
+        return self._add("$mul", _pairs("mul", fields, value, kwargs, True))
 
     @classmethod_or_method
     def min(
@@ -445,7 +466,13 @@ class Update(metaclass=_UpdateType):
         """
         rendered = self._rendered
         if rendered is None:
-            rendered = self._rendered = self.to_mongo()
+            entries = self._entries
+            if len(entries) == 1 and self._pipeline is None:  # one operator on one path
+                op, path, value = entries[0]
+                rendered = {op: {path: value}}
+            else:
+                rendered = self.to_mongo()
+            self._rendered = rendered
         return rendered
 
     def to_mongo(self) -> dict[str, Any] | list[dict[str, Any]]:
