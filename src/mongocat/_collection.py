@@ -29,14 +29,12 @@ from ._concerns import (
 )
 from ._cursor import Cursor
 from ._deadlines import seconds
-from ._document_checks import STORING_OPERATORS, check_update_values
 from ._documents import Decoder, DocumentCoder
 from ._errors import DocumentNotFound, InvalidQuery, TransactionError
 from ._explain import ExplainSummary
 from ._filters import Filter
 from ._handle import DatabaseHandle
 from ._index_manager import IndexManager
-from ._javascript import find_javascript
 from ._pagination import Page, PageQuery
 from ._paths import field_name, flag, is_int
 from ._pipeline import Pipeline
@@ -582,8 +580,7 @@ class Collection(Generic[DocT]):
             query = as_write_filter(filter, many=operation if many else None)
         else:
             query = as_filter(filter)
-        if find_javascript(query) is not None:  # refused unless the Catalogue allows it
-            self._handle.refuse_javascript(query, operation)
+        self._handle.refuse_javascript(query, operation)
         return query
 
     def _write_options(
@@ -603,9 +600,7 @@ class Collection(Generic[DocT]):
         a driver without ``sort`` works while it is not used); written out option by
         option, as this runs on every write.
         """
-        if session is not None or current_binding() is not None:  # else: none to join
-            session = self._joined_session(session)
-        options: dict[str, Any] = {"session": session}
+        options: dict[str, Any] = {"session": self._session(session)}
         if hint is not None:
             options["hint"] = hint
         if collation is not None:
@@ -669,8 +664,8 @@ class Collection(Generic[DocT]):
         document = as_update(update)
         if type(document) is list:  # an update pipeline may call $function
             self._handle.refuse_javascript(document, operation)
-        elif not self._allow_dollar_fields and not STORING_OPERATORS.isdisjoint(document):
-            check_update_values(document)  # $set and the others that store values
+        else:
+            self._coder.check_update(document)
         return document
 
     # -- inserts -------------------------------------------------------------------
@@ -1135,7 +1130,7 @@ class Collection(Generic[DocT]):
         raw = await self._handle.send(
             timeout, "find_one", self._full_name, self._send_find_one, filter, options, read=True
         )
-        return raw if decode is None else self._coder.decode_one(raw, decode)
+        return self._coder.decode_one(raw, decode)
 
     def _send_find_one(self, filter: FilterLike | None, options: dict[str, Any]) -> Awaitable[Any]:
         """The driver's ``find_one`` call with its checked filter."""

@@ -16,7 +16,6 @@ from ._paths import SCALAR_TYPES, remember
 
 __all__ = [
     "MAX_NESTING",
-    "STORING_OPERATORS",
     "check_document",
     "check_documents",
     "check_update_values",
@@ -46,17 +45,9 @@ def check_document(document: Any, *, allow_dollar_fields: bool = False) -> None:
         InvalidDocument: The first offending field, by path.
     """
     strict = not allow_dollar_fields
-    if type(document) is dict:
-        if _VALID_NAMES[strict].issuperset(document) and SCALAR_TYPES.issuperset(
-            map(type, document.values())
-        ):
-            return  # the common case: a flat document of names checked before, in C
-        _check_fields(document, "", 1, strict)
-        valid = _VALID_NAMES[strict]
-        for key in document:  # each name passed the rule, which is the same at any depth
-            remember(valid, key)
-        return
-    if isinstance(document, Mapping):
+    if type(document) is dict and _flat_with_valid_names((document,), strict):
+        return  # the common case: a flat document, its names checked once and remembered
+    if type(document) is dict or isinstance(document, Mapping):
         _check_fields(document, "", 1, strict)
         return
     raise InvalidDocument(
@@ -110,16 +101,29 @@ def check_documents(documents: Sequence[Any], *, allow_dollar_fields: bool = Fal
 _VALID_NAMES: Final[tuple[set[Any], set[Any]]] = (set(), set())
 
 
+_DICT: Final = frozenset({dict})
+
+
 def _flat_with_valid_names(documents: Sequence[Any], strict: bool) -> bool:
     """Whether every document is a flat dict whose names pass (False: walk them).
 
     A name not seen before is checked by the walk's own rule, once.
     """
-    if set(map(type, documents)) != {dict}:
-        return False
-    if not set(map(type, chain.from_iterable(map(dict.values, documents)))) <= SCALAR_TYPES:
-        return False  # a nested document or list, or a value of another type
     valid = _VALID_NAMES[strict]
+    if len(documents) == 1:  # insert_one, a bulk writer's insert: no batch-wide sets
+        document = documents[0]
+        if (
+            type(document) is dict
+            and valid.issuperset(document)
+            and SCALAR_TYPES.issuperset(map(type, document.values()))
+        ):
+            return True
+    if not _DICT.issuperset(map(type, documents)):
+        return False
+    if not SCALAR_TYPES.issuperset(map(type, chain.from_iterable(map(dict.values, documents)))):
+        return False  # a nested document or list, or a value of another type
+    if valid.issuperset(chain.from_iterable(documents)):
+        return True  # the common case: every name seen before
     for key in set(chain.from_iterable(documents)) - valid:
         try:
             _check_fields({key: None}, "", 1, strict)
@@ -161,8 +165,7 @@ def _check_items(items: list[Any], prefix: str, depth: int, strict: bool) -> Non
 
 #: The update operators whose values are stored as they are (``$push`` and
 #: ``$addToSet`` may wrap them in ``{"$each": [...], ...}`` with modifiers).
-STORING_OPERATORS: Final = frozenset({"$set", "$setOnInsert", "$push", "$addToSet"})
-_STORING: Final = ("$set", "$setOnInsert", "$push", "$addToSet")  # in the order checked
+_STORING: Final = ("$set", "$setOnInsert", "$push", "$addToSet")
 
 
 def check_update_values(update: Mapping[str, Any]) -> None:
@@ -176,7 +179,7 @@ def check_update_values(update: Mapping[str, Any]) -> None:
     Raises:
         InvalidDocument: The first offending field, by the path it would have.
     """
-    if STORING_OPERATORS.isdisjoint(update):
+    if update.keys().isdisjoint(_STORING):
         return  # $inc, $unset, ...: nothing they take is stored as a document
     for operator in _STORING:
         fields = update.get(operator)

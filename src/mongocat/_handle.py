@@ -38,7 +38,7 @@ from ._driver import (
     uri_secrets,
 )
 from ._errors import CatalogueClosed, ConfigurationError
-from ._javascript import find_javascript, refuse_javascript, refuse_javascript_command
+from ._javascript import refuse_javascript, refuse_javascript_command
 from ._observe import (
     NOTHING_OBSERVED,
     AttributeValue,
@@ -77,9 +77,6 @@ class _State(enum.Enum):
 
     OPEN = "open"
     CLOSED = "closed"
-
-
-_OPEN: Final = _State.OPEN
 
 
 def _translate(exc: BaseException, secrets: tuple[str, ...], read: bool) -> BaseException:
@@ -256,7 +253,7 @@ class DatabaseHandle:
             InvalidQuery: ``value`` holds ``$where``, ``$function`` or ``$accumulator``
                 and the Catalogue was not made with ``allow_javascript=True``.
         """
-        if not self.allow_javascript and find_javascript(value) is not None:
+        if not self.allow_javascript:
             refuse_javascript(value, operation)
 
     def refuse_javascript_command(self, command: str | Mapping[str, Any]) -> None:
@@ -426,8 +423,7 @@ class DatabaseHandle:
         Raises:
             CatalogueClosed: :meth:`close` has run.
         """
-        if self._state is not _OPEN or self._parent is not None:
-            self.ensure_open()
+        self.ensure_open()
         if timeout is None and self.observer is None and current() is None:
             try:
                 return await make(*args)

@@ -46,12 +46,7 @@ def _pairs(
             given = list(kwargs.items())
         else:
             given = [(field_name(k, positional=True), v) for k, v in kwargs.items()]
-        if numbers:
-            for _, number in given:
-                kind = type(number)
-                if kind is not int and kind is not float:
-                    return _numbers(method, given)  # checks the others, names the bad one
-        return given
+        return _numbers(method, given) if numbers else given
     pairs: list[tuple[str, Any]] = []
     if fields is None:  # None needs no ABC check
         if value is not _MISSING:
@@ -466,13 +461,7 @@ class Update(metaclass=_UpdateType):
         """
         rendered = self._rendered
         if rendered is None:
-            entries = self._entries
-            if len(entries) == 1 and self._pipeline is None:  # one operator on one path
-                op, path, value = entries[0]
-                rendered = {op: {path: value}}
-            else:
-                rendered = self.to_mongo()
-            self._rendered = rendered
+            rendered = self._rendered = self.to_mongo()
         return rendered
 
     def to_mongo(self) -> dict[str, Any] | list[dict[str, Any]]:
