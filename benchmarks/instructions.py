@@ -57,7 +57,20 @@ ROWS: dict[str, tuple[Call, Call]] = {
         lambda raw, mc, i: raw.replace_one({"_id": i % 100}, {"name": "item", "stock": 0}),
         lambda raw, mc, i: mc.replace_one(F._id == i % 100, {"name": "item", "stock": 0}),
     ),
+    "insert_many 500": (
+        lambda raw, mc, i: raw.insert_many(_batch(i)[:500]),
+        lambda raw, mc, i: mc.insert_many(_batch(i)[:500]),
+    ),
+    "bulk_insert 1000": (
+        lambda raw, mc, i: raw.insert_many(_batch(i)),
+        lambda raw, mc, i: mc.bulk_insert(_batch(i), batch_size=1000),
+    ),
 }
+
+
+def _batch(i: int) -> list[dict[str, Any]]:
+    """A thousand small documents, as overhead.py's bulk row inserts them."""
+    return [{"n": i * 1000 + j, "name": "item", "price": j / 10} for j in range(1000)]
 
 
 async def child(uri: str, driver: str, who: str, row: str, calls: int) -> None:

@@ -37,6 +37,7 @@ from ._document_checks import check_document, check_documents, encode_stored
 from ._documents import DocumentCoder
 from ._errors import BulkWriteFailed, InvalidDocument, MongocatError, NetworkError
 from ._handle import DatabaseHandle
+from ._object_ids import give_ids, take_back_ids
 from ._observe import NOTHING_OBSERVED, retry_attributes
 from ._summaries import BulkWriteSummary
 from ._types import CollationLike, DocT, FilterLike, HintLike, SortLike, UpdateLike
@@ -107,7 +108,7 @@ class BulkWriter(Generic[DocT]):
         self._batch_bytes = 0
         self._next_index = 0
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._account = BulkAccount(ordered=options.ordered)
+        self._account = BulkAccount(ordered=options.ordered, operation_of=_operation)
         self._state = _Writer.ACCEPTING
         #: The writer's own deadline (``timeout=``), from its creation.
         self._deadline = start(options.timeout)
@@ -152,7 +153,7 @@ class BulkWriter(Generic[DocT]):
         raw = self._coder.unchecked(document)
         if not isinstance(raw, Mapping):
             check_document(raw)  # says what a document is
-        own = _give_ids([raw])
+        own = give_ids([raw])
         try:
             with self._handle.errors:
                 data = encode_stored(
@@ -161,10 +162,10 @@ class BulkWriter(Generic[DocT]):
                     codec_options=self._driver_collection.codec_options,
                 )
         except MongocatError:
-            _take_back_ids([raw], own)  # nothing was queued: leave the document as it was
+            take_back_ids([raw], own)  # nothing was queued: leave the document as it was
             raise
         # The driver sends the encoded bytes as they are: each document is encoded once.
-        await self._queue(InsertOne(RawBSONDocument(data)), len(data), own_id=own[0])
+        await self._queue(RawBSONDocument(data), len(data), insert=True, own_id=own[0])
 
     def _room(self) -> int:
         """How many operations the batch being filled still takes."""
@@ -192,7 +193,7 @@ class BulkWriter(Generic[DocT]):
             check_documents(raw, allow_dollar_fields=coder.allow_dollar_fields)
         except MongocatError:
             return False
-        own = _give_ids(raw)
+        own = give_ids(raw)
         limit = await self._limit()
         options = self._driver_collection.codec_options
         sent: list[Any] = raw
@@ -209,12 +210,13 @@ class BulkWriter(Generic[DocT]):
         except MongocatError:
             size = None
         if size is None or size > _MAX_DOCUMENT_BYTES or self._batch_bytes + size > limit:
-            _take_back_ids(raw, own)
+            take_back_ids(raw, own)
             return False
         start = self._next_index
+        new = tuple.__new__  # a Queued without its keyword-handling constructor
         self._batch += [
-            Queued(start + position, InsertOne(document), True, own_id)
-            for position, (document, own_id) in enumerate(zip(sent, own, strict=True))
+            new(Queued, (at, document, True, own_id))
+            for at, document, own_id in zip(range(start, start + len(sent)), sent, own, strict=True)
         ]
         self._next_index += len(raw)
         self._batch_bytes += size
@@ -278,7 +280,8 @@ class BulkWriter(Generic[DocT]):
         doc = as_update(update)
         if type(doc) is list:  # an update pipeline may call $function
             self._handle.refuse_javascript(doc, f"bulk {operation}")
-        self._coder.check_update(doc)
+        else:
+            self._coder.check_update(doc)
         carried = update_array_filters(update, array_filters)
         filters = list(carried) if carried is not None else None
         op = kind(query, doc, upsert=upsert, array_filters=filters, **options)
@@ -342,13 +345,16 @@ class BulkWriter(Generic[DocT]):
                 for d in documents
             ]
 
-    async def _queue(self, op: Any, *sizes: int, own_id: ObjectId | None = None) -> None:
+    async def _queue(
+        self, op: Any, *sizes: int, insert: bool = False, own_id: ObjectId | None = None
+    ) -> None:
         """Add an operation; flush first if it would not fit, after if the batch is full.
 
+        ``op`` is the driver's operation, or with ``insert`` the document to insert.
         ``sizes`` are the BSON sizes of what it sends, the stored document last.
         """
         self._ensure_accepting()
-        if isinstance(op, InsertOne | ReplaceOne) and sizes[-1] > _MAX_DOCUMENT_BYTES:
+        if (insert or isinstance(op, ReplaceOne)) and sizes[-1] > _MAX_DOCUMENT_BYTES:
             raise InvalidDocument(
                 f"operation #{self._next_index}: the document is {sizes[-1]:,} bytes of "
                 f"BSON, over the server's {_MAX_DOCUMENT_BYTES:,}-byte limit; nothing of "
@@ -358,7 +364,7 @@ class BulkWriter(Generic[DocT]):
         limit = await self._limit()
         if self._batch and self._batch_bytes + size > limit:
             await self._flush()
-        self._batch.append(Queued(self._next_index, op, isinstance(op, InsertOne), own_id))
+        self._batch.append(Queued(self._next_index, op, insert, own_id))
         self._next_index += 1
         self._batch_bytes += size
         await self._flush_if_full()
@@ -407,26 +413,41 @@ class BulkWriter(Generic[DocT]):
         first_sent = time.monotonic()
         observation = self._observation
         before = account.counts() if observation is not NOTHING_OBSERVED else None
+        # A batch of inserts only goes as the documents, to insert_many (as a caller of
+        # the driver would send them); any other batch as operations, to bulk_write.
+        inserts_only = all(queued.insert for queued in batch)
+        options = self._options.command_options()
+        if inserts_only:
+            options.pop("let", None)  # the insert command has no variables
         while True:
             attempt += 1
             account.batches += 1
             try:
                 self._handle.ensure_open()
-                with (
-                    within(deadline, "bulk write", self._driver_collection.full_name),
-                    observation.activate(),
-                ):
-                    raw = await self._handle.run(
-                        self._driver_collection.bulk_write(
-                            [queued.op for queued in batch],
-                            ordered=self._options.ordered,
-                            **self._options.command_options(),
+                collection = self._driver_collection
+                with within(deadline, "bulk write", collection.full_name), observation.activate():
+                    if inserts_only:
+                        raw = await self._handle.run(
+                            collection.insert_many(
+                                [queued.op for queued in batch],
+                                ordered=self._options.ordered,
+                                **options,
+                            )
                         )
-                    )
-                if raw.acknowledged:
-                    account.merge(batch, raw.bulk_api_result, retried=attempt > 1)
-                else:  # w=0: the server says nothing of what it applied
+                    else:
+                        raw = await self._handle.run(
+                            collection.bulk_write(
+                                list(map(_operation, batch)),
+                                ordered=self._options.ordered,
+                                **options,
+                            )
+                        )
+                if not raw.acknowledged:  # w=0: the server says nothing of what it applied
                     account.acknowledged = False
+                elif inserts_only:  # insert_many returns only when every insert was applied
+                    account.merge(batch, {"nInserted": len(batch)}, retried=attempt > 1)
+                else:
+                    account.merge(batch, raw.bulk_api_result, retried=attempt > 1)
                 break
             except asyncio.CancelledError:
                 # Sent, and the answer will never be read: the server may apply it.
@@ -439,7 +460,6 @@ class BulkWriter(Generic[DocT]):
                 retryable = isinstance(error, NetworkError) or error.has_error_label(
                     "RetryableWriteError"
                 )
-                inserts_only = all(queued.insert for queued in batch)
                 delay = min(1.0, 0.05 * 2**attempt) * random.random()
                 if not (
                     retryable
@@ -523,6 +543,11 @@ class BulkWriter(Generic[DocT]):
                 observation.end(outcome)
 
 
+def _operation(queued: Queued) -> Any:
+    """The driver's operation of a queued one: an insert holds only its document."""
+    return InsertOne(queued.op) if queued.insert else queued.op
+
+
 def _time_for(
     delay: float, deadline: Deadline | None, first_sent: float, handle: DatabaseHandle
 ) -> bool:
@@ -586,29 +611,6 @@ async def bulk_insert(
             raise _unread(error, read, documents) from None
         raise
     return writer.result
-
-
-def _give_ids(documents: list[Any]) -> list[ObjectId | None]:
-    """Give each document without an ``_id`` a new one; return those given (None: its own).
-
-    The ``_id`` is set before anything is sent, as the drivers do, so that a resent
-    batch cannot store a document twice.
-    """
-    given: list[ObjectId | None] = []
-    for document in documents:
-        if "_id" in document:
-            given.append(None)
-        else:
-            document["_id"] = own_id = ObjectId()
-            given.append(own_id)
-    return given
-
-
-def _take_back_ids(documents: list[Any], given: list[ObjectId | None]) -> None:
-    """Undo :func:`_give_ids` for documents that were not queued after all."""
-    for document, own_id in zip(documents, given, strict=True):
-        if own_id is not None:
-            del document["_id"]
 
 
 async def _next_chunk(documents: Iterator[Any] | AsyncIterator[Any], count: int) -> list[Any]:

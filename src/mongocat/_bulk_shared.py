@@ -143,11 +143,15 @@ class BulkOptions:
 
 
 class Queued(NamedTuple):
-    """One queued operation: its index in what the caller gave, and the driver op.
+    """One queued operation: its index in what the caller gave, and what is sent.
 
-    ``own_id`` is the ``_id`` mongocat generated for an insert (None when the caller
-    gave one): only a duplicate of that one can be the batch's own earlier attempt.
-    A named tuple: one is made per queued operation, and a tuple is the cheapest.
+    An insert holds the document itself (``insert`` True), so that a batch of
+    inserts goes to the driver's ``insert_many`` as the documents they are; any
+    other operation holds the driver's operation (``UpdateOne``, ...); the bulk writer
+    wraps an insert's document in the driver's ``InsertOne`` where it needs one. ``own_id`` is
+    the ``_id`` mongocat generated for an insert (None when the caller gave one):
+    only a duplicate of that one can be the batch's own earlier attempt. A named
+    tuple: one is made per queued operation, and a tuple is the cheapest.
     """
 
     #: The operation's index in what the caller gave.
@@ -176,6 +180,8 @@ class BulkAccount:
     batch_errors: list[MongocatError] = field(default_factory=list)
     #: Whether every batch was acknowledged (False after a ``w=0`` batch).
     acknowledged: bool = True
+    #: The operation an error reports for a queued one (the bulk writer's driver op).
+    operation_of: Callable[[Queued], Any] = lambda queued: queued.op
 
     def counts(self) -> dict[str, int]:
         """The running totals, by name (a batch's outcome is the difference of two)."""
@@ -224,7 +230,11 @@ class BulkAccount:
                     self.in_doubt.append(queued.at)
             self.errors.append(
                 BulkOperationError(
-                    queued.at, error.get("code", 0), error.get("errmsg", ""), error, queued.op
+                    queued.at,
+                    error.get("code", 0),
+                    error.get("errmsg", ""),
+                    error,
+                    self.operation_of(queued),
                 )
             )
             first_error = error["index"] if first_error is None else first_error
@@ -247,7 +257,9 @@ class BulkAccount:
             self.in_doubt.extend(queued.at for queued in batch)
         failed = batch if connection_broken or not self.ordered else batch[:1]
         for queued in failed:
-            self.errors.append(BulkOperationError(queued.at, code, str(error), details, queued.op))
+            self.errors.append(
+                BulkOperationError(queued.at, code, str(error), details, self.operation_of(queued))
+            )
         if self.ordered and self.not_run_from is None:
             last = batch[-1] if connection_broken else batch[0]
             self.not_run_from = last.at + 1

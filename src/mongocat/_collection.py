@@ -35,6 +35,7 @@ from ._explain import ExplainSummary
 from ._filters import Filter
 from ._handle import DatabaseHandle
 from ._index_manager import IndexManager
+from ._object_ids import give_ids
 from ._pagination import Page, PageQuery
 from ._paths import field_name, flag, is_int
 from ._pipeline import Pipeline
@@ -600,7 +601,9 @@ class Collection(Generic[DocT]):
         a driver without ``sort`` works while it is not used); written out option by
         option, as this runs on every write.
         """
-        options: dict[str, Any] = {"session": self._session(session)}
+        options: dict[str, Any] = {}
+        if session is not None or current_binding() is not None:  # as _session decides
+            options["session"] = self._joined_session(session)
         if hint is not None:
             options["hint"] = hint
         if collation is not None:
@@ -651,11 +654,12 @@ class Collection(Generic[DocT]):
         """The driver's ``update_one`` or ``update_many`` call, its arguments checked."""
         if array_filters is not None or type(update) is not dict:
             _carry_array_filters(options, update, array_filters)
+        if upsert is not False:  # the driver's default otherwise (it checks the value)
+            options["upsert"] = upsert
         send: Callable[..., Awaitable[Any]] = getattr(self._driver_collection, operation)
         return send(
             self._query(filter, operation, write=True, many=operation == "update_many"),
             self._update(update, operation),
-            upsert=upsert,
             **options,
         )
 
@@ -753,6 +757,7 @@ class Collection(Generic[DocT]):
         if not batch:
             self._handle.ensure_open()
             return InsertManyResult([])
+        give_ids(batch)  # as the driver would, a batch's ids at once (see _object_ids)
         with self._handle.operation(timeout, "insert_many", self._full_name):
             raw = await self._handle.run(
                 self._open_driver_collection().insert_many(
@@ -1509,11 +1514,12 @@ class Collection(Generic[DocT]):
         self, filter: FilterLike, replacement: DocT, upsert: bool, options: dict[str, Any]
     ) -> Awaitable[Any]:
         """The driver's ``replace_one`` call with its checked filter and replacement."""
+        if upsert is not False:  # the driver's default otherwise (it checks the value)
+            options["upsert"] = upsert
         send: Callable[..., Awaitable[Any]] = self._driver_collection.replace_one
         return send(
             self._query(filter, "replace_one", write=True),
             self._coder.stored(replacement, replacement=True),
-            upsert=upsert,
             **options,
         )
 

@@ -38,10 +38,22 @@ def decode_rows(decode: Decoder, rows: list[Any]) -> tuple[list[Any], int]:
     return kept, len(values) - len(kept)
 
 
+def _no_rule(update: Mapping[str, Any]) -> None:
+    """``check_update`` with ``allow_dollar_fields``: any stored name is allowed."""
+
+
 class DocumentCoder:
     """The encoder, decoder and skip count of one collection's document type."""
 
-    __slots__ = ("allow_dollar_fields", "decode", "encode", "namespace", "on_invalid", "skipped")
+    __slots__ = (
+        "allow_dollar_fields",
+        "check_update",
+        "decode",
+        "encode",
+        "namespace",
+        "on_invalid",
+        "skipped",
+    )
 
     def __init__(
         self,
@@ -53,6 +65,12 @@ class DocumentCoder:
     ) -> None:
         #: Store ``$``-prefixed and dotted field names as they are (MongoDB 5.0+).
         self.allow_dollar_fields = flag(allow_dollar_fields, "allow_dollar_fields")
+        #: ``check_update(update)``: refuse an update document (not a pipeline) whose
+        #: stored values break the field-name rule (:func:`check_update_values`);
+        #: with ``allow_dollar_fields`` there is no such rule.
+        self.check_update: Callable[[Mapping[str, Any]], None] = (
+            _no_rule if self.allow_dollar_fields else check_update_values
+        )
         if on_invalid not in _ON_INVALID:
             raise ConfigurationError(
                 f"on_invalid must be 'raise', 'skip' or 'raw', not {on_invalid!r}"
@@ -167,8 +185,3 @@ class DocumentCoder:
             batch = [self.encode(document) for document in batch]
         check_documents(batch, allow_dollar_fields=self.allow_dollar_fields)
         return batch
-
-    def check_update(self, update: Any) -> None:
-        """Refuse an update document whose stored values break the field-name rule."""
-        if not self.allow_dollar_fields and type(update) is not list:  # not a pipeline
-            check_update_values(update)

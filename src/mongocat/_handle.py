@@ -79,6 +79,9 @@ class _State(enum.Enum):
     CLOSED = "closed"
 
 
+_OPEN: Final = _State.OPEN
+
+
 def _translate(exc: BaseException, secrets: tuple[str, ...], read: bool) -> BaseException:
     """The mongocat error for a driver exception: past a deadline, its ClientTimeout.
 
@@ -143,6 +146,10 @@ class _TranslateErrors:
         return False
 
 
+def _javascript_allowed(value: Any, operation: str) -> None:
+    """``refuse_javascript`` of a Catalogue made with ``allow_javascript=True``."""
+
+
 class DatabaseHandle:
     """The client, database and driver seam an operation runs on, and their state."""
 
@@ -163,6 +170,7 @@ class DatabaseHandle:
         "operation",
         "page_token_key",
         "read_errors",
+        "refuse_javascript",
         "seam",
     )
 
@@ -182,6 +190,12 @@ class DatabaseHandle:
         self.allow_dollar_fields = flag(allow_dollar_fields, "allow_dollar_fields")
         #: Whether filters and pipelines may run server-side JavaScript.
         self.allow_javascript = flag(allow_javascript, "allow_javascript")
+        #: ``refuse_javascript(value, operation)``: refuse a filter, update or pipeline
+        #: that runs JavaScript (InvalidQuery naming ``$where``, ``$function`` or
+        #: ``$accumulator``) unless the Catalogue allows it; chosen once, here.
+        self.refuse_javascript: Callable[[Any, str], None] = (
+            _javascript_allowed if self.allow_javascript else refuse_javascript
+        )
         #: The driver seam of ``client``.
         self.seam: DriverSeam = seam_of(client)
         #: The driver's client.
@@ -245,16 +259,6 @@ class DatabaseHandle:
         except BaseException:
             seam_for(driver).discard_client(client)
             raise
-
-    def refuse_javascript(self, value: Any, operation: str) -> None:
-        """Refuse a filter, update or pipeline that runs JavaScript, unless allowed.
-
-        Raises:
-            InvalidQuery: ``value`` holds ``$where``, ``$function`` or ``$accumulator``
-                and the Catalogue was not made with ``allow_javascript=True``.
-        """
-        if not self.allow_javascript:
-            refuse_javascript(value, operation)
 
     def refuse_javascript_command(self, command: str | Mapping[str, Any]) -> None:
         """Refuse a command that runs JavaScript (``mapReduce``, a ``$where``), unless allowed.
@@ -423,7 +427,8 @@ class DatabaseHandle:
         Raises:
             CatalogueClosed: :meth:`close` has run.
         """
-        self.ensure_open()
+        if self._state is not _OPEN or self._parent is not None:
+            self.ensure_open()
         if timeout is None and self.observer is None and current() is None:
             try:
                 return await make(*args)

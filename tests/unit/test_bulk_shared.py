@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
+from pymongo import InsertOne, UpdateOne
 
 from mongocat import (
     BulkOperationError,
@@ -12,11 +13,18 @@ from mongocat import (
     MongocatError,
     OperationFailed,
 )
+from mongocat._bulk import _operation
 from mongocat._bulk_shared import BulkAccount, BulkOptions, Queued, summarize_reply
 
 
 def batch(*indexes: int, insert: bool = True) -> list[Queued]:
-    return [Queued(index, f"op{index}", insert) for index in indexes]
+    """Queued inserts hold their documents; other operations the driver's operation."""
+    return [
+        Queued(
+            index, {"n": index} if insert else UpdateOne({"n": index}, {"$set": {"x": 1}}), insert
+        )
+        for index in indexes
+    ]
 
 
 def test_reply_positions_map_to_the_callers_indexes() -> None:
@@ -33,10 +41,24 @@ def test_reply_positions_map_to_the_callers_indexes() -> None:
     assert summary.upserted_ids == {11: "u"}
     assert summary.errors == (
         BulkOperationError(
-            12, 121, "invalid", {"index": 2, "code": 121, "errmsg": "invalid"}, "op12"
+            12, 121, "invalid", {"index": 2, "code": 121, "errmsg": "invalid"}, {"n": 12}
         ),
     )
     assert summary.not_run == range(0)
+
+
+def test_an_error_reports_the_bulk_writers_driver_operation() -> None:
+    # The writer queues an insert as its document and reports it as the driver's InsertOne.
+    account = BulkAccount(ordered=False, operation_of=_operation)
+    account.merge(batch(3, insert=False), {"writeErrors": [{"index": 0, "code": 2}]})
+    account.merge(batch(4), {"writeErrors": [{"index": 0, "code": 121}]})
+    account.fail(batch(5, 6), MongocatError("refused"), connection_broken=False)
+    assert [error.op for error in account.summary(7).errors] == [
+        UpdateOne({"n": 3}, {"$set": {"x": 1}}),
+        InsertOne({"n": 4}),
+        InsertOne({"n": 5}),
+        InsertOne({"n": 6}),
+    ]
 
 
 def test_an_ordered_error_leaves_the_rest_never_run() -> None:

@@ -38,6 +38,7 @@ LAYERS = {
     "_explain": BUILDERS,
     "_pagination": BUILDERS,
     "_bulk_shared": BUILDERS,
+    "_object_ids": BUILDERS,
     "_change_events": BUILDERS,
     "_gridfs_chunks": BUILDERS,
     "_javascript": BUILDERS,
