@@ -58,19 +58,19 @@ ROWS: dict[str, tuple[Call, Call]] = {
         lambda raw, mc, i: mc.replace_one(F._id == i % 100, {"name": "item", "stock": 0}),
     ),
     "insert_many 500": (
-        lambda raw, mc, i: raw.insert_many(_batch(i)[:500]),
-        lambda raw, mc, i: mc.insert_many(_batch(i)[:500]),
+        lambda raw, mc, i: raw.insert_many(_batch(i, 500)),
+        lambda raw, mc, i: mc.insert_many(_batch(i, 500)),
     ),
     "bulk_insert 1000": (
-        lambda raw, mc, i: raw.insert_many(_batch(i)),
-        lambda raw, mc, i: mc.bulk_insert(_batch(i), batch_size=1000),
+        lambda raw, mc, i: raw.insert_many(_batch(i, 1000)),
+        lambda raw, mc, i: mc.bulk_insert(_batch(i, 1000), batch_size=1000),
     ),
 }
 
 
-def _batch(i: int) -> list[dict[str, Any]]:
-    """A thousand small documents, as overhead.py's bulk row inserts them."""
-    return [{"n": i * 1000 + j, "name": "item", "price": j / 10} for j in range(1000)]
+def _batch(i: int, count: int) -> list[dict[str, Any]]:
+    """``count`` small documents for call ``i``, as overhead.py's batch rows insert them."""
+    return [{"n": i * count + j, "name": "item", "price": j / 10} for j in range(count)]
 
 
 async def child(uri: str, driver: str, who: str, row: str, calls: int) -> None:

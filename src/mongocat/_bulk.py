@@ -415,33 +415,23 @@ class BulkWriter(Generic[DocT]):
         before = account.counts() if observation is not NOTHING_OBSERVED else None
         # A batch of inserts only goes as the documents, to insert_many (as a caller of
         # the driver would send them); any other batch as operations, to bulk_write.
+        collection = self._driver_collection
         inserts_only = all(queued.insert for queued in batch)
         options = self._options.command_options()
         if inserts_only:
             options.pop("let", None)  # the insert command has no variables
+            send, requests = collection.insert_many, [queued.op for queued in batch]
+        else:
+            send, requests = collection.bulk_write, list(map(_operation, batch))
         while True:
             attempt += 1
             account.batches += 1
             try:
                 self._handle.ensure_open()
-                collection = self._driver_collection
                 with within(deadline, "bulk write", collection.full_name), observation.activate():
-                    if inserts_only:
-                        raw = await self._handle.run(
-                            collection.insert_many(
-                                [queued.op for queued in batch],
-                                ordered=self._options.ordered,
-                                **options,
-                            )
-                        )
-                    else:
-                        raw = await self._handle.run(
-                            collection.bulk_write(
-                                list(map(_operation, batch)),
-                                ordered=self._options.ordered,
-                                **options,
-                            )
-                        )
+                    raw = await self._handle.run(
+                        send(requests, ordered=self._options.ordered, **options)
+                    )
                 if not raw.acknowledged:  # w=0: the server says nothing of what it applied
                     account.acknowledged = False
                 elif inserts_only:  # insert_many returns only when every insert was applied

@@ -147,11 +147,12 @@ class Queued(NamedTuple):
 
     An insert holds the document itself (``insert`` True), so that a batch of
     inserts goes to the driver's ``insert_many`` as the documents they are; any
-    other operation holds the driver's operation (``UpdateOne``, ...); the bulk writer
-    wraps an insert's document in the driver's ``InsertOne`` where it needs one. ``own_id`` is
-    the ``_id`` mongocat generated for an insert (None when the caller gave one):
-    only a duplicate of that one can be the batch's own earlier attempt. A named
-    tuple: one is made per queued operation, and a tuple is the cheapest.
+    other operation holds the driver's operation (``UpdateOne``, ...). The bulk
+    writer wraps an insert's document in the driver's ``InsertOne`` where it needs
+    one. ``own_id`` is the ``_id`` mongocat generated for an insert (None when the
+    caller gave one): only a duplicate of that one can be the batch's own earlier
+    attempt. A named tuple: one is made per queued operation, and a tuple is the
+    cheapest.
     """
 
     #: The operation's index in what the caller gave.

@@ -586,6 +586,7 @@ class Collection(Generic[DocT]):
 
     def _write_options(
         self,
+        upsert: bool,
         hint: HintLike | None,
         collation: CollationLike | None,
         comment: Any,
@@ -597,13 +598,18 @@ class Collection(Generic[DocT]):
     ) -> dict[str, Any]:
         """The options an update or a replacement was given, as the driver names them.
 
-        Only those given are passed, so the driver's defaults apply to the rest (and
-        a driver without ``sort`` works while it is not used); written out option by
-        option, as this runs on every write.
+        Only those given are passed (no ``upsert=False``, no ``session=None``: the
+        driver binds every keyword it is given), so the driver's defaults apply to the
+        rest (and a driver without ``sort`` works while it is not used); written out
+        option by option, as this runs on every write. ``upsert`` other than False
+        is passed as given, for the driver to check.
         """
         options: dict[str, Any] = {}
-        if session is not None or current_binding() is not None:  # as _session decides
-            options["session"] = self._joined_session(session)
+        joined = self._session(session)
+        if joined is not None:
+            options["session"] = joined
+        if upsert is not False:
+            options["upsert"] = upsert
         if hint is not None:
             options["hint"] = hint
         if collation is not None:
@@ -631,7 +637,7 @@ class Collection(Generic[DocT]):
         max_time_ms: int | None,
     ) -> dict[str, Any]:
         """The options a find-and-modify was given, as the driver names them."""
-        options = self._write_options(hint, collation, comment, let, None, session)
+        options = self._write_options(False, hint, collation, comment, let, None, session)
         if max_time_ms is not None:
             options.update(_only_given(maxTimeMS=max_time_ms))
         if projection is not None:
@@ -647,15 +653,12 @@ class Collection(Generic[DocT]):
         operation: str,
         filter: FilterLike,
         update: UpdateLike,
-        upsert: bool,
         array_filters: Sequence[Mapping[str, Any]] | None,
         options: dict[str, Any],
     ) -> Awaitable[Any]:
         """The driver's ``update_one`` or ``update_many`` call, its arguments checked."""
         if array_filters is not None or type(update) is not dict:
             _carry_array_filters(options, update, array_filters)
-        if upsert is not False:  # the driver's default otherwise (it checks the value)
-            options["upsert"] = upsert
         send: Callable[..., Awaitable[Any]] = getattr(self._driver_collection, operation)
         return send(
             self._query(filter, operation, write=True, many=operation == "update_many"),
@@ -757,10 +760,11 @@ class Collection(Generic[DocT]):
         if not batch:
             self._handle.ensure_open()
             return InsertManyResult([])
-        give_ids(batch)  # as the driver would, a batch's ids at once (see _object_ids)
         with self._handle.operation(timeout, "insert_many", self._full_name):
+            driver_collection = self._open_driver_collection()
+            give_ids(batch)  # as the driver would, a batch's ids at once (see _object_ids)
             raw = await self._handle.run(
-                self._open_driver_collection().insert_many(
+                driver_collection.insert_many(
                     batch,
                     ordered=ordered,
                     bypass_document_validation=bypass_document_validation,
@@ -1392,7 +1396,7 @@ class Collection(Generic[DocT]):
             DuplicateKeyError: The update or upsert would duplicate a unique key.
         """
         options = self._write_options(
-            hint, collation, comment, let, bypass_document_validation, session, sort=sort
+            upsert, hint, collation, comment, let, bypass_document_validation, session, sort=sort
         )
         raw = await self._handle.send(
             timeout,
@@ -1402,7 +1406,6 @@ class Collection(Generic[DocT]):
             "update_one",
             filter,
             update,
-            upsert,
             array_filters,
             options,
         )
@@ -1444,7 +1447,7 @@ class Collection(Generic[DocT]):
             matched_count, modified_count and upserted_id.
         """
         options = self._write_options(
-            hint, collation, comment, let, bypass_document_validation, session
+            upsert, hint, collation, comment, let, bypass_document_validation, session
         )
         raw = await self._handle.send(
             timeout,
@@ -1454,7 +1457,6 @@ class Collection(Generic[DocT]):
             "update_many",
             filter,
             update,
-            upsert,
             array_filters,
             options,
         )
@@ -1496,7 +1498,7 @@ class Collection(Generic[DocT]):
             matched_count, modified_count and upserted_id.
         """
         options = self._write_options(
-            hint, collation, comment, let, bypass_document_validation, session, sort=sort
+            upsert, hint, collation, comment, let, bypass_document_validation, session, sort=sort
         )
         raw = await self._handle.send(
             timeout,
@@ -1505,17 +1507,14 @@ class Collection(Generic[DocT]):
             self._send_replace,
             filter,
             replacement,
-            upsert,
             options,
         )
         return _update_result(raw)
 
     def _send_replace(
-        self, filter: FilterLike, replacement: DocT, upsert: bool, options: dict[str, Any]
+        self, filter: FilterLike, replacement: DocT, options: dict[str, Any]
     ) -> Awaitable[Any]:
         """The driver's ``replace_one`` call with its checked filter and replacement."""
-        if upsert is not False:  # the driver's default otherwise (it checks the value)
-            options["upsert"] = upsert
         send: Callable[..., Awaitable[Any]] = self._driver_collection.replace_one
         return send(
             self._query(filter, "replace_one", write=True),
