@@ -59,11 +59,15 @@ from ._types import (
     SortLike,
     UpdateLike,
 )
+from ._update import Update
 
 __all__ = ["Collection", "aggregate_cursor"]
 
 _Row = TypeVar("_Row")
 
+
+#: Makes an object without ``__init__`` (one Python call fewer), where every field is set.
+_NEW: Final = object.__new__
 
 #: The whole-number options, by the name mongocat or the driver gives them, and the
 #: least value each takes (``limit`` may be negative: a single batch, in the drivers).
@@ -257,13 +261,17 @@ def _update_result(raw: Any) -> UpdateResult:
     matched nothing): one property read, where the driver's three count properties
     would each check the acknowledgement again.
     """
-    if not raw.acknowledged:
+    reply = raw.raw_result  # None for a w=0 write, as the drivers return it
+    if reply is None:
         return UpdateResult(None, None, None, acknowledged=False)
-    reply = raw.raw_result
     upserted = reply.get("upserted")
-    return UpdateResult(
-        0 if upserted is not None else reply.get("n", 0), reply.get("nModified"), upserted
-    )
+    # Made without __init__ (one Python call fewer), as every field is set here.
+    result: UpdateResult = _NEW(UpdateResult)
+    result.raw_matched_count = 0 if upserted is not None else reply.get("n", 0)
+    result.raw_modified_count = reply.get("nModified")
+    result.upserted_id = upserted
+    result.acknowledged = True
+    return result
 
 
 class Collection(Generic[DocT]):
@@ -576,7 +584,7 @@ class Collection(Generic[DocT]):
         if type(filter) is dict:  # a filter document: only the JavaScript check applies
             query: Mapping[str, Any] = filter
         elif type(filter) is Filter and not many:  # not None, and empty is allowed here
-            query = filter.to_mongo()
+            query = filter._document or filter.to_mongo()  # built with it, or now
         elif write:
             query = as_write_filter(filter, many=operation if many else None)
         else:
@@ -604,6 +612,18 @@ class Collection(Generic[DocT]):
         option by option, as this runs on every write. ``upsert`` other than False
         is passed as given, for the driver to check.
         """
+        if (
+            upsert is False
+            and hint is None
+            and collation is None
+            and comment is None
+            and sort is None
+            and let is None
+            and bypass_document_validation is None
+            and session is None
+            and current_binding() is None
+        ):
+            return {}  # the common case: nothing given, no session bound
         options: dict[str, Any] = {}
         joined = self._session(session)
         if joined is not None:
@@ -657,18 +677,33 @@ class Collection(Generic[DocT]):
         options: dict[str, Any],
     ) -> Awaitable[Any]:
         """The driver's ``update_one`` or ``update_many`` call, its arguments checked."""
-        if array_filters is not None or type(update) is not dict:
-            _carry_array_filters(options, update, array_filters)
         send: Callable[..., Awaitable[Any]] = getattr(self._driver_collection, operation)
         return send(
             self._query(filter, operation, write=True, many=operation == "update_many"),
-            self._update(update, operation),
+            self._update(update, operation, array_filters, options),
             **options,
         )
 
-    def _update(self, update: UpdateLike, operation: str) -> Any:
-        """The update document or pipeline of ``operation``, checked."""
-        document = as_update(update)
+    def _update(
+        self,
+        update: UpdateLike,
+        operation: str,
+        array_filters: Sequence[Mapping[str, Any]] | None,
+        options: dict[str, Any],
+    ) -> Any:
+        """The update document or pipeline of ``operation``, checked.
+
+        The array filters to send (the caller's, or those the Update carries) are
+        added to ``options``.
+        """
+        kind = type(update)
+        if array_filters is not None or (
+            kind is not dict and (kind is not Update or update._array_filters)  # type: ignore[union-attr]
+        ):
+            _carry_array_filters(options, update, array_filters)
+        rendered = update._rendered if kind is Update else None  # type: ignore[union-attr]
+        # The Update's document, built with it or at its first send; else as_update's.
+        document: Any = as_update(update) if rendered is None else rendered
         if type(document) is list:  # an update pipeline may call $function
             self._handle.refuse_javascript(document, operation)
         else:
@@ -712,7 +747,10 @@ class Collection(Generic[DocT]):
             comment,
             self._session(session),
         )
-        return InsertOneResult(raw.inserted_id, raw.acknowledged)
+        result: InsertOneResult = _NEW(InsertOneResult)  # no __init__: one call fewer
+        result.inserted_id = raw.inserted_id
+        result.acknowledged = raw.acknowledged
+        return result
 
     def _send_insert_one(
         self, document: DocT, bypass_document_validation: bool, comment: Any, session: Any
@@ -1580,18 +1618,38 @@ class Collection(Generic[DocT]):
             session,
             max_time_ms,
         )
-        _carry_array_filters(options, update, array_filters)
-        with self._handle.operation(timeout, "find_one_and_update", self._full_name):
-            document = await self._handle.run(
-                self._open_driver_collection().find_one_and_update(
-                    self._query(filter, "find_one_and_update", write=True),
-                    self._update(update, "find_one_and_update"),
-                    upsert=upsert,
-                    return_document=_return_after(return_document),
-                    **options,
-                )
-            )
+        document = await self._handle.send(
+            timeout,
+            "find_one_and_update",
+            self._full_name,
+            self._send_find_one_and_update,
+            filter,
+            update,
+            upsert,
+            return_document,
+            array_filters,
+            options,
+        )
         return cast("DocT | None", self._coder.decode_one(document))
+
+    def _send_find_one_and_update(
+        self,
+        filter: FilterLike,
+        update: UpdateLike,
+        upsert: bool,
+        return_document: ReturnDocument,
+        array_filters: Sequence[Mapping[str, Any]] | None,
+        options: dict[str, Any],
+    ) -> Awaitable[Any]:
+        """The driver's ``find_one_and_update`` call, its arguments checked."""
+        send: Callable[..., Awaitable[Any]] = self._driver_collection.find_one_and_update
+        return send(
+            self._query(filter, "find_one_and_update", write=True),
+            self._update(update, "find_one_and_update", array_filters, options),
+            upsert=upsert,
+            return_document=_return_after(return_document),
+            **options,
+        )
 
     async def find_one_and_replace(
         self,

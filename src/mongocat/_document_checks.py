@@ -20,6 +20,8 @@ __all__ = [
     "check_documents",
     "check_update_values",
     "encode_stored",
+    "flat_with_valid_names",
+    "walk_document",
 ]
 
 #: How deeply documents may nest: the server refuses more than 100 levels (and 180 in a
@@ -45,8 +47,20 @@ def check_document(document: Any, *, allow_dollar_fields: bool = False) -> None:
         InvalidDocument: The first offending field, by path.
     """
     strict = not allow_dollar_fields
-    if type(document) is dict and _flat_with_valid_names((document,), strict):
+    if type(document) is dict and flat_with_valid_names((document,), strict):
         return  # the common case: a flat document, its names checked once and remembered
+    walk_document(document, strict)
+
+
+def walk_document(document: Any, strict: bool) -> None:
+    """:func:`check_document` for a document :func:`flat_with_valid_names` did not pass.
+
+    ``strict`` is the name rule without ``allow_dollar_fields``.
+
+    Raises:
+        InvalidDocument: The first offending field, by path, or ``document`` is not a
+            mapping.
+    """
     if type(document) is dict or isinstance(document, Mapping):
         _check_fields(document, "", 1, strict)
         return
@@ -70,8 +84,9 @@ def encode_stored(
         InvalidDocument: As :func:`check_document`.
         bson.errors.InvalidDocument: A value BSON cannot encode.
     """
-    if not _flat_with_valid_names((document,), not allow_dollar_fields):
-        check_document(document, allow_dollar_fields=allow_dollar_fields)
+    strict = not allow_dollar_fields
+    if not flat_with_valid_names((document,), strict):
+        walk_document(document, strict)
     return bson.encode(document, codec_options=codec_options)
 
 
@@ -88,7 +103,7 @@ def check_documents(documents: Sequence[Any], *, allow_dollar_fields: bool = Fal
     names once per distinct key sequence (remembered across batches). Any other batch,
     or one with a bad name, is walked document by document, to name the offender.
     """
-    if _flat_with_valid_names(documents, not allow_dollar_fields):
+    if flat_with_valid_names(documents, not allow_dollar_fields):
         return
     for position, document in enumerate(documents):
         try:
@@ -104,7 +119,7 @@ _VALID_NAMES: Final[tuple[set[Any], set[Any]]] = (set(), set())
 _DICT: Final = frozenset({dict})
 
 
-def _flat_with_valid_names(documents: Sequence[Any], strict: bool) -> bool:
+def flat_with_valid_names(documents: Sequence[Any], strict: bool) -> bool:
     """Whether every document is a flat dict whose names pass (False: walk them).
 
     A name not seen before is checked by the walk's own rule, once.

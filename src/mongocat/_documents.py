@@ -12,7 +12,12 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, cast
 
 from ._coercion import as_replacement
-from ._document_checks import check_document, check_documents, check_update_values
+from ._document_checks import (
+    check_documents,
+    check_update_values,
+    flat_with_valid_names,
+    walk_document,
+)
 from ._errors import ConfigurationError, DocumentDecodeError, InvalidDocument
 from ._models import DecodeFailure, DocumentCodec, codec_for, is_model_type
 from ._paths import flag
@@ -168,9 +173,14 @@ class DocumentCoder:
         A replacement is checked for update operators first, for the clearer message.
         """
         raw = document if self.encode is None else self.encode(document)
+        strict = not self.allow_dollar_fields
+        # The common case, a flat document of names seen before: one call. A name the
+        # strict rule passes never starts with "$", so it is no update operator either.
+        if (strict or not replacement) and flat_with_valid_names((raw,), strict):
+            return raw
         if replacement:
             as_replacement(raw)
-        check_document(raw, allow_dollar_fields=self.allow_dollar_fields)
+        walk_document(raw, strict)
         return raw
 
     def stored_many(self, documents: Iterable[Any]) -> list[Any]:

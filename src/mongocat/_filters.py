@@ -85,7 +85,7 @@ class Filter:
         {'price': {'$lt': 10}, 'stock': {'$gt': 0}}
     """
 
-    __slots__ = ("_items",)
+    __slots__ = ("_document", "_items")
 
     def __init__(self, items: tuple[tuple[str, Any], ...] = ()) -> None:
         if type(items) is not tuple:
@@ -94,6 +94,9 @@ class Filter:
                 f"Filter.raw({{...}}); Filter() itself takes no {type(items).__name__}"
             )
         self._items = items
+        #: The document to send, where it was built with the filter (``F.sku == "W-1"``);
+        #: shared, so never changed. None: :meth:`to_mongo` builds it.
+        self._document: dict[str, Any] | None = None
 
     # -- construction ------------------------------------------------------------
 
@@ -366,6 +369,7 @@ class Field(FieldPath):
     def _op(self, op: str, value: Any) -> Filter:
         made: Filter = _NEW(Filter)
         made._items = ((self._path, _Ops(((op, value),))),)
+        made._document = None
         return made
 
     # -- comparison --------------------------------------------------------------
@@ -373,7 +377,9 @@ class Field(FieldPath):
     def __eq__(self, value: object) -> Filter:  # type: ignore[override]
         if type(value) in SCALAR_TYPES:  # the common case: a value that is only a value
             made: Filter = _NEW(Filter)
-            made._items = ((self._path, value),)
+            path = self._path
+            made._items = ((path, value),)
+            made._document = {path: value}
             return made
         return Filter(((self._path, _literal(value)),))
 

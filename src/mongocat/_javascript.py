@@ -57,6 +57,14 @@ def refuse_javascript(value: Any, operation: str) -> None:
     Raises:
         InvalidQuery: ``value`` holds ``$where``, ``$function`` or ``$accumulator``.
     """
+    if type(value) is dict:  # the common case: a document's top level is looked at here
+        for key, item in value.items():
+            if key in JAVASCRIPT_OPERATORS or (
+                type(item) not in SCALAR_TYPES and find_javascript(item) is not None
+            ):
+                break  # found: walked again below, for its name
+        else:
+            return  # one Python call fewer for a flat filter, as most are
     found = find_javascript(value)
     if found is not None:
         raise InvalidQuery(

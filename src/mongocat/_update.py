@@ -151,6 +151,21 @@ class _Touched:
         return None
 
 
+def _one(op: str, path: str, value: Any, array_filters: tuple[Mapping[str, Any], ...]) -> "Update":
+    """The Update of one operator on one checked path, rendered as it is made.
+
+    Made without ``__init__`` (one Python call fewer), as every field is known; the
+    document it sends is built here, where :meth:`Update._to_send` would build it at
+    the first send.
+    """
+    made: Update = _NEW(Update)
+    made._entries = ((op, path, value),)
+    made._array_filters = array_filters
+    made._pipeline = None
+    made._rendered = {op: {path: value}}
+    return made
+
+
 class _UpdateType(BuilderType):
     """The metaclass of :class:`Update`: its methods answer on the class too."""
 
@@ -188,13 +203,7 @@ class Update(metaclass=_UpdateType):
         entries = self._entries
         if not entries and len(pairs) == 1:  # the common one-field start: nothing to clash
             path, value = pairs[0]
-            # Made without __init__ (one Python call fewer), as every field is known.
-            made = _NEW(Update)
-            made._entries = ((op, path, value),)
-            made._array_filters = self._array_filters
-            made._pipeline = None
-            made._rendered = None
-            return made
+            return _one(op, path, value, self._array_filters)
         if len(entries) + len(pairs) <= _PAIRWISE:
             return Update(_added_pairwise(entries, op, pairs), self._array_filters)
         touched = _Touched(entries)
@@ -205,6 +214,35 @@ class Update(metaclass=_UpdateType):
             touched.take(op, path)
             entries += ((op, path, value),)
         return Update(entries, self._array_filters)
+
+    def _with(
+        self,
+        op: str,
+        method: str,
+        fields: Mapping[str, Any] | FieldArg | None,
+        value: Any,
+        kwargs: dict[str, Any],
+        numbers: bool = False,
+    ) -> "Update":
+        """``self`` with ``op`` on the fields of any of :func:`_pairs`'s call forms.
+
+        The common start, ``Update.inc(stock=1)`` (one known field given by keyword,
+        a number where one is needed), is made here at once; any other goes through
+        :func:`_pairs` and :meth:`_add`.
+        """
+        if fields is None and value is _MISSING and len(kwargs) == 1 and not self._entries:
+            for path, given in kwargs.items():
+                if path in KNOWN_UPDATE_PATHS and self._pipeline is None:
+                    kind = type(given)
+                    if not numbers or kind is int or kind is float:
+                        # _one's work, written out: this is every common start.
+                        made: Update = _NEW(Update)
+                        made._entries = ((op, path, given),)
+                        made._array_filters = self._array_filters
+                        made._pipeline = None
+                        made._rendered = {op: {path: given}}
+                        return made
+        return self._add(op, _pairs(method, fields, value, kwargs, numbers))
 
     # -- field operators ---------------------------------------------------------
 
@@ -217,7 +255,7 @@ class Update(metaclass=_UpdateType):
         **kwargs: Any,
     ) -> "Update":
         """Set fields to values (``$set``); values are stored as given."""
-        return self._add("$set", _pairs("set", fields, value, kwargs))
+        return self._with("$set", "set", fields, value, kwargs)
 
     @classmethod_or_method
     def set_on_insert(
@@ -228,7 +266,7 @@ class Update(metaclass=_UpdateType):
         **kwargs: Any,
     ) -> "Update":
         """Set fields only when an upsert inserts (``$setOnInsert``)."""
-        return self._add("$setOnInsert", _pairs("set_on_insert", fields, value, kwargs))
+        return self._with("$setOnInsert", "set_on_insert", fields, value, kwargs)
 
     @classmethod_or_method
     def unset(self, *fields: FieldArg) -> "Update":
@@ -246,7 +284,7 @@ class Update(metaclass=_UpdateType):
         **kwargs: Any,
     ) -> "Update":
         """Add to numbers (``$inc``); a missing field starts from 0."""
-        return self._add("$inc", _pairs("inc", fields, value, kwargs, True))
+        return self._with("$inc", "inc", fields, value, kwargs, True)
 
     @classmethod_or_method
     def mul(
@@ -257,7 +295,7 @@ class Update(metaclass=_UpdateType):
         **kwargs: Any,
     ) -> "Update":
         """Multiply numbers (``$mul``); a missing field becomes 0."""
-        return self._add("$mul", _pairs("mul", fields, value, kwargs, True))
+        return self._with("$mul", "mul", fields, value, kwargs, True)
 
     @classmethod_or_method
     def min(
@@ -268,7 +306,7 @@ class Update(metaclass=_UpdateType):
         **kwargs: Any,
     ) -> "Update":
         """Lower fields to the value when it is smaller (``$min``)."""
-        return self._add("$min", _pairs("min", fields, value, kwargs))
+        return self._with("$min", "min", fields, value, kwargs)
 
     @classmethod_or_method
     def max(
@@ -279,7 +317,7 @@ class Update(metaclass=_UpdateType):
         **kwargs: Any,
     ) -> "Update":
         """Raise fields to the value when it is larger (``$max``)."""
-        return self._add("$max", _pairs("max", fields, value, kwargs))
+        return self._with("$max", "max", fields, value, kwargs)
 
     @classmethod_or_method
     def rename(self, fields: Mapping[str, str] | None = None, /, **kwargs: str) -> "Update":

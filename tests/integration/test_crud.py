@@ -11,9 +11,11 @@ from mongocat import (
     Collection,
     DocumentNotFound,
     DuplicateKeyError,
+    F,
     InvalidDocument,
     InvalidQuery,
     OperationFailed,
+    Update,
 )
 
 
@@ -361,10 +363,26 @@ async def test_unacknowledged_write_has_no_counts(
     async with Catalogue.connect(
         mongocat_server_uri, mongocat_database_name, driver=mongocat_driver, w=0
     ) as cat:
-        result = await cat.collection("c").delete_many({})
+        c = cat.collection("c")
+        result = await c.delete_many({})
         assert result.acknowledged is False
         with pytest.raises(UnacknowledgedWrite):
             _ = result.deleted_count
+        for update in (
+            await c.update_one(F._id == 1, Update.inc(n=1)),
+            await c.update_many({}, {"$inc": {"n": 1}}),
+            await c.replace_one(F._id == 1, {"n": 0}),
+        ):
+            assert update.acknowledged is False
+            assert update.upserted_id is None
+            with pytest.raises(UnacknowledgedWrite):
+                _ = update.matched_count
+            with pytest.raises(UnacknowledgedWrite):
+                _ = update.modified_count
+        document = {"n": 1}
+        inserted = await c.insert_one(document)
+        assert inserted.acknowledged is False
+        assert inserted.inserted_id == document["_id"]  # set client-side, as the drivers do
 
 
 def test_repr_names_the_namespace(catalogue: Catalogue) -> None:

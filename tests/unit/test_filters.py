@@ -280,3 +280,28 @@ def test_a_field_name_is_answered_by_the_same_field_each_time() -> None:
 def test_equality_with_a_value_that_reads_as_operators_stays_wrapped() -> None:
     assert (F.meta == {"$ne": 1}).to_mongo() == {"meta": {"$eq": {"$ne": 1}}}
     assert (F.n == 1).to_mongo() == {"n": 1}
+
+
+def test_an_equality_filter_is_sent_as_built_and_gives_fresh_copies() -> None:
+    made = F.sku == "W-1"
+    assert made._document == {"sku": "W-1"}
+    fresh = made.to_mongo()
+    assert fresh == {"sku": "W-1"}
+    assert fresh is not made._document
+    fresh["sku"] = "changed"
+    assert made._document == {"sku": "W-1"}
+    assert made.to_mongo() == {"sku": "W-1"}
+
+
+@pytest.mark.parametrize(
+    "made",
+    [
+        pytest.param(F.a == {"$gt": 1}, id="operator-like-value"),
+        pytest.param(F.a < 1, id="operator"),
+        pytest.param(Filter.raw({"a": 1}), id="raw"),
+        pytest.param((F.a == 1) & (F.b == 2), id="combined"),
+        pytest.param(Filter(), id="empty"),
+    ],
+)
+def test_other_filters_are_built_when_sent(made: Filter) -> None:
+    assert made._document is None

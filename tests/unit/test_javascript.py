@@ -1,11 +1,14 @@
 """Server-side JavaScript is found wherever it hides, in builders and raw documents."""
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
 import pytest
 from bson.son import SON
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mongocat import F, Filter, InvalidQuery, Pipeline, Update
 from mongocat._javascript import find_javascript, refuse_javascript, refuse_javascript_command
@@ -39,6 +42,11 @@ ACCUMULATOR = {"$accumulator": {"init": "function() {}", "lang": "js"}}
 )
 def test_javascript_is_found_wherever_it_is(value: Any, found: str | None) -> None:
     assert find_javascript(value) == found
+    if found is None:
+        refuse_javascript(value, "find")
+    else:
+        with pytest.raises(InvalidQuery, match=rf"find\(\) would run .*\({re.escape(found)}\)"):
+            refuse_javascript(value, "find")
 
 
 @pytest.mark.parametrize("operation", ["find", "aggregate"])
@@ -68,3 +76,21 @@ def test_commands_that_run_javascript_are_refused(command: Mapping[str, Any]) ->
 def test_other_commands_pass() -> None:
     refuse_javascript_command({"dbStats": 1})
     refuse_javascript_command({"find": "orders", "filter": {"code": "$where"}})
+
+
+_KEYS = st.sampled_from(["a", "b.c", "$and", "$where", "$function", "$accumulator", "$expr"])
+_VALUES = st.recursive(
+    st.none() | st.integers() | st.text(max_size=5) | st.sampled_from(["$where", "$a"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(_KEYS, _VALUES, max_size=4))
+def test_a_document_is_refused_exactly_when_it_holds_javascript(document: dict[str, Any]) -> None:
+    found = find_javascript(document)
+    if found is None:
+        refuse_javascript(document, "find")
+    else:
+        with pytest.raises(InvalidQuery, match=re.escape(f"JavaScript ({found})")):
+            refuse_javascript(document, "find")

@@ -309,3 +309,53 @@ def test_names_checked_before_are_checked_again_in_every_call_form() -> None:
         Update.set(**{"a..b": 1})  # a refused name is never remembered as checked
     with pytest.raises(InvalidQuery, match="needs a number"):
         Update.inc(price="1")
+
+
+@pytest.mark.parametrize(
+    ("update", "document"),
+    [
+        (Update.inc(stock=1), {"$inc": {"stock": 1}}),
+        (Update.inc(stock=1.5), {"$inc": {"stock": 1.5}}),
+        (Update.set(name="x"), {"$set": {"name": "x"}}),
+        (Update.set(meta={"a": [1]}), {"$set": {"meta": {"a": [1]}}}),
+        (Update.set_on_insert(n=0), {"$setOnInsert": {"n": 0}}),
+        (Update.mul(price=2), {"$mul": {"price": 2}}),
+        (Update.min(low=3), {"$min": {"low": 3}}),
+        (Update.max(high=4), {"$max": {"high": 4}}),
+        (Update.unset("a"), {"$unset": {"a": ""}}),
+    ],
+)
+def test_a_one_field_start_sends_its_document_and_gives_fresh_copies(
+    update: Update, document: dict[str, Any]
+) -> None:
+    sent = update._to_send()
+    assert sent == document
+    assert update._to_send() is sent  # built once, with the Update or at its first send
+    fresh = update.to_mongo()
+    assert fresh == document
+    assert fresh is not sent
+    fresh[next(iter(fresh))]["changed"] = 1  # changing a copy changes nothing sent
+    assert update._to_send() == document
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Update.inc(stock=True), "needs a number for 'stock'"),
+        (lambda: Update.inc(stock="1"), "needs a number for 'stock'"),
+        (lambda: Update.mul(price=None), "needs a number for 'price'"),
+        (lambda: Update.set(**{"$where": 1}), r"\$where"),
+        (lambda: Update.set(**{"a..b": 1}), "a..b"),
+        (lambda: Update.pipeline({"$set": {"a": 1}}).set(b=1), "is a pipeline"),
+    ],
+)
+def test_the_one_field_start_keeps_every_check(make: Any, message: str) -> None:
+    Update.inc(stock=1), Update.mul(price=1)  # the names are known: the short path runs
+    with pytest.raises(InvalidQuery, match=message):
+        make()
+
+
+def test_a_one_field_start_keeps_array_filters_and_chains() -> None:
+    update = Update.set(**{"items.$[i].qty": 0}).array_filters(F.i.qty < 0).inc(n=1)
+    assert update.to_mongo() == {"$set": {"items.$[i].qty": 0}, "$inc": {"n": 1}}
+    assert update.array_filters_list == [{"i.qty": {"$lt": 0}}]
