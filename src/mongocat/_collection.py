@@ -584,7 +584,10 @@ class Collection(Generic[DocT]):
         if type(filter) is dict:  # a filter document: only the JavaScript check applies
             query: Mapping[str, Any] = filter
         elif type(filter) is Filter and not many:  # not None, and empty is allowed here
-            query = filter._document or filter.to_mongo()  # built with it, or now
+            built = filter._document
+            if built is not None:
+                return built  # a field equal to a value: no operator, nothing to refuse
+            query = filter.to_mongo()
         elif write:
             query = as_write_filter(filter, many=operation if many else None)
         else:

@@ -94,8 +94,9 @@ class Filter:
                 f"Filter.raw({{...}}); Filter() itself takes no {type(items).__name__}"
             )
         self._items = items
-        #: The document to send, where it was built with the filter (``F.sku == "W-1"``);
-        #: shared, so never changed. None: :meth:`to_mongo` builds it.
+        #: The document to send, where it was built with the filter (``F.sku == "W-1"``:
+        #: no operator in it, so nothing to refuse); shared, so never changed. None:
+        #: :meth:`to_mongo` builds it, and it is checked as any filter document is.
         self._document: dict[str, Any] | None = None
 
     # -- construction ------------------------------------------------------------
@@ -379,7 +380,9 @@ class Field(FieldPath):
             made: Filter = _NEW(Filter)
             path = self._path
             made._items = ((path, value),)
-            made._document = {path: value}
+            # A field equal to a value holds no operator (unless the path is one:
+            # Field("$where")), so what it sends needs no check for JavaScript.
+            made._document = None if path[:1] == "$" else {path: value}
             return made
         return Filter(((self._path, _literal(value)),))
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from mongocat import F, Filter, GeoJSON, InvalidQuery, expr
+from mongocat import F, Field, Filter, GeoJSON, InvalidQuery, expr
 
 
 @pytest.mark.parametrize(
@@ -301,6 +301,7 @@ def test_an_equality_filter_is_sent_as_built_and_gives_fresh_copies() -> None:
         pytest.param(Filter.raw({"a": 1}), id="raw"),
         pytest.param((F.a == 1) & (F.b == 2), id="combined"),
         pytest.param(Filter(), id="empty"),
+        pytest.param(Field("$where") == "sleep(1)", id="operator-path"),
     ],
 )
 def test_other_filters_are_built_when_sent(made: Filter) -> None:

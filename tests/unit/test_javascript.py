@@ -9,8 +9,9 @@ import pytest
 from bson.son import SON
 from hypothesis import given
 from hypothesis import strategies as st
+from pymongo import AsyncMongoClient
 
-from mongocat import F, Filter, InvalidQuery, Pipeline, Update
+from mongocat import Catalogue, F, Field, Filter, InvalidQuery, Pipeline, Update
 from mongocat._javascript import find_javascript, refuse_javascript, refuse_javascript_command
 
 WHERE = {"$where": "sleep(100) || true"}
@@ -94,3 +95,19 @@ def test_a_document_is_refused_exactly_when_it_holds_javascript(document: dict[s
     else:
         with pytest.raises(InvalidQuery, match=re.escape(f"JavaScript ({found})")):
             refuse_javascript(document, "find")
+
+
+@pytest.mark.parametrize(
+    "filter",
+    [
+        pytest.param(Field("$where") == "sleep(100) || true", id="operator-path"),
+        pytest.param({"$where": "sleep(100) || true"}, id="dict"),
+        pytest.param(F.a.elem_match(Filter.raw(WHERE)), id="builder"),
+    ],
+)
+def test_a_collection_refuses_a_javascript_filter_before_sending(filter: Any) -> None:
+    client: Any = AsyncMongoClient("mongodb://127.0.0.1:9/", connect=False)
+    collection = Catalogue(client, "mongocat_unit").collection("c")
+    with pytest.raises(InvalidQuery, match="would run server-side JavaScript"):
+        collection._query(filter, "find_one")
+    assert collection._query(F.a == "$where", "find_one") == {"a": "$where"}
