@@ -709,8 +709,8 @@ class Collection(Generic[DocT]):
         document: Any = as_update(update) if rendered is None else rendered
         if type(document) is list:  # an update pipeline may call $function
             self._handle.refuse_javascript(document, operation)
-        else:
-            self._coder.check_update(document)
+        elif rendered is None or not update._scalar_values:  # type: ignore[union-attr]
+            self._coder.check_update(document)  # (an Update storing only scalars: no names)
         return document
 
     # -- inserts -------------------------------------------------------------------

@@ -16,6 +16,7 @@ from ._paths import SCALAR_TYPES, remember
 
 __all__ = [
     "MAX_NESTING",
+    "STORING_OPERATORS",
     "check_document",
     "check_documents",
     "check_update_values",
@@ -179,24 +180,25 @@ def _check_items(items: list[Any], prefix: str, depth: int, strict: bool) -> Non
 
 
 #: The update operators whose values are stored as they are (``$push`` and
-#: ``$addToSet`` may wrap them in ``{"$each": [...], ...}`` with modifiers).
-_STORING: Final = ("$set", "$setOnInsert", "$push", "$addToSet")
+#: ``$addToSet`` may wrap them in ``{"$each": [...], ...}`` with modifiers; ``$min``
+#: and ``$max`` store their value when it is the lesser or the greater).
+STORING_OPERATORS: Final = ("$set", "$setOnInsert", "$push", "$addToSet", "$min", "$max")
 
 
 def check_update_values(update: Mapping[str, Any]) -> None:
     """Refuse an update that would store a field name :func:`check_document` refuses.
 
-    The values of ``$set``, ``$setOnInsert``, ``$push`` and ``$addToSet`` (each
-    element of a ``$each``) are stored, so they follow the stored-document rule: one
-    rule for every write (``Update.set(meta={"$ne": 1})`` is refused as
+    The values of ``$set``, ``$setOnInsert``, ``$push``, ``$addToSet`` (each
+    element of a ``$each``), ``$min`` and ``$max`` are stored, so they follow the
+    stored-document rule: one rule for every write (``Update.set(meta={"$ne": 1})`` is refused as
     ``insert_one({"meta": {"$ne": 1}})`` is).
 
     Raises:
         InvalidDocument: The first offending field, by the path it would have.
     """
-    if update.keys().isdisjoint(_STORING):
+    if update.keys().isdisjoint(STORING_OPERATORS):
         return  # $inc, $unset, ...: nothing they take is stored as a document
-    for operator in _STORING:
+    for operator in STORING_OPERATORS:
         fields = update.get(operator)
         if not isinstance(fields, Mapping):
             continue

@@ -5,15 +5,18 @@ Two operators on the same path, or on a path and its parent (``a`` and ``a.b``),
 update with code 40 (ConflictingUpdateOperators) only when it runs.
 """
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Final, Literal
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, Literal, TypeVar, cast
 
 from bson.decimal128 import Decimal128
 
+from ._document_checks import STORING_OPERATORS
 from ._errors import InvalidQuery
 from ._filters import Filter
 from ._paths import (
     KNOWN_UPDATE_PATHS,
+    SCALAR_TYPES,
     BuilderType,
     FieldPath,
     classmethod_or_method,
@@ -163,7 +166,51 @@ def _one(op: str, path: str, value: Any, array_filters: tuple[Mapping[str, Any],
     made._array_filters = array_filters
     made._pipeline = None
     made._rendered = {op: {path: value}}
+    made._scalar_values = type(value) in SCALAR_TYPES or op not in STORING_OPERATORS
     return made
+
+
+_Operator = TypeVar("_Operator", bound=Callable[..., "Update"])
+
+
+def _one_field_start(op: str, *, numbers: bool = False) -> Callable[[_Operator], _Operator]:
+    """Give a field operator's method (``set``, ``inc``...) a short path for its common start.
+
+    ``Update.inc(stock=1)`` (one field seen before, given by keyword, on an empty
+    Update; a number where the operator needs one) is made in the method's own call,
+    as :func:`_one` makes it; any other call runs the method.
+    """
+    stores = op in STORING_OPERATORS
+
+    def decorate(method: _Operator) -> _Operator:
+        def operator(
+            self: "Update",
+            fields: Mapping[str, Any] | FieldArg | None = None,
+            value: Any = _MISSING,
+            /,
+            **kwargs: Any,
+        ) -> "Update":
+            if fields is None and value is _MISSING and len(kwargs) == 1 and not self._entries:
+                for path, given in kwargs.items():
+                    kind = type(given)
+                    if (
+                        path in KNOWN_UPDATE_PATHS
+                        and self._pipeline is None
+                        and (not numbers or kind is int or kind is float)
+                    ):
+                        # _one's work, written out: this is every common start.
+                        made: Update = _NEW(Update)
+                        made._entries = ((op, path, given),)
+                        made._array_filters = self._array_filters
+                        made._pipeline = None
+                        made._rendered = {op: {path: given}}
+                        made._scalar_values = not stores or kind in SCALAR_TYPES
+                        return made
+            return method(self, fields, value, **kwargs)
+
+        return cast(_Operator, functools.wraps(method)(operator))
+
+    return decorate
 
 
 class _UpdateType(BuilderType):
@@ -182,7 +229,7 @@ class Update(metaclass=_UpdateType):
         {'$set': {'price': 7.99}, '$inc': {'stock': -1}}
     """
 
-    __slots__ = ("_array_filters", "_entries", "_pipeline", "_rendered")
+    __slots__ = ("_array_filters", "_entries", "_pipeline", "_rendered", "_scalar_values")
 
     def __init__(
         self,
@@ -194,6 +241,9 @@ class Update(metaclass=_UpdateType):
         self._array_filters = array_filters
         self._pipeline = pipeline
         self._rendered: dict[str, Any] | list[dict[str, Any]] | None = None
+        #: True when nothing it stores is a document or an array, so the collections'
+        #: stored-name check has nothing to look at; False: check it.
+        self._scalar_values = False
 
     def _add(self, op: str, pairs: Sequence[tuple[str, Any]]) -> "Update":
         if self._pipeline is not None:
@@ -215,38 +265,10 @@ class Update(metaclass=_UpdateType):
             entries += ((op, path, value),)
         return Update(entries, self._array_filters)
 
-    def _with(
-        self,
-        op: str,
-        method: str,
-        fields: Mapping[str, Any] | FieldArg | None,
-        value: Any,
-        kwargs: dict[str, Any],
-        numbers: bool = False,
-    ) -> "Update":
-        """``self`` with ``op`` on the fields of any of :func:`_pairs`'s call forms.
-
-        The common start, ``Update.inc(stock=1)`` (one known field given by keyword,
-        a number where one is needed), is made here at once; any other goes through
-        :func:`_pairs` and :meth:`_add`.
-        """
-        if fields is None and value is _MISSING and len(kwargs) == 1 and not self._entries:
-            for path, given in kwargs.items():
-                if path in KNOWN_UPDATE_PATHS and self._pipeline is None:
-                    kind = type(given)
-                    if not numbers or kind is int or kind is float:
-                        # _one's work, written out: this is every common start.
-                        made: Update = _NEW(Update)
-                        made._entries = ((op, path, given),)
-                        made._array_filters = self._array_filters
-                        made._pipeline = None
-                        made._rendered = {op: {path: given}}
-                        return made
-        return self._add(op, _pairs(method, fields, value, kwargs, numbers))
-
     # -- field operators ---------------------------------------------------------
 
     @classmethod_or_method
+    @_one_field_start("$set")
     def set(
         self,
         fields: Mapping[str, Any] | FieldArg | None = None,
@@ -255,9 +277,10 @@ class Update(metaclass=_UpdateType):
         **kwargs: Any,
     ) -> "Update":
         """Set fields to values (``$set``); values are stored as given."""
-        return self._with("$set", "set", fields, value, kwargs)
+        return self._add("$set", _pairs("set", fields, value, kwargs))
 
     @classmethod_or_method
+    @_one_field_start("$setOnInsert")
     def set_on_insert(
         self,
         fields: Mapping[str, Any] | FieldArg | None = None,
@@ -266,7 +289,7 @@ class Update(metaclass=_UpdateType):
         **kwargs: Any,
     ) -> "Update":
         """Set fields only when an upsert inserts (``$setOnInsert``)."""
-        return self._with("$setOnInsert", "set_on_insert", fields, value, kwargs)
+        return self._add("$setOnInsert", _pairs("set_on_insert", fields, value, kwargs))
 
     @classmethod_or_method
     def unset(self, *fields: FieldArg) -> "Update":
@@ -276,6 +299,7 @@ class Update(metaclass=_UpdateType):
         return self._add("$unset", [(field_name(f, positional=True), "") for f in fields])
 
     @classmethod_or_method
+    @_one_field_start("$inc", numbers=True)
     def inc(
         self,
         fields: Mapping[str, Any] | FieldArg | None = None,
@@ -284,9 +308,10 @@ class Update(metaclass=_UpdateType):
         **kwargs: Any,
     ) -> "Update":
         """Add to numbers (``$inc``); a missing field starts from 0."""
-        return self._with("$inc", "inc", fields, value, kwargs, True)
+        return self._add("$inc", _pairs("inc", fields, value, kwargs, True))
 
     @classmethod_or_method
+    @_one_field_start("$mul", numbers=True)
     def mul(
         self,
         fields: Mapping[str, Any] | FieldArg | None = None,
@@ -295,9 +320,10 @@ class Update(metaclass=_UpdateType):
         **kwargs: Any,
     ) -> "Update":
         """Multiply numbers (``$mul``); a missing field becomes 0."""
-        return self._with("$mul", "mul", fields, value, kwargs, True)
+        return self._add("$mul", _pairs("mul", fields, value, kwargs, True))
 
     @classmethod_or_method
+    @_one_field_start("$min")
     def min(
         self,
         fields: Mapping[str, Any] | FieldArg | None = None,
@@ -306,9 +332,10 @@ class Update(metaclass=_UpdateType):
         **kwargs: Any,
     ) -> "Update":
         """Lower fields to the value when it is smaller (``$min``)."""
-        return self._with("$min", "min", fields, value, kwargs)
+        return self._add("$min", _pairs("min", fields, value, kwargs))
 
     @classmethod_or_method
+    @_one_field_start("$max")
     def max(
         self,
         fields: Mapping[str, Any] | FieldArg | None = None,
@@ -317,7 +344,7 @@ class Update(metaclass=_UpdateType):
         **kwargs: Any,
     ) -> "Update":
         """Raise fields to the value when it is larger (``$max``)."""
-        return self._with("$max", "max", fields, value, kwargs)
+        return self._add("$max", _pairs("max", fields, value, kwargs))
 
     @classmethod_or_method
     def rename(self, fields: Mapping[str, str] | None = None, /, **kwargs: str) -> "Update":

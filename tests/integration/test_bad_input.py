@@ -277,6 +277,8 @@ async def test_updates_that_would_store_dollar_names_are_refused_by_default(
     for update in (
         Update.set(meta={"$ne": 1}),
         Update.set_on_insert(meta={"a.b": 1}),
+        Update.max(meta={"$ne": 1}),
+        {"$min": {"meta": {"x": {"$gt": 0}}}},
         {"$push": {"log": {"$each": [{"$gt": 0}]}}},
         {"$addToSet": {"tags": {"x": {"$in": [1]}}}},
     ):

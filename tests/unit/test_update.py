@@ -359,3 +359,26 @@ def test_a_one_field_start_keeps_array_filters_and_chains() -> None:
     update = Update.set(**{"items.$[i].qty": 0}).array_filters(F.i.qty < 0).inc(n=1)
     assert update.to_mongo() == {"$set": {"items.$[i].qty": 0}, "$inc": {"n": 1}}
     assert update.array_filters_list == [{"i.qty": {"$lt": 0}}]
+
+
+@pytest.mark.parametrize(
+    ("make", "scalar_values"),
+    [
+        (lambda: Update.inc(stock=1), True),
+        (lambda: Update.set(name="x"), True),
+        (lambda: Update.set(meta={"$ne": 1}), False),
+        (lambda: Update.set_on_insert(tags=["a"]), False),
+        (lambda: Update.max(meta={"a": 1}), False),  # $max stores the greater value
+        (lambda: Update.min(low=1), True),
+        (lambda: Update.push(F.log, {"$gt": 0}), False),
+        (lambda: Update.push(F.log, 1), True),
+        (lambda: Update.unset("a"), True),
+        (lambda: Update.set(name="x").inc(n=1), False),  # not known: checked
+        (lambda: Update.pipeline({"$set": {"a": 1}}), False),
+    ],
+)
+def test_an_update_says_when_the_stored_name_check_has_nothing_to_look_at(
+    make: Any, scalar_values: bool
+) -> None:
+    make()  # the names are known the second time: the short path runs
+    assert make()._scalar_values is scalar_values
