@@ -96,6 +96,11 @@ async def child(uri: str, driver: str, who: str, row: str, calls: int) -> None:
 
 def instructions(uri: str, driver: str, who: str, row: str, calls: int) -> int:
     """The client's total instructions for one child run, as callgrind counts them."""
+    return callgrind_total(__file__, "--child", uri, driver, who, row, str(calls))
+
+
+def callgrind_total(script: str, *args: str) -> int:
+    """Run ``script`` with ``args`` under callgrind; return the total instructions."""
     with tempfile.TemporaryDirectory() as scratch:
         out = os.path.join(scratch, "callgrind.out")
         command = [
@@ -103,13 +108,8 @@ def instructions(uri: str, driver: str, who: str, row: str, calls: int) -> int:
             "--tool=callgrind",
             f"--callgrind-out-file={out}",
             sys.executable,
-            __file__,
-            "--child",
-            uri,
-            driver,
-            who,
-            row,
-            str(calls),
+            script,
+            *args,
         ]
         env = {**os.environ, "PYTHONHASHSEED": "0"}
         subprocess.run(command, check=True, env=env, capture_output=True)

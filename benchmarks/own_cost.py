@@ -122,6 +122,24 @@ def calls(raw: InstantCollection, mc: mongocat.Collection[Any]) -> dict[str, tup
     }
 
 
+def stub_collection(client: Any) -> tuple[InstantCollection, mongocat.Collection[Any]]:
+    """A mongocat collection on ``client`` whose driver collection is an InstantCollection.
+
+    ``client`` never connects: the writes return at once, and the server's message
+    limit is given as a server would report it.
+    """
+    cat = Catalogue(client, "mongocat_own_cost")
+    mc = cat.collection("items")
+    raw = InstantCollection(mc.driver_collection)
+    mc._driver_collection = raw  # type: ignore[misc]  # the one seam this script replaces
+
+    async def known_limit(self: Any) -> int:
+        return 48_000_000  # what a server reports; no server is asked
+
+    type(cat._handle).max_message_bytes = known_limit  # type: ignore[method-assign]
+    return raw, mc
+
+
 async def per_call(call: Call, count: int) -> float:
     """Microseconds of this process's CPU per call."""
     start = time.process_time()
@@ -136,15 +154,7 @@ async def main() -> int:
     parser.add_argument("--reps", type=int, default=9, help="repetitions (the least of them)")
     args = parser.parse_args()
     client: Any = AsyncMongoClient("mongodb://127.0.0.1:9/", connect=False)
-    cat = Catalogue(client, "mongocat_own_cost")
-    mc = cat.collection("items")
-    raw = InstantCollection(mc.driver_collection)
-    mc._driver_collection = raw  # type: ignore[misc]  # the one seam this script replaces
-
-    async def known_limit(self: Any) -> int:
-        return 48_000_000  # what a server reports; no server is asked
-
-    type(cat._handle).max_message_bytes = known_limit  # type: ignore[method-assign]
+    raw, mc = stub_collection(client)
 
     print(f"mongocat {mongocat.__version__}: its own client CPU per call, no server")
     print(

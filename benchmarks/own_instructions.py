@@ -11,7 +11,8 @@ driver of ``own_cost.py`` (writes acknowledged at once, nothing sent): each row'
 call and mongocat's call run under ``valgrind --tool=callgrind`` with ``--few`` and
 with ``--many`` calls after the same warm-up, and the difference divided by the extra
 calls is the cost per call, so start-up and imports cancel. Nothing here depends on
-timing, so a row repeats to a few instructions. Needs valgrind.
+timing, and the children run with ``PYTHONHASHSEED=0`` (as ``instructions.py``'s do),
+so a row repeats to a few instructions. Needs valgrind.
 """
 
 from __future__ import annotations
@@ -19,9 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -32,22 +31,12 @@ WARM_UP = 50
 async def child(row: str, who: str, calls: int) -> None:
     """The measured process: the stub collection, a warm-up, then ``calls`` calls."""
     sys.path.insert(0, str(HERE))
-    from own_cost import InstantCollection
     from own_cost import calls as rows
+    from own_cost import stub_collection
     from pymongo import AsyncMongoClient
 
-    from mongocat import Catalogue
-
     client: Any = AsyncMongoClient("mongodb://127.0.0.1:9/", connect=False)
-    cat = Catalogue(client, "mongocat_own_instructions")
-    mc = cat.collection("items")
-    raw = InstantCollection(mc.driver_collection)
-    mc._driver_collection = raw  # type: ignore[misc]  # the one seam this script replaces
-
-    async def known_limit(self: Any) -> int:
-        return 48_000_000  # what a server reports; no server is asked
-
-    type(cat._handle).max_message_bytes = known_limit  # type: ignore[method-assign]
+    raw, mc = stub_collection(client)
     call = rows(raw, mc)[row][0 if who == "raw" else 1]
     for i in range(WARM_UP):
         await call(i)
@@ -57,26 +46,9 @@ async def child(row: str, who: str, calls: int) -> None:
 
 def counted(row: str, who: str, calls: int) -> int:
     """The child's total instructions, as callgrind counts them."""
-    with tempfile.TemporaryDirectory() as scratch:
-        out = Path(scratch) / "callgrind.out"
-        subprocess.run(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                f"--callgrind-out-file={out}",
-                sys.executable,
-                __file__,
-                "--child",
-                row,
-                who,
-                str(calls),
-            ],
-            check=True,
-            capture_output=True,
-        )
-        match = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.M)
-        assert match, "callgrind wrote no totals"
-        return int(match.group(1))
+    from instructions import callgrind_total
+
+    return callgrind_total(__file__, "--child", row, who, str(calls))
 
 
 def main() -> int:
